@@ -1,0 +1,190 @@
+package io.datafn;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.auth.AuthContextProvider;
+import io.datafn.auth.Authorizer;
+import io.datafn.auth.NamespaceProvider;
+import io.datafn.mutation.MutationEndpoint;
+import io.datafn.mutation.MutationParser;
+import io.datafn.mutation.MutationService;
+import io.datafn.plugin.DatafnPlugin;
+import io.datafn.plugin.PluginChain;
+import io.datafn.query.QueryParser;
+import io.datafn.query.QueryService;
+import io.datafn.router.Router;
+import io.datafn.schema.Schema;
+import io.datafn.schema.SchemaParser;
+import io.datafn.store.Store;
+import io.datafn.transact.TransactService;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A DataFn server: the schema, the store and the router that serves the protocol. Build one with {@link #builder()};
+ * mount {@link #router()} in any HTTP framework (or use the Javalin adapter of {@code datafn-server}).
+ *
+ * <pre>{@code
+ * DatafnServer server = DatafnServer.builder()
+ *     .schema(Path.of("schema.json"))
+ *     .store(JdbcStore.open("jdbc:sqlite:data/app.db"))
+ *     .authorize((ctx, action, payload) -> true)
+ *     .build();
+ * }</pre>
+ */
+public final class DatafnServer implements AutoCloseable {
+    private final Schema schema;
+    private final Store store;
+    private final Router router;
+    private volatile boolean closed;
+
+    private DatafnServer(Schema schema, Store store, Router router) {
+        this.schema = schema;
+        this.store = store;
+        this.router = router;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public Schema schema() {
+        return schema;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    /**
+     * Graceful stop: new requests get 503, requests in flight get up to {@code graceMs} to finish, then the store
+     * closes. Idempotent.
+     */
+    public void shutdown(long graceMs) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        router.beginShutdown();
+        router.awaitIdle(graceMs);
+        store.close();
+    }
+
+    @Override
+    public void close() {
+        shutdown(10_000);
+    }
+
+    /** Wires a server. Every setter checks its value at once and names the option in its message. */
+    public static final class Builder {
+        private Schema schema;
+        private Store store;
+        private final List<DatafnPlugin> plugins = new ArrayList<>();
+        private Authorizer authorizer = Authorizer.ALLOW_ALL;
+        private NamespaceProvider namespaces = NamespaceProvider.SINGLE;
+        private Limits limits = Limits.defaults();
+        private Clock clock = Clock.systemUTC();
+        private String basePath = "/datafn";
+
+        private Builder() {
+        }
+
+        /** The schema, already parsed. */
+        public Builder schema(Schema schema) {
+            this.schema = Objects.requireNonNull(schema, "schema");
+            return this;
+        }
+
+        /** The schema JSON document; invalid → {@link io.datafn.schema.SchemaException} naming each problem. */
+        public Builder schema(JsonNode schemaJson) {
+            return schema(SchemaParser.parse(Objects.requireNonNull(schemaJson, "schema")));
+        }
+
+        /** A schema JSON file. */
+        public Builder schema(Path file) {
+            return schema(SchemaParser.parse(Objects.requireNonNull(file, "schema file")));
+        }
+
+        /** The database (e.g. {@code JdbcStore.open(url)}); the server closes it on shutdown. */
+        public Builder store(Store store) {
+            this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /** Adds a plugin; hooks run in the order plugins were added. */
+        public Builder plugin(DatafnPlugin plugin) {
+            Objects.requireNonNull(plugin, "plugin");
+            if (plugin.name() == null || plugin.name().isBlank()) {
+                throw new IllegalArgumentException("plugin: name() must be a non-empty string");
+            }
+            plugins.add(plugin);
+            return this;
+        }
+
+        /** The {@code authorize(ctx, action, payload)} hook, called once per request (default: allow all). */
+        public Builder authorize(Authorizer authorizer) {
+            this.authorizer = Objects.requireNonNull(authorizer, "authorize");
+            return this;
+        }
+
+        /** Per-request namespace and actor (default: everything in {@code datafn}). */
+        public Builder namespaceProvider(NamespaceProvider provider) {
+            this.namespaces = Objects.requireNonNull(provider, "namespaceProvider");
+            return this;
+        }
+
+        /** The README's {@code authContextProvider}: namespaces {@code user:<u>} / {@code tenant:<t>:user:<u>}. */
+        public Builder authContextProvider(AuthContextProvider provider) {
+            return namespaceProvider(NamespaceProvider.fromAuthContext(Objects.requireNonNull(provider, "authContextProvider")));
+        }
+
+        public Builder limits(Limits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** The clock behind {@code serverTimeMs} and the {@code timestamps} capability (the original's getServerTime). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Where the endpoints live (default {@code /datafn}); {@code ""} serves them at the root. */
+        public Builder basePath(String basePath) {
+            Objects.requireNonNull(basePath, "basePath");
+            String p = basePath.endsWith("/") ? basePath.substring(0, basePath.length() - 1) : basePath;
+            if (!p.isEmpty() && (!p.startsWith("/") || p.contains("//") || p.contains(" "))) {
+                throw new IllegalArgumentException("basePath must be empty or start with '/', got '" + basePath + "'");
+            }
+            this.basePath = p;
+            return this;
+        }
+
+        /** Validates the wiring, creates or migrates the tables, and returns the server. */
+        public DatafnServer build() {
+            if (schema == null) {
+                throw new IllegalStateException("schema: required");
+            }
+            if (store == null) {
+                throw new IllegalStateException("store: required (e.g. JdbcStore.open(\"jdbc:sqlite:data/datafn.db\"))");
+            }
+            store.migrate(schema);
+            PluginChain chain = new PluginChain(plugins);
+            QueryParser queryParser = new QueryParser(schema, limits);
+            MutationParser mutationParser = new MutationParser(schema, limits);
+            MutationService mutationService = new MutationService(schema, store, clock);
+            Router router = new Router(new Router.Wiring(basePath, schema, store, limits, clock, authorizer, namespaces,
+                    chain, new QueryService(queryParser, store, chain),
+                    new MutationEndpoint(mutationParser, mutationService, chain, limits),
+                    new TransactService(queryParser, mutationParser, mutationService, store, limits)));
+            return new DatafnServer(schema, store, router);
+        }
+    }
+}

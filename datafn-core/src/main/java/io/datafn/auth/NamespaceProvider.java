@@ -1,0 +1,40 @@
+package io.datafn.auth;
+
+import io.datafn.router.RequestContext;
+
+/**
+ * Decides each request's namespace and actor (the original's {@code namespaceProvider}). A provider that throws makes
+ * the request fail with 500; there is never a fall back to a shared namespace. Throw a
+ * {@link io.datafn.error.DatafnException} with code {@code UNAUTHORIZED} to answer 401.
+ */
+public interface NamespaceProvider {
+    String namespace(RequestContext ctx);
+
+    /** The actor id the {@code audit} capability records; null when unknown. */
+    default String actorId(RequestContext ctx) {
+        return null;
+    }
+
+    /** Everything in the default namespace {@code datafn}, no actor. */
+    NamespaceProvider SINGLE = ctx -> "datafn";
+
+    /** A namespace per user/tenant from an {@link AuthContextProvider} (the README's {@code authContextProvider}). */
+    static NamespaceProvider fromAuthContext(AuthContextProvider provider) {
+        return new NamespaceProvider() {
+            @Override
+            public String namespace(RequestContext ctx) {
+                AuthContext a = provider.context(ctx);
+                if (a == null) {
+                    throw new IllegalStateException("authContextProvider returned null");
+                }
+                return a.namespace();
+            }
+
+            @Override
+            public String actorId(RequestContext ctx) {
+                AuthContext a = provider.context(ctx);
+                return a == null ? null : a.userId();
+            }
+        };
+    }
+}

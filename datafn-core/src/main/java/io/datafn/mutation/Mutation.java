@@ -1,0 +1,43 @@
+package io.datafn.mutation;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.query.Filter;
+import io.datafn.schema.Link;
+import io.datafn.schema.Resource;
+
+import java.util.List;
+
+/**
+ * A validated mutation. {@code record} holds only writable fields with values already in storage form (dates as
+ * epoch milliseconds).
+ *
+ * @param id          null only for an insert that lets the server generate the id
+ * @param guard       the {@code if} condition, or null
+ * @param payloadHash canonical JSON of the idempotency payload (PROTOCOL.md "Idempotency")
+ */
+public record Mutation(Resource resource, Operation operation, String id, ObjectNode record, Filter guard,
+                       List<RelationChange> relations, String clientId, String mutationId, String payloadHash) {
+    public Mutation {
+        relations = List.copyOf(relations);
+    }
+
+    /** Idempotency applies when both keys are present. */
+    public boolean keyed() {
+        return clientId != null && mutationId != null;
+    }
+
+    public Mutation withId(String newId) {
+        return new Mutation(resource, operation, newId, record, guard, relations, clientId, mutationId, payloadHash);
+    }
+
+    /** The targets of one relation in a relation operation. */
+    public record RelationChange(Link link, List<Target> targets, String path) {
+        public RelationChange {
+            targets = List.copyOf(targets);
+        }
+    }
+
+    /** A related record id with join-row metadata (storage form; empty for FK relations). */
+    public record Target(String id, ObjectNode metadata) {
+    }
+}

@@ -1,0 +1,75 @@
+package io.datafn.mutation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
+import io.datafn.json.Json;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** The MutationResult of the wire: {@code {ok, mutationId, affectedIds, errors[{code,message,path,retryable}], deduped}}. */
+public record MutationResult(boolean ok, String mutationId, List<String> affectedIds, List<Error> errors,
+                             boolean deduped) {
+    /** Codes whose stored failures are executed again on replay (PROTOCOL.md "Idempotency"). */
+    private static final Set<String> RETRYABLE = Set.of("NOT_FOUND", "INTERNAL");
+
+    public MutationResult {
+        affectedIds = List.copyOf(affectedIds);
+        errors = List.copyOf(errors);
+    }
+
+    public record Error(String code, String message, String path, boolean retryable) {
+    }
+
+    public static MutationResult success(String mutationId, String id) {
+        return new MutationResult(true, mutationId, List.of(id), List.of(), false);
+    }
+
+    public static MutationResult failure(String mutationId, DatafnException e) {
+        String code = e.code().name();
+        boolean retryable = RETRYABLE.contains(code) || (e.code() == ErrorCode.CONFLICT && "id".equals(e.path()));
+        return new MutationResult(false, mutationId, List.of(), List.of(new Error(code, e.getMessage(), e.path(), retryable)), false);
+    }
+
+    /** A stored failure that a replay executes again instead of returning. */
+    public boolean retryable() {
+        return errors.stream().anyMatch(Error::retryable);
+    }
+
+    public MutationResult asDeduped() {
+        return new MutationResult(ok, mutationId, affectedIds, errors, true);
+    }
+
+    /** The first error as an exception, for the single-mutation route (top-level envelope). */
+    public DatafnException firstError() {
+        Error e = errors.get(0);
+        return new DatafnException(ErrorCode.valueOf(e.code()), e.message(), e.path());
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode n = Json.object();
+        n.put("ok", ok);
+        n.put("mutationId", mutationId);
+        ArrayNode ids = n.putArray("affectedIds");
+        affectedIds.forEach(ids::add);
+        ArrayNode errs = n.putArray("errors");
+        for (Error e : errors) {
+            errs.addObject().put("code", e.code()).put("message", e.message()).put("path", e.path()).put("retryable", e.retryable());
+        }
+        n.put("deduped", deduped);
+        return n;
+    }
+
+    public static MutationResult fromJson(JsonNode n) {
+        List<String> ids = new ArrayList<>();
+        n.path("affectedIds").forEach(i -> ids.add(i.asText()));
+        List<Error> errs = new ArrayList<>();
+        n.path("errors").forEach(e -> errs.add(new Error(e.path("code").asText(), e.path("message").asText(),
+                e.path("path").asText(), e.path("retryable").asBoolean())));
+        return new MutationResult(n.path("ok").asBoolean(), n.path("mutationId").asText(), ids, errs, n.path("deduped").asBoolean());
+    }
+}

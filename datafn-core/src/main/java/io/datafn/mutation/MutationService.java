@@ -1,0 +1,391 @@
+package io.datafn.mutation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
+import io.datafn.json.Json;
+import io.datafn.schema.Field;
+import io.datafn.schema.Link;
+import io.datafn.schema.OnDelete;
+import io.datafn.schema.Relation;
+import io.datafn.schema.RelationType;
+import io.datafn.schema.Resource;
+import io.datafn.schema.Schema;
+import io.datafn.store.Store;
+import io.datafn.store.StoreTx;
+import io.datafn.store.StoreTx.StoredMutation;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Executes mutations (PROTOCOL.md "Mutation"; original §5.2–§5.5). Each mutation's writes, guard check and
+ * idempotency record happen in one transaction; guards read the row under a lock taken by that transaction.
+ */
+public final class MutationService {
+    /** Cascades deeper than this are refused rather than run away on cyclic data. */
+    private static final int MAX_CASCADE = 10_000;
+
+    private final Schema schema;
+    private final Store store;
+    private final Clock clock;
+
+    public MutationService(Schema schema, Store store, Clock clock) {
+        this.schema = schema;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    /** Who is writing: the namespace and the actor id the {@code audit} capability records (may be null). */
+    public record Writer(String namespace, String actorId) {
+    }
+
+    /**
+     * Runs one mutation in its own transaction. Failures come back as a failed {@link MutationResult}; a
+     * non-retryable failure is still recorded for idempotency (in a second transaction, after the failed one was
+     * rolled back).
+     */
+    public MutationResult execute(Writer w, Mutation m) {
+        try {
+            return store.write(tx -> executeIn(tx, w, m));
+        } catch (DatafnException e) {
+            MutationResult failed = MutationResult.failure(mutationId(m), e);
+            if (m.keyed() && !failed.retryable()) {
+                store.write(tx -> {
+                    StoredMutation prev = tx.idempotency(w.namespace(), m.clientId(), m.mutationId());
+                    if (prev == null || MutationResult.fromJson(prev.result()).retryable()) {
+                        tx.saveIdempotency(w.namespace(), m.clientId(), m.mutationId(), new StoredMutation(m.payloadHash(), failed.toJson()));
+                    }
+                    return null;
+                });
+            }
+            return failed;
+        }
+    }
+
+    /**
+     * Runs one mutation inside the caller's transaction (transact, push). A failure is thrown as
+     * {@link DatafnException}; the caller decides whether the transaction rolls back.
+     */
+    public MutationResult executeIn(StoreTx tx, Writer w, Mutation m) {
+        if (m.keyed()) {
+            StoredMutation stored = tx.idempotency(w.namespace(), m.clientId(), m.mutationId());
+            if (stored != null) {
+                MutationResult prev = MutationResult.fromJson(stored.result());
+                if (!prev.retryable()) {
+                    if (!stored.payload().equals(m.payloadHash())) {
+                        throw new DatafnException(ErrorCode.CONFLICT, "mutationId " + m.mutationId()
+                                + " was already used by client " + m.clientId() + " with a different payload", "mutationId");
+                    }
+                    if (!prev.ok()) {
+                        throw prev.firstError();
+                    }
+                    return prev.asDeduped();
+                }
+            }
+        }
+        Mutation withId = m.id() == null ? m.withId(generateId(m.resource())) : m;
+        apply(tx, w, withId);
+        MutationResult result = MutationResult.success(mutationId(m), withId.id());
+        if (m.keyed()) {
+            tx.saveIdempotency(w.namespace(), m.clientId(), m.mutationId(), new StoredMutation(m.payloadHash(), result.toJson()));
+        }
+        return result;
+    }
+
+    private static String mutationId(Mutation m) {
+        return m.mutationId() != null ? m.mutationId() : UUID.randomUUID().toString();
+    }
+
+    /** PROTOCOL.md "Generated ids": {@code <prefix><uuid>} after ':' or '-', else {@code <prefix>:<uuid>}. */
+    public static String generateId(Resource r) {
+        String uuid = UUID.randomUUID().toString();
+        String p = r.idPrefix();
+        if (p == null) {
+            return r.name() + ":" + uuid;
+        }
+        return p.endsWith(":") || p.endsWith("-") ? p + uuid : p + ":" + uuid;
+    }
+
+    private void apply(StoreTx tx, Writer w, Mutation m) {
+        switch (m.operation()) {
+            case INSERT -> insert(tx, w, m);
+            case MERGE -> merge(tx, w, m);
+            case REPLACE -> replace(tx, w, m);
+            case DELETE -> delete(tx, w, m);
+            case RELATE, UNRELATE, MODIFY_RELATION -> relationOp(tx, w, m);
+        }
+    }
+
+    private void checkGuard(StoreTx tx, Writer w, Mutation m, ObjectNode current) {
+        if (m.guard() == null) {
+            return;
+        }
+        if (current == null || !tx.matches(w.namespace(), m.resource(), m.id(), m.guard())) {
+            throw new DatafnException(ErrorCode.CONFLICT, "Guard condition not met", "if");
+        }
+    }
+
+    private void insert(StoreTx tx, Writer w, Mutation m) {
+        if (m.guard() != null) {
+            // A guard reads the current row; an insert has none, so its guard never holds (as the original).
+            throw new DatafnException(ErrorCode.CONFLICT, "Guard condition not met", "if");
+        }
+        ObjectNode row = withDefaults(m.resource(), m.record());
+        stampCreated(m.resource(), row, w);
+        row.put("id", m.id());
+        String clash = tx.insert(w.namespace(), m.resource(), row);
+        if (clash != null) {
+            throw conflict(clash);
+        }
+    }
+
+    private void merge(StoreTx tx, Writer w, Mutation m) {
+        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        checkGuard(tx, w, m, current);
+        if (current == null) {
+            // merge on a missing record creates it when the record is complete (upsert, as the original)
+            for (Field f : m.resource().fields()) {
+                if (f.required() && !f.hasDefault() && f.writable()) {
+                    JsonNode v = m.record().get(f.name());
+                    if (v == null || (v.isNull() && !f.nullable())) {
+                        throw new DatafnException(ErrorCode.NOT_FOUND, "Record not found: " + m.id(), "id");
+                    }
+                }
+            }
+            insert(tx, w, m);
+            return;
+        }
+        ObjectNode values = m.record().deepCopy();
+        stampUpdated(m.resource(), values, w);
+        if (values.isEmpty()) {
+            return;
+        }
+        String clash = tx.update(w.namespace(), m.resource(), m.id(), values);
+        if (clash != null) {
+            throw conflict(clash);
+        }
+    }
+
+    private void replace(StoreTx tx, Writer w, Mutation m) {
+        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        if (current == null) {
+            throw new DatafnException(ErrorCode.NOT_FOUND, "Record not found: " + m.id(), "id");
+        }
+        checkGuard(tx, w, m, current);
+        ObjectNode values = Json.object();
+        for (Field f : m.resource().fields()) {
+            if (!f.writable()) {
+                continue;
+            }
+            JsonNode v = m.record().get(f.name());
+            if (v == null && f.hasDefault()) {
+                v = MutationParser.value(f, f.defaultValue(), "record." + f.name());
+            }
+            values.set(f.name(), v == null ? Json.NODES.nullNode() : v);
+        }
+        stampUpdated(m.resource(), values, w);
+        String clash = tx.update(w.namespace(), m.resource(), m.id(), values);
+        if (clash != null) {
+            throw conflict(clash);
+        }
+    }
+
+    private void delete(StoreTx tx, Writer w, Mutation m) {
+        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        if (m.guard() != null) {
+            checkGuard(tx, w, m, current);
+        }
+        if (current == null) {
+            return; // deleting a missing record succeeds and changes nothing
+        }
+        deleteCascading(tx, w.namespace(), m.resource(), m.id(), new HashSet<>());
+    }
+
+    /**
+     * Applies every relation's onDelete policy to the records referencing {@code id}, then deletes it. Join rows of
+     * the record are always removed (a join row never outlives either end).
+     */
+    private void deleteCascading(StoreTx tx, String ns, Resource res, String id, Set<String> visited) {
+        if (!visited.add(res.name() + "\u0000" + id)) {
+            return;
+        }
+        if (visited.size() > MAX_CASCADE) {
+            throw new DatafnException(ErrorCode.CONFLICT, "Cascade from " + id + " exceeds " + MAX_CASCADE + " records", "id");
+        }
+        for (Relation rel : schema.relations()) {
+            if (rel.type() == RelationType.MANY_MANY) {
+                if (rel.to().equals(res.name()) && rel.onDelete() == OnDelete.RESTRICT
+                        && !tx.joinsOf(ns, rel, false, id).isEmpty()) {
+                    throw restricted(id, rel);
+                }
+                continue;
+            }
+            // the record that holds the foreign key (dependant) and the one it points at (referenced)
+            String referenced = rel.type() == RelationType.MANY_ONE ? rel.to() : rel.from();
+            String dependant = rel.type() == RelationType.MANY_ONE ? rel.from() : rel.to();
+            if (!referenced.equals(res.name()) || rel.onDelete() == OnDelete.NONE) {
+                continue;
+            }
+            Resource dep = schema.resource(dependant);
+            List<String> refs = tx.referencing(ns, dep, rel.fkField(), id, MAX_CASCADE);
+            if (refs.isEmpty()) {
+                continue;
+            }
+            switch (rel.onDelete()) {
+                case RESTRICT -> throw restricted(id, rel);
+                case CASCADE -> {
+                    for (String child : refs) {
+                        deleteCascading(tx, ns, dep, child, visited);
+                    }
+                }
+                case SET_NULL, DETACH -> {
+                    for (String child : refs) {
+                        ObjectNode v = Json.object();
+                        v.putNull(rel.fkField());
+                        tx.update(ns, dep, child, v);
+                    }
+                }
+                case NONE -> {
+                }
+            }
+        }
+        for (Relation rel : schema.relations()) {
+            if (rel.type() != RelationType.MANY_MANY) {
+                continue;
+            }
+            for (boolean fromSide : new boolean[]{true, false}) {
+                if ((fromSide ? rel.from() : rel.to()).equals(res.name())) {
+                    for (String[] pair : tx.joinsOf(ns, rel, fromSide, id)) {
+                        tx.deleteJoin(ns, rel, pair[0], pair[1]);
+                    }
+                }
+            }
+        }
+        tx.delete(ns, res, id);
+    }
+
+    private static DatafnException restricted(String id, Relation rel) {
+        return new DatafnException(ErrorCode.RELATION_RESTRICTED,
+                "Cannot delete " + id + "; relation \"" + rel.relation() + "\" still references it", "id");
+    }
+
+    private void relationOp(StoreTx tx, Writer w, Mutation m) {
+        if (m.relations().isEmpty()) {
+            return; // the original treats a relation operation without relations as a successful no-op
+        }
+        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        checkGuard(tx, w, m, current);
+        if (current == null) {
+            throw new DatafnException(ErrorCode.NOT_FOUND, "Record not found: " + m.id(), "id");
+        }
+        String ns = w.namespace();
+        for (Mutation.RelationChange change : m.relations()) {
+            Link link = change.link();
+            Resource target = schema.resource(link.target());
+            List<String> ids = new ArrayList<>();
+            change.targets().forEach(t -> ids.add(t.id()));
+            if (m.operation() == Operation.MODIFY_RELATION && !link.isManyMany()) {
+                throw DatafnException.unsupported("modifyRelation only supported for many-many relations", change.path());
+            }
+            if (m.operation() == Operation.RELATE) {
+                Set<String> found = tx.existing(ns, target, ids);
+                for (String id : ids) {
+                    if (!found.contains(id)) {
+                        throw new DatafnException(ErrorCode.NOT_FOUND, "Related record not found: " + id, change.path());
+                    }
+                }
+            }
+            switch (link.kind()) {
+                case FK_ON_SOURCE -> {
+                    if (m.operation() == Operation.RELATE && ids.size() != 1) {
+                        throw DatafnException.invalid("many-one relation expects single target", change.path());
+                    }
+                    String currentFk = current.path(link.fkField()).asText(null);
+                    ObjectNode v = Json.object();
+                    if (m.operation() == Operation.RELATE) {
+                        v.put(link.fkField(), ids.get(0));
+                    } else if (currentFk != null && ids.contains(currentFk)) {
+                        v.putNull(link.fkField());
+                    } else {
+                        continue;
+                    }
+                    tx.update(ns, m.resource(), m.id(), v);
+                }
+                case FK_ON_TARGET -> {
+                    for (String t : ids) {
+                        ObjectNode v = Json.object();
+                        if (m.operation() == Operation.RELATE) {
+                            v.put(link.fkField(), m.id());
+                            tx.update(ns, target, t, v);
+                        } else if (tx.referencing(ns, target, link.fkField(), m.id(), Integer.MAX_VALUE).contains(t)) {
+                            v.putNull(link.fkField());
+                            tx.update(ns, target, t, v);
+                        }
+                    }
+                }
+                case JOIN -> {
+                    for (Mutation.Target t : change.targets()) {
+                        String from = link.forward() ? m.id() : t.id();
+                        String to = link.forward() ? t.id() : m.id();
+                        switch (m.operation()) {
+                            case RELATE -> tx.upsertJoin(ns, link.relation(), from, to, t.metadata());
+                            case UNRELATE -> tx.deleteJoin(ns, link.relation(), from, to);
+                            default -> {
+                                if (tx.joinRow(ns, link.relation(), from, to) == null) {
+                                    throw new DatafnException(ErrorCode.NOT_FOUND,
+                                            "Relation not found between " + from + " and " + to, change.path());
+                                }
+                                tx.upsertJoin(ns, link.relation(), from, to, t.metadata());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static ObjectNode withDefaults(Resource res, ObjectNode record) {
+        ObjectNode row = Json.object();
+        for (Field f : res.fields()) {
+            if (f.hasDefault() && !record.has(f.name())) {
+                row.set(f.name(), f.defaultValue().isNull() ? f.defaultValue()
+                        : MutationParser.value(f, f.defaultValue(), "record." + f.name()));
+            }
+        }
+        row.setAll(record);
+        return row;
+    }
+
+    private void stampCreated(Resource res, ObjectNode row, Writer w) {
+        long now = clock.millis();
+        if (res.has("timestamps")) {
+            row.put("createdAt", now);
+            row.put("updatedAt", now);
+        }
+        if (res.has("audit")) {
+            row.put("createdBy", w.actorId());
+            row.put("updatedBy", w.actorId());
+        }
+    }
+
+    private void stampUpdated(Resource res, ObjectNode row, Writer w) {
+        if (res.has("timestamps")) {
+            row.put("updatedAt", clock.millis());
+        }
+        if (res.has("audit")) {
+            row.put("updatedBy", w.actorId());
+        }
+    }
+
+    private static DatafnException conflict(String field) {
+        return field.equals("id")
+                ? new DatafnException(ErrorCode.CONFLICT, "Record already exists", "id")
+                : new DatafnException(ErrorCode.CONFLICT, "Unique field '" + field + "' already holds this value", "record." + field);
+    }
+}

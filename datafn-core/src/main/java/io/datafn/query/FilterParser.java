@@ -1,0 +1,360 @@
+package io.datafn.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.datafn.Limits;
+import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
+import io.datafn.json.Json;
+import io.datafn.query.Filter.Op;
+import io.datafn.query.Operand.FieldRef;
+import io.datafn.schema.Field;
+import io.datafn.schema.FieldType;
+import io.datafn.schema.FieldValues;
+import io.datafn.schema.Link;
+import io.datafn.schema.Resource;
+import io.datafn.schema.Schema;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Parses DFQL filter objects ({@code filters}, {@code if} guards, {@code having}) into {@link Filter} trees, checking
+ * field names, operators, value types and the nesting limits. Paths in errors follow the query convention
+ * ({@code filters.<key>.<op>}).
+ */
+public final class FilterParser {
+    private static final Map<String, Op> OPS = Map.ofEntries(
+            Map.entry("eq", Op.EQ), Map.entry("$eq", Op.EQ), Map.entry("ne", Op.NE), Map.entry("$ne", Op.NE),
+            Map.entry("gt", Op.GT), Map.entry("$gt", Op.GT), Map.entry("gte", Op.GTE), Map.entry("$gte", Op.GTE),
+            Map.entry("lt", Op.LT), Map.entry("$lt", Op.LT), Map.entry("lte", Op.LTE), Map.entry("$lte", Op.LTE),
+            Map.entry("before", Op.LT), Map.entry("$before", Op.LT), Map.entry("after", Op.GT), Map.entry("$after", Op.GT),
+            Map.entry("like", Op.LIKE), Map.entry("$like", Op.LIKE), Map.entry("ilike", Op.ILIKE),
+            Map.entry("$ilike", Op.ILIKE), Map.entry("not_like", Op.NOT_LIKE), Map.entry("$not_like", Op.NOT_LIKE),
+            Map.entry("not_ilike", Op.NOT_ILIKE), Map.entry("$not_ilike", Op.NOT_ILIKE),
+            Map.entry("in", Op.IN), Map.entry("$in", Op.IN), Map.entry("not_in", Op.NOT_IN), Map.entry("$not_in", Op.NOT_IN),
+            Map.entry("nin", Op.NOT_IN), Map.entry("$nin", Op.NOT_IN),
+            Map.entry("between", Op.BETWEEN), Map.entry("$between", Op.BETWEEN),
+            Map.entry("not_between", Op.NOT_BETWEEN), Map.entry("$not_between", Op.NOT_BETWEEN),
+            Map.entry("is_null", Op.IS_NULL), Map.entry("$is_null", Op.IS_NULL),
+            Map.entry("is_not_null", Op.IS_NOT_NULL), Map.entry("$is_not_null", Op.IS_NOT_NULL),
+            Map.entry("is_empty", Op.IS_EMPTY), Map.entry("$is_empty", Op.IS_EMPTY),
+            Map.entry("is_not_empty", Op.IS_NOT_EMPTY), Map.entry("$is_not_empty", Op.IS_NOT_EMPTY),
+            Map.entry("contains", Op.CONTAINS), Map.entry("$contains", Op.CONTAINS),
+            Map.entry("startsWith", Op.STARTS_WITH), Map.entry("$startsWith", Op.STARTS_WITH),
+            Map.entry("endsWith", Op.ENDS_WITH), Map.entry("$endsWith", Op.ENDS_WITH));
+    private static final Set<String> QUANTIFIERS = Set.of("$any", "$all", "$none");
+
+    /** How names in the filter are resolved. */
+    public enum Mode {
+        /** query {@code filters}: fields, relation paths, json sub-paths, quantifiers */
+        QUERY,
+        /** mutation {@code if}: fields of the row only; logical keys are unknown fields (as the original) */
+        GUARD,
+        /** {@code having}: aggregation aliases and group keys */
+        HAVING
+    }
+
+    private final Schema schema;
+    private final Mode mode;
+    private final Set<String> aliases;
+
+    private FilterParser(Schema schema, Mode mode, Set<String> aliases) {
+        this.schema = schema;
+        this.mode = mode;
+        this.aliases = aliases;
+    }
+
+    /** Parses {@code node} (an object) as a filter over {@code resource}; {@code path} prefixes error paths. */
+    public static Filter parse(Schema schema, Resource resource, JsonNode node, String path, Mode mode) {
+        return new FilterParser(schema, mode, Set.of()).object(resource, node, path, 0);
+    }
+
+    /** Parses a {@code having} object whose keys are aggregation aliases or group keys. */
+    public static Filter parseHaving(Schema schema, Resource resource, JsonNode node, Set<String> aliases) {
+        return new FilterParser(schema, Mode.HAVING, aliases).object(resource, node, "having", 0);
+    }
+
+    private Filter object(Resource res, JsonNode node, String path, int depth) {
+        if (node == null || node.isNull()) {
+            return new Filter.Const(true);
+        }
+        if (!node.isObject()) {
+            throw DatafnException.invalid("Invalid DFQL: " + lastSegment(path) + " must be object", path);
+        }
+        if (depth > Limits.MAX_FILTER_DEPTH) {
+            throw DatafnException.limit("Filter nesting depth exceeds limit (" + Limits.MAX_FILTER_DEPTH + ")", rootOf(path));
+        }
+        if (node.size() > Limits.MAX_FILTER_KEYS) {
+            throw DatafnException.invalid("Filter keys exceed limit: " + node.size() + " (max " + Limits.MAX_FILTER_KEYS + ")", rootOf(path));
+        }
+        List<Filter> items = new ArrayList<>();
+        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            items.add(entry(res, e.getKey(), e.getValue(), path, depth));
+        }
+        return items.isEmpty() ? new Filter.Const(true) : Filter.and(items);
+    }
+
+    private Filter entry(Resource res, String key, JsonNode value, String path, int depth) {
+        String keyPath = path + "." + key;
+        if (mode != Mode.GUARD && (key.equals("$and") || key.equals("$or"))) {
+            if (!value.isArray()) {
+                throw DatafnException.invalid("Invalid DFQL: " + key + " must be an array", keyPath);
+            }
+            List<Filter> items = new ArrayList<>();
+            for (int i = 0; i < value.size(); i++) {
+                items.add(object(res, value.get(i), keyPath + "[" + i + "]", depth + 1));
+            }
+            if (key.equals("$and")) {
+                return items.isEmpty() ? new Filter.Const(true) : new Filter.And(items);
+            }
+            return items.isEmpty() ? new Filter.Const(false) : new Filter.Or(items);
+        }
+        if (mode != Mode.GUARD && key.equals("$not")) {
+            return new Filter.Not(object(res, value, keyPath, depth + 1));
+        }
+        if (mode == Mode.HAVING) {
+            if (!aliases.contains(key)) {
+                throw DatafnException.unknownField("Unknown field in having: " + key, keyPath);
+            }
+            return operators(new Operand.AliasRef(key), FieldType.JSON, value, keyPath);
+        }
+        if (res.readable(key)) {
+            return operators(fieldRef(res, key), fieldRef(res, key).type(), value, keyPath);
+        }
+        Link link = res.link(key);
+        if (link != null && mode == Mode.QUERY) {
+            return quantified(link, value, keyPath, depth);
+        }
+        int dot = key.indexOf('.');
+        if (dot > 0 && mode == Mode.QUERY) {
+            return dotted(res, key, value, keyPath, depth);
+        }
+        throw DatafnException.unknownField("Unknown field: " + keyPath, keyPath);
+    }
+
+    /** {@code "goal.label": v} is "any related goal has label v"; {@code "meta.color": v} reads inside a json field. */
+    private Filter dotted(Resource res, String key, JsonNode value, String keyPath, int depth) {
+        String[] parts = key.split("\\.", -1);
+        String head = parts[0];
+        String rest = String.join(".", Arrays.copyOfRange(parts, 1, parts.length));
+        Field f = res.field(head);
+        if (f != null && (f.type() == FieldType.JSON || f.type() == FieldType.OBJECT)) {
+            for (int i = 1; i < parts.length; i++) {
+                if (parts[i].isEmpty()) {
+                    throw DatafnException.unknownField("Unknown path segment: " + parts[i], keyPath);
+                }
+            }
+            FieldRef ref = new FieldRef(List.of(), head, f.type(), Arrays.asList(parts).subList(1, parts.length));
+            return operators(ref, FieldType.JSON, value, keyPath);
+        }
+        Link link = res.link(head);
+        if (link == null || rest.isEmpty()) {
+            throw DatafnException.unknownField("Unknown path segment: " + head, keyPath);
+        }
+        Resource target = schema.resource(link.target());
+        Filter inner;
+        if (rest.contains(".")) {
+            inner = dotted(target, rest, value, keyPath, depth + 1);
+        } else if (target.readable(rest)) {
+            inner = operators(fieldRef(target, rest), fieldRef(target, rest).type(), value, keyPath);
+        } else if (target.link(rest) != null) {
+            inner = quantified(target.link(rest), value, keyPath, depth + 1);
+        } else {
+            throw DatafnException.unknownField("Unknown field: " + rest + " on " + target.name(), keyPath);
+        }
+        if (depth + 1 > Limits.MAX_FILTER_DEPTH) {
+            throw DatafnException.limit("Filter nesting depth exceeds limit (" + Limits.MAX_FILTER_DEPTH + ")", rootOf(keyPath));
+        }
+        return new Filter.Quantified(link, Filter.Quantifier.ANY, inner);
+    }
+
+    private Filter quantified(Link link, JsonNode value, String keyPath, int depth) {
+        if (!value.isObject()) {
+            throw DatafnException.invalid("Relation filter must be object", keyPath);
+        }
+        Resource target = schema.resource(link.target());
+        List<Filter> items = new ArrayList<>();
+        Iterator<Map.Entry<String, JsonNode>> it = value.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!QUANTIFIERS.contains(e.getKey())) {
+                throw DatafnException.invalid("Unknown relation quantifier: " + e.getKey(), keyPath + "." + e.getKey());
+            }
+            Filter.Quantifier q = switch (e.getKey()) {
+                case "$any" -> Filter.Quantifier.ANY;
+                case "$all" -> Filter.Quantifier.ALL;
+                default -> Filter.Quantifier.NONE;
+            };
+            items.add(new Filter.Quantified(link, q, object(target, e.getValue(), keyPath + "." + e.getKey(), depth + 1)));
+        }
+        return items.isEmpty() ? new Filter.Const(true) : Filter.and(items);
+    }
+
+    static FieldRef fieldRef(Resource res, String name) {
+        if (name.equals("id")) {
+            return FieldRef.of("id", FieldType.STRING);
+        }
+        return FieldRef.of(name, res.field(name).type());
+    }
+
+    /** A scalar means equality, an array means {@code in}, an object is a set of operators that must all hold. */
+    private Filter operators(Operand operand, FieldType type, JsonNode value, String path) {
+        if (value.isObject()) {
+            if (value.isEmpty()) {
+                return new Filter.Const(true);
+            }
+            List<Filter> items = new ArrayList<>();
+            Iterator<Map.Entry<String, JsonNode>> it = value.fields();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                Op op = OPS.get(e.getKey());
+                if (op == null) {
+                    throw DatafnException.unsupported("Unsupported DFQL feature: " + rootless(path) + "." + e.getKey(),
+                            path + "." + e.getKey());
+                }
+                items.add(compare(operand, type, op, e.getValue(), path + "." + e.getKey()));
+            }
+            return Filter.and(items);
+        }
+        if (value.isArray()) {
+            return compare(operand, type, Op.IN, value, path);
+        }
+        return compare(operand, type, Op.EQ, value, path);
+    }
+
+    private Filter compare(Operand operand, FieldType type, Op op, JsonNode v, String path) {
+        switch (op) {
+            case IS_NULL, IS_NOT_NULL, IS_EMPTY, IS_NOT_EMPTY -> {
+                if (!v.isBoolean()) {
+                    throw DatafnException.invalid("Null predicate must be boolean: " + rootless(path), path);
+                }
+                Op effective = v.asBoolean() ? op : switch (op) {
+                    case IS_NULL -> Op.IS_NOT_NULL;
+                    case IS_NOT_NULL -> Op.IS_NULL;
+                    case IS_EMPTY -> Op.IS_NOT_EMPTY;
+                    default -> Op.IS_EMPTY;
+                };
+                return new Filter.Compare(operand, effective, null);
+            }
+            case IN, NOT_IN -> {
+                if (!v.isArray()) {
+                    throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " must be an array", path);
+                }
+                ArrayNode values = Json.array();
+                for (JsonNode item : v) {
+                    JsonNode n = normalize(type, item);
+                    if (n != null) {
+                        values.add(n);
+                    }
+                }
+                if (values.isEmpty()) {
+                    return new Filter.Const(op == Op.NOT_IN);
+                }
+                return new Filter.Compare(operand, op, values);
+            }
+            case BETWEEN, NOT_BETWEEN -> {
+                if (!v.isArray() || v.size() != 2) {
+                    throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " must be [low, high]", path);
+                }
+                JsonNode lo = normalize(type, v.get(0));
+                JsonNode hi = normalize(type, v.get(1));
+                if (lo == null || hi == null || lo.isNull() || hi.isNull()) {
+                    return constFor(op);
+                }
+                return new Filter.Compare(operand, op, Json.array().add(lo).add(hi));
+            }
+            case LIKE, ILIKE, NOT_LIKE, NOT_ILIKE, STARTS_WITH, ENDS_WITH -> {
+                if (!v.isTextual()) {
+                    throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " must be a string", path);
+                }
+                if ((op == Op.LIKE || op == Op.ILIKE || op == Op.NOT_LIKE || op == Op.NOT_ILIKE)
+                        && v.asText().length() > Limits.MAX_LIKE_PATTERN) {
+                    throw DatafnException.invalid("LIKE pattern exceeds maximum length (" + Limits.MAX_LIKE_PATTERN + ")", path);
+                }
+                if (!(type.isText() || type == FieldType.JSON)) {
+                    return constFor(op);
+                }
+                return new Filter.Compare(operand, op, v);
+            }
+            case CONTAINS -> {
+                if (type.isText()) {
+                    return v.isTextual() ? new Filter.Compare(operand, op, v) : new Filter.Const(false);
+                }
+                if (type == FieldType.ARRAY || type == FieldType.JSON) {
+                    if (v.isNull() || v.isMissingNode()) {
+                        return new Filter.Const(false);
+                    }
+                    return new Filter.Compare(operand, op, v);
+                }
+                return new Filter.Const(false);
+            }
+            default -> {
+                if (v.isNull() && (op == Op.EQ || op == Op.NE)) {
+                    return new Filter.Compare(operand, op == Op.EQ ? Op.IS_NULL : Op.IS_NOT_NULL, null);
+                }
+                if (!(v.isValueNode() || type == FieldType.JSON || type == FieldType.OBJECT || type == FieldType.ARRAY)) {
+                    throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " expects a value, got " + Json.typeName(v), path);
+                }
+                JsonNode n = normalize(type, v);
+                if (n == null || n.isNull()) {
+                    return constFor(op);
+                }
+                return new Filter.Compare(operand, op, n);
+            }
+        }
+    }
+
+    /** The value a comparison of a mistyped operand always yields: false, or true for the negative operators. */
+    private static Filter constFor(Op op) {
+        return new Filter.Const(op.negative());
+    }
+
+    /**
+     * The value normalised to the type the column stores (dates as epoch milliseconds), or null when no value of
+     * that type can ever equal it (strict equality: {@code 1} is not {@code "1"}).
+     */
+    public static JsonNode normalize(FieldType type, JsonNode v) {
+        if (v == null || v.isNull()) {
+            return Json.NODES.nullNode();
+        }
+        return switch (type) {
+            case STRING, FILE -> v.isTextual() ? v : null;
+            case NUMBER -> v.isNumber() ? Json.number(v.asDouble()) : null;
+            case BOOLEAN -> v.isBoolean() ? v : null;
+            case DATE -> {
+                Long ms = FieldValues.dateMillis(v);
+                yield ms == null ? null : Json.NODES.numberNode(ms);
+            }
+            case OBJECT -> v.isObject() ? v : null;
+            case ARRAY -> v.isArray() ? v : null;
+            case JSON -> v;
+        };
+    }
+
+    private static String rootOf(String path) {
+        int dot = path.indexOf('.');
+        String root = dot < 0 ? path : path.substring(0, dot);
+        int br = root.indexOf('[');
+        return br < 0 ? root : root.substring(0, br);
+    }
+
+    /** Error messages name the path without the {@code $.} prefix of mutation paths. */
+    private static String rootless(String path) {
+        return path.startsWith("$.") ? path.substring(2) : path;
+    }
+
+    private static String lastSegment(String path) {
+        return rootless(path);
+    }
+
+    static DatafnException unknownRelation(String path) {
+        return new DatafnException(ErrorCode.DFQL_UNKNOWN_RELATION, "Unknown relation: " + path, path);
+    }
+}

@@ -1,0 +1,52 @@
+package io.datafn.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.schema.Resource;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A validated DFQL query. {@code sort} always ends with the {@code id} tie-breaker (or, grouped, with the group keys),
+ * so every sort is total and cursors are exact.
+ *
+ * @param limit     rows per page (0 .. maxLimit)
+ * @param cursor    keyset boundary, or null
+ * @param aggregate grouping, or null for a row query
+ */
+public record Query(Resource resource, Selection select, Set<String> omit, Filter filter, List<SortTerm> sort,
+                    int limit, int offset, Cursor cursor, boolean count, Aggregate aggregate) {
+    public Query {
+        omit = Set.copyOf(omit);
+        sort = List.copyOf(sort);
+    }
+
+    /** One sort term; {@code key} names the value in cursors ({@code "updatedAt"}, {@code "goal.label"}, an alias). */
+    public record SortTerm(String key, Operand operand, boolean descending) {
+    }
+
+    /** Keyset boundary: the boundary row's sort values by key, already normalised to the operand types. */
+    public record Cursor(boolean before, Map<String, JsonNode> values) {
+        public Cursor {
+            values = new LinkedHashMap<>(values);
+        }
+    }
+
+    public enum AggregateOp { COUNT, SUM, AVG, MIN, MAX }
+
+    /** {@code field} null means "rows" (count without a field or with "*"). */
+    public record Aggregation(AggregateOp op, Operand.FieldRef field) {
+    }
+
+    public record GroupKey(String key, Operand.FieldRef ref) {
+    }
+
+    public record Aggregate(List<GroupKey> groupBy, Map<String, Aggregation> aggregations, Filter having) {
+        public Aggregate {
+            groupBy = List.copyOf(groupBy);
+            aggregations = new LinkedHashMap<>(aggregations);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.datafn.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.datafn.error.DatafnException;
+import io.datafn.json.Json;
+import io.datafn.plugin.PluginChain;
+import io.datafn.router.RequestContext;
+import io.datafn.store.Store;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code POST query}: plugins, validation (fail-fast over a batch), execution in one read transaction. */
+public final class QueryService {
+    private final QueryParser parser;
+    private final Store store;
+    private final PluginChain plugins;
+
+    public QueryService(QueryParser parser, Store store, PluginChain plugins) {
+        this.parser = parser;
+        this.store = store;
+        this.plugins = plugins;
+    }
+
+    public JsonNode handle(RequestContext ctx, String ns, JsonNode body) {
+        body = plugins.beforeQuery(ctx, body);
+        if (body == null || !(body.isObject() || body.isArray())) {
+            throw DatafnException.invalid("Invalid DFQL: expected object or array", "$");
+        }
+        List<Query> queries = new ArrayList<>();
+        if (body.isArray()) {
+            for (int i = 0; i < body.size(); i++) {
+                try {
+                    queries.add(parser.parse(body.get(i)));
+                } catch (DatafnException e) {
+                    throw e.withDetail("index", i);
+                }
+            }
+        } else {
+            queries.add(parser.parse(body));
+        }
+        List<JsonNode> results = store.read(tx -> {
+            List<JsonNode> out = new ArrayList<>();
+            for (Query q : queries) {
+                out.add(tx.query(ns, q).toJson());
+            }
+            return out;
+        });
+        JsonNode result;
+        if (body.isArray()) {
+            ArrayNode arr = Json.array();
+            results.forEach(arr::add);
+            result = arr;
+        } else {
+            result = results.get(0);
+        }
+        return plugins.afterQuery(ctx, body, result);
+    }
+}

@@ -1,0 +1,243 @@
+package io.datafn.router;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.Limits;
+import io.datafn.auth.Authorizer;
+import io.datafn.auth.NamespaceProvider;
+import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
+import io.datafn.json.Json;
+import io.datafn.mutation.MutationEndpoint;
+import io.datafn.mutation.MutationService;
+import io.datafn.plugin.PluginChain;
+import io.datafn.query.QueryService;
+import io.datafn.schema.Schema;
+import io.datafn.store.Store;
+import io.datafn.transact.TransactService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * The framework-neutral router and request pipeline (PROTOCOL.md "Request pipeline"): shutdown, payload limit, JSON
+ * parse, disallowed keys, namespace, plugin and user authorization, handler. Errors become the protocol's envelope
+ * here and only here; an unexpected exception is logged with the request id and answered 500 "Internal error".
+ */
+public final class Router {
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
+    private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    private static final List<String> CAPABILITIES = List.of("dfql.query", "dfql.mutation", "dfql.transact");
+    private static final Set<String> POST_ROUTES = Set.of("query", "mutation", "transact");
+
+    private final String basePath;
+    private final Schema schema;
+    private final Store store;
+    private final Limits limits;
+    private final Clock clock;
+    private final Authorizer authorizer;
+    private final NamespaceProvider namespaces;
+    private final PluginChain plugins;
+    private final QueryService queries;
+    private final MutationEndpoint mutations;
+    private final TransactService transact;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean shuttingDown;
+
+    /** Wiring of the router's collaborators; built by {@code DatafnServer.Builder}. */
+    public record Wiring(String basePath, Schema schema, Store store, Limits limits, Clock clock, Authorizer authorizer,
+                         NamespaceProvider namespaces, PluginChain plugins, QueryService queries,
+                         MutationEndpoint mutations, TransactService transact) {
+    }
+
+    public Router(Wiring w) {
+        this.basePath = w.basePath();
+        this.schema = w.schema();
+        this.store = w.store();
+        this.limits = w.limits();
+        this.clock = w.clock();
+        this.authorizer = w.authorizer();
+        this.namespaces = w.namespaces();
+        this.plugins = w.plugins();
+        this.queries = w.queries();
+        this.mutations = w.mutations();
+        this.transact = w.transact();
+    }
+
+    public String basePath() {
+        return basePath;
+    }
+
+    /** New requests are answered 503 from now on; requests already inside finish. */
+    public void beginShutdown() {
+        shuttingDown = true;
+    }
+
+    /** Waits until no request is in flight, at most {@code timeoutMs}; true when idle. */
+    public boolean awaitIdle(long timeoutMs) {
+        long end = System.nanoTime() + timeoutMs * 1_000_000;
+        while (inFlight.get() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return inFlight.get() == 0;
+    }
+
+    public Response handle(Request req) {
+        String incoming = req.header().apply("X-Request-Id");
+        String requestId = incoming != null && REQUEST_ID.matcher(incoming).matches() ? incoming : UUID.randomUUID().toString();
+        MDC.put("requestId", requestId);
+        inFlight.incrementAndGet();
+        Response resp;
+        try {
+            resp = dispatch(req, requestId);
+        } catch (DatafnException e) {
+            resp = error(e);
+        } catch (RuntimeException | Error e) {
+            log.error("[{}] {} {} failed", requestId, req.method(), req.path(), e);
+            resp = error(new DatafnException(ErrorCode.INTERNAL, "Internal error", "$"));
+        } finally {
+            inFlight.decrementAndGet();
+            MDC.remove("requestId");
+        }
+        return resp.withHeader("X-Request-Id", requestId);
+    }
+
+    /** The error envelope {@code {ok:false,error:{code,message,details:{path,...}}}} with the error's status. */
+    public static Response error(DatafnException e) {
+        ObjectNode body = Json.object();
+        body.put("ok", false);
+        ObjectNode err = body.putObject("error");
+        err.put("code", e.code().name());
+        err.put("message", e.getMessage());
+        if (e.code() != ErrorCode.SERVICE_UNAVAILABLE) {
+            ObjectNode details = err.putObject("details");
+            details.put("path", e.path());
+            for (Map.Entry<String, Object> d : e.details().entrySet()) {
+                details.set(d.getKey(), Json.MAPPER.valueToTree(d.getValue()));
+            }
+        }
+        Response r = Response.json(e.status(), body);
+        if (e.code() == ErrorCode.SERVICE_UNAVAILABLE) {
+            r = new Response(r.status(), Map.of("Content-Type", "application/json"), r.body());
+        }
+        return r;
+    }
+
+    private static Response ok(JsonNode result) {
+        ObjectNode body = Json.object();
+        body.put("ok", true);
+        body.set("result", result);
+        return Response.json(200, body);
+    }
+
+    private Response dispatch(Request req, String requestId) {
+        if (shuttingDown) {
+            return error(new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$"));
+        }
+        String route = route(req.path());
+        boolean known = route != null && (route.equals("status") ? req.method().equals("GET")
+                : POST_ROUTES.contains(route) && req.method().equals("POST"));
+        if (!known) {
+            return error(new DatafnException(ErrorCode.NOT_FOUND, "Not found: " + req.method() + " " + req.path(), "$"));
+        }
+        if (req.contentLength() > limits.maxPayloadBytes()) {
+            throw tooLarge();
+        }
+        JsonNode payload = null;
+        if (req.method().equals("POST")) {
+            payload = Json.parseBody(readBody(req.body()));
+            String bad = Json.findDisallowedKey(payload);
+            if (bad != null) {
+                throw DatafnException.invalid("Disallowed key: " + bad, "$");
+            }
+        }
+        RequestContext ctx = new RequestContext(req, requestId, route, payload);
+        String ns = route.equals("status") ? null : namespace(ctx);
+        plugins.authorize(ctx, route, payload);
+        if (!authorizer.authorize(ctx, route, payload)) {
+            throw new DatafnException(ErrorCode.FORBIDDEN, "Authorization denied", "$");
+        }
+        MutationService.Writer writer = ns == null ? null : new MutationService.Writer(ns, namespaces.actorId(ctx));
+        JsonNode result = switch (route) {
+            case "status" -> status();
+            case "query" -> queries.handle(ctx, ns, payload);
+            case "mutation" -> mutations.handle(ctx, writer, payload);
+            case "transact" -> transact.handle(writer, payload);
+            default -> throw new IllegalStateException("unrouted " + route);
+        };
+        return ok(result);
+    }
+
+    private String namespace(RequestContext ctx) {
+        String ns = namespaces.namespace(ctx);
+        if (ns == null || ns.isEmpty()) {
+            throw new IllegalStateException("namespace provider returned no namespace");
+        }
+        return ns;
+    }
+
+    private String route(String path) {
+        if (!path.startsWith(basePath + "/")) {
+            return null;
+        }
+        String rest = path.substring(basePath.length() + 1);
+        return rest.isEmpty() || rest.contains("/") ? null : rest;
+    }
+
+    private DatafnException tooLarge() {
+        return new DatafnException(ErrorCode.LIMIT_EXCEEDED, "Request payload exceeds maximum size", "$", 413,
+                Map.of("max", limits.maxPayloadBytes()), null);
+    }
+
+    private byte[] readBody(InputStream in) {
+        long max = limits.maxPayloadBytes();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        try {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                if (out.size() > max) {
+                    throw tooLarge();
+                }
+            }
+        } catch (IOException e) {
+            throw DatafnException.invalid("Failed to read request body", "$");
+        }
+        return out.toByteArray();
+    }
+
+    private JsonNode status() {
+        if (!store.healthy()) {
+            throw new DatafnException(ErrorCode.INTERNAL, "Internal error", "$");
+        }
+        ObjectNode r = Json.object();
+        r.put("schemaHash", schema.hash());
+        CAPABILITIES.forEach(r.putArray("capabilities")::add);
+        ObjectNode l = r.putObject("limits");
+        l.put("maxLimit", limits.maxLimit());
+        if (limits.transactStepsConfigured()) {
+            l.put("maxTransactSteps", limits.maxTransactSteps());
+        }
+        l.put("maxPayloadBytes", limits.maxPayloadBytes());
+        l.put("maxPullLimit", limits.maxPullLimit());
+        r.put("serverTimeMs", Math.round(clock.millis() / 60000.0) * 60000L);
+        return r;
+    }
+}

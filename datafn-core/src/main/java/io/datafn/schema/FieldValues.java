@@ -1,0 +1,77 @@
+package io.datafn.schema;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.regex.Pattern;
+
+/** Value rules of the field types: what a JSON value must look like, and how dates travel (PROTOCOL.md "Dates"). */
+public final class FieldValues {
+    private static final Pattern ISO = Pattern.compile(
+            "^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?$");
+    private static final DateTimeFormatter OUT = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private FieldValues() {
+    }
+
+    /** True when {@code v} (not null) is a valid value of {@code type}. */
+    public static boolean matches(FieldType type, JsonNode v) {
+        return switch (type) {
+            case STRING, FILE -> v.isTextual();
+            case NUMBER -> v.isNumber() && Double.isFinite(v.asDouble());
+            case BOOLEAN -> v.isBoolean();
+            case OBJECT -> v.isObject();
+            case ARRAY -> v.isArray();
+            case DATE -> dateMillis(v) != null;
+            case JSON -> !v.isNull() && !v.isMissingNode();
+        };
+    }
+
+    /**
+     * A date value as epoch milliseconds: an ISO-8601 string (a date alone is midnight UTC; no zone means UTC) or a
+     * finite number of epoch milliseconds. Null when the value is not a date.
+     */
+    public static Long dateMillis(JsonNode v) {
+        if (v == null) {
+            return null;
+        }
+        if (v.isNumber()) {
+            double d = v.asDouble();
+            return Double.isFinite(d) ? (long) Math.floor(d) : null;
+        }
+        if (!v.isTextual()) {
+            return null;
+        }
+        String s = v.asText();
+        if (!ISO.matcher(s).matches()) {
+            return null;
+        }
+        try {
+            if (s.length() == 10) {
+                return LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+            }
+            String t = s;
+            if (!t.endsWith("Z") && !t.matches(".*[+-]\\d{2}:\\d{2}$")) {
+                t = t + "Z";
+            }
+            if (t.length() == 17 || t.charAt(16) != ':') {
+                // "yyyy-MM-ddTHH:mm" + zone: add seconds so that the ISO parser accepts it
+                t = t.substring(0, 16) + ":00" + t.substring(16);
+            }
+            return OffsetDateTime.parse(t).toInstant().toEpochMilli();
+        } catch (DateTimeParseException | StringIndexOutOfBoundsException e) {
+            return null;
+        }
+    }
+
+    /** Epoch milliseconds as the wire's ISO-8601 UTC string with milliseconds. */
+    public static String iso(long millis) {
+        return OUT.format(Instant.ofEpochMilli(millis));
+    }
+}

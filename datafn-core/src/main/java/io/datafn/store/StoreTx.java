@@ -1,0 +1,75 @@
+package io.datafn.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.query.Filter;
+import io.datafn.query.Query;
+import io.datafn.query.QueryResult;
+import io.datafn.schema.Relation;
+import io.datafn.schema.Resource;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Operations inside one transaction, all scoped to a namespace. Records cross this boundary as JSON objects in
+ * storage form: field name to value, dates as epoch milliseconds; records read back are in wire form (dates as
+ * ISO-8601 strings), as the client sees them.
+ */
+public interface StoreTx {
+
+    /** Runs a query: filtering, sorting, paging, counting, grouping and relation expansion happen in SQL. */
+    QueryResult query(String ns, Query query);
+
+    /** Reads a record and locks it until the transaction ends; null when absent. */
+    ObjectNode lock(String ns, Resource resource, String id);
+
+    /** True when the record exists and satisfies {@code filter} (evaluated by the database). */
+    boolean matches(String ns, Resource resource, String id, Filter filter);
+
+    /**
+     * Inserts a record (its {@code id} included) unless the id or a unique field is taken.
+     *
+     * @return null on success, else the name of the clashing field ({@code "id"} for the id)
+     */
+    String insert(String ns, Resource resource, ObjectNode values);
+
+    /**
+     * Updates the given fields of a record.
+     *
+     * @return null on success, else the name of the unique field whose value another record holds
+     */
+    String update(String ns, Resource resource, String id, ObjectNode values);
+
+    /** Deletes a record; false when it did not exist. */
+    boolean delete(String ns, Resource resource, String id);
+
+    /** Ids among {@code ids} that exist. */
+    Set<String> existing(String ns, Resource resource, Collection<String> ids);
+
+    /** Ids of the records of {@code resource} whose {@code fkField} equals {@code value}, at most {@code max}. */
+    List<String> referencing(String ns, Resource resource, String fkField, String value, int max);
+
+    /** Join row {@code (from, to)} of a many-many relation in storage form, or null. */
+    ObjectNode joinRow(String ns, Relation relation, String from, String to);
+
+    /** Inserts or updates join row {@code (from, to)} with the given metadata (absent keys left as they are). */
+    void upsertJoin(String ns, Relation relation, String from, String to, ObjectNode metadata);
+
+    /** Deletes join row {@code (from, to)}; false when it did not exist. */
+    boolean deleteJoin(String ns, Relation relation, String from, String to);
+
+    /** The {@code (from, to)} pairs of the join rows in which {@code id} takes the given side. */
+    List<String[]> joinsOf(String ns, Relation relation, boolean fromSide, String id);
+
+    /** The stored idempotency record for the key, or null. */
+    StoredMutation idempotency(String ns, String clientId, String mutationId);
+
+    /** Stores (or replaces) the idempotency record for the key. */
+    void saveIdempotency(String ns, String clientId, String mutationId, StoredMutation stored);
+
+    /** An idempotency record: the payload's canonical JSON and the MutationResult as JSON. */
+    record StoredMutation(String payload, JsonNode result) {
+    }
+}

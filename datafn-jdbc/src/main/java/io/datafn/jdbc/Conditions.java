@@ -1,0 +1,264 @@
+package io.datafn.jdbc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.json.Json;
+import io.datafn.query.Filter;
+import io.datafn.query.Filter.Op;
+import io.datafn.query.Operand;
+import io.datafn.schema.FieldType;
+import io.datafn.schema.Link;
+import io.datafn.schema.Resource;
+import io.datafn.schema.Schema;
+import org.jooq.Condition;
+import org.jooq.Field;
+import org.jooq.SelectConditionStep;
+import org.jooq.Record1;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+import static org.jooq.impl.DSL.inline;
+
+/**
+ * The one translator from the DFQL {@link Filter} tree to SQL conditions. Semantics are two-valued: every condition
+ * built here is TRUE or FALSE, never NULL, so that {@code $not} and the negative operators treat null and absent
+ * values as PROTOCOL.md "Negative operators and nulls" says.
+ */
+final class Conditions {
+    private final Schema schema;
+    private final Dialect dialect;
+    private final Columns columns;
+    private int aliasCounter;
+
+    Conditions(Schema schema, Dialect dialect) {
+        this.schema = schema;
+        this.dialect = dialect;
+        this.columns = new Columns(dialect);
+    }
+
+    /** A fresh table alias for a correlated subquery or join. */
+    String alias() {
+        return "t" + (++aliasCounter);
+    }
+
+    /** Resolves an alias reference (having, group sort) to its SQL expression and value type. */
+    record AliasColumn(Field<Object> expr, FieldType type) {
+    }
+
+    Condition translate(Filter f, Resource res, String alias, Function<String, AliasColumn> aliases) {
+        if (f instanceof Filter.Const c) {
+            return c.value() ? DSL.trueCondition() : DSL.falseCondition();
+        }
+        if (f instanceof Filter.And a) {
+            List<Condition> items = new ArrayList<>();
+            a.items().forEach(i -> items.add(translate(i, res, alias, aliases)));
+            return DSL.and(items);
+        }
+        if (f instanceof Filter.Or o) {
+            List<Condition> items = new ArrayList<>();
+            o.items().forEach(i -> items.add(translate(i, res, alias, aliases)));
+            return DSL.or(items);
+        }
+        if (f instanceof Filter.Not n) {
+            return not(translate(n.inner(), res, alias, aliases));
+        }
+        if (f instanceof Filter.Quantified q) {
+            return quantified(q, alias, aliases);
+        }
+        Filter.Compare c = (Filter.Compare) f;
+        if (c.operand() instanceof Operand.AliasRef ref) {
+            AliasColumn col = aliases.apply(ref.alias());
+            return compare(col.expr(), col.type(), List.of(), true, c.op(), c.value());
+        }
+        Operand.FieldRef ref = (Operand.FieldRef) c.operand();
+        Field<Object> col = columns.column(alias, ref.field(), ref.type());
+        return compare(col, ref.type(), ref.jsonPath(), false, c.op(), c.value());
+    }
+
+    /** Two-valued NOT: a NULL inner condition counts as false, so its negation is true. */
+    static Condition not(Condition inner) {
+        return DSL.condition(DSL.when(inner, inline(false)).otherwise(inline(true)));
+    }
+
+    private Condition quantified(Filter.Quantified q, String outer, Function<String, AliasColumn> aliases) {
+        Link link = q.link();
+        Resource target = schema.resource(link.target());
+        String b = alias();
+        Condition inner = translate(q.inner(), target, b, aliases);
+        return switch (q.quantifier()) {
+            case ANY -> DSL.exists(related(link, outer, b, inner));
+            case NONE -> DSL.notExists(related(link, outer, b, inner));
+            case ALL -> DSL.exists(related(link, outer, b, DSL.trueCondition()))
+                    // a second, separate subquery scope: it may reuse alias b, which inner refers to
+                    .and(DSL.notExists(related(link, outer, b, not(inner))));
+        };
+    }
+
+    /** {@code SELECT 1 FROM target b [JOIN join j] WHERE b is related to the outer row AND extra}. */
+    SelectConditionStep<Record1<Integer>> related(Link link, String outer, String b, Condition extra) {
+        Table<?> target = DSL.table(DSL.name(SqlNames.table(link.target()))).as(b);
+        Field<String> outerNs = DSL.field(DSL.name(outer, Columns.NS), String.class);
+        Field<String> outerId = DSL.field(DSL.name(outer, "id"), String.class);
+        Field<String> bNs = DSL.field(DSL.name(b, Columns.NS), String.class);
+        Field<String> bId = DSL.field(DSL.name(b, "id"), String.class);
+        return switch (link.kind()) {
+            case FK_ON_SOURCE -> DSL.selectOne().from(target)
+                    .where(bNs.eq(outerNs)).and(bId.eq(DSL.field(DSL.name(outer, link.fkField()), String.class))).and(extra);
+            case FK_ON_TARGET -> DSL.selectOne().from(target)
+                    .where(bNs.eq(outerNs)).and(DSL.field(DSL.name(b, link.fkField()), String.class).eq(outerId)).and(extra);
+            case JOIN -> {
+                String j = b + "j";
+                String mine = link.forward() ? SqlNames.FROM : SqlNames.TO;
+                String theirs = link.forward() ? SqlNames.TO : SqlNames.FROM;
+                Table<?> jt = DSL.table(DSL.name(SqlNames.joinTable(link.relation()))).as(j);
+                yield DSL.selectOne().from(jt).join(target)
+                        .on(bNs.eq(DSL.field(DSL.name(j, Columns.NS), String.class))
+                                .and(bId.eq(DSL.field(DSL.name(j, theirs), String.class))))
+                        .where(DSL.field(DSL.name(j, Columns.NS), String.class).eq(outerNs))
+                        .and(DSL.field(DSL.name(j, mine), String.class).eq(outerId)).and(extra);
+            }
+        };
+    }
+
+    /** One comparison. {@code computed} marks an aggregate/group expression rather than a stored column. */
+    private Condition compare(Field<Object> col, FieldType type, List<String> jsonPath, boolean computed, Op op, JsonNode v) {
+        if (type.isJson() || !jsonPath.isEmpty()) {
+            return jsonCompare(col, jsonPath, op, v);
+        }
+        return switch (op) {
+            case EQ -> col.eq(bind(type, v, computed));
+            case NE -> col.isNull().or(col.ne(bind(type, v, computed)));
+            case GT -> col.gt(bind(type, v, computed));
+            case GTE -> col.ge(bind(type, v, computed));
+            case LT -> col.lt(bind(type, v, computed));
+            case LTE -> col.le(bind(type, v, computed));
+            case IN -> col.in(binds(type, v, computed));
+            case NOT_IN -> col.isNull().or(col.notIn(binds(type, v, computed)));
+            case BETWEEN -> col.between(bind(type, v.get(0), computed), bind(type, v.get(1), computed));
+            case NOT_BETWEEN -> col.isNull().or(col.notBetween(bind(type, v.get(0), computed), bind(type, v.get(1), computed)));
+            case LIKE -> text(col).like(dialect.likePattern(v.asText()));
+            case NOT_LIKE -> col.isNull().or(text(col).notLike(dialect.likePattern(v.asText())));
+            case ILIKE -> ilike(text(col), v.asText());
+            case NOT_ILIKE -> col.isNull().or(not(ilike(text(col), v.asText())));
+            case IS_NULL -> col.isNull();
+            case IS_NOT_NULL -> col.isNotNull();
+            case IS_EMPTY -> type.isText() ? col.isNull().or(text(col).eq("")) : col.isNull();
+            case IS_NOT_EMPTY -> type.isText() ? col.isNotNull().and(text(col).ne("")) : col.isNotNull();
+            case CONTAINS -> contains(text(col), v.asText());
+            case STARTS_WITH -> v.asText().isEmpty() ? col.isNotNull()
+                    : DSL.substring(text(col), inline(1), DSL.length(DSL.val(v.asText()))).eq(DSL.val(v.asText()));
+            case ENDS_WITH -> v.asText().isEmpty() ? col.isNotNull()
+                    : DSL.right(text(col), DSL.length(DSL.val(v.asText()))).eq(DSL.val(v.asText()));
+        };
+    }
+
+    private Condition ilike(Field<String> col, String pattern) {
+        return DSL.lower(col).like(DSL.lower(DSL.val(dialect.likePattern(pattern))));
+    }
+
+    private static Condition contains(Field<String> col, String needle) {
+        return needle.isEmpty() ? col.isNotNull() : DSL.position(col, DSL.val(needle)).gt(inline(0));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Field<String> text(Field<?> f) {
+        return (Field<String>) f;
+    }
+
+    private Field<Object> bind(FieldType type, JsonNode v, boolean computed) {
+        return computed ? DSL.val(plain(v)) : columns.bind(type, v);
+    }
+
+    private List<Field<Object>> binds(FieldType type, JsonNode arr, boolean computed) {
+        List<Field<Object>> out = new ArrayList<>();
+        arr.forEach(v -> out.add(bind(type, v, computed)));
+        return out;
+    }
+
+    /** A JSON scalar as the plain Java value an aggregate expression compares with. */
+    private static Object plain(JsonNode v) {
+        if (v.isNumber()) {
+            return v.asDouble();
+        }
+        if (v.isBoolean()) {
+            return v.asBoolean();
+        }
+        return v.isNull() ? null : v.asText();
+    }
+
+    private Condition jsonCompare(Field<Object> col, List<String> path, Op op, JsonNode v) {
+        switch (op) {
+            case IS_NULL, IS_NOT_NULL, IS_EMPTY, IS_NOT_EMPTY -> {
+                Condition isNull = col.isNull().or(dialect.jsonEquals(col, path, "null"))
+                        .or(DSL.condition("{0} is null", dialect.jsonScalar(col, path, Dialect.ScalarKind.ANY)));
+                Condition empty = isNull.or(dialect.jsonEquals(col, path, "\"\"")).or(dialect.jsonEquals(col, path, "[]"));
+                return switch (op) {
+                    case IS_NULL -> isNull;
+                    case IS_NOT_NULL -> not(isNull);
+                    case IS_EMPTY -> empty;
+                    default -> not(empty);
+                };
+            }
+            case CONTAINS -> {
+                Condition element = dialect.jsonContains(col, path, Json.canonical(v));
+                if (v.isTextual()) {
+                    Field<String> s = text(dialect.jsonScalar(col, path, Dialect.ScalarKind.TEXT));
+                    return definite(element).or(definite(contains(s, v.asText())));
+                }
+                return definite(element);
+            }
+            case IN, NOT_IN -> {
+                List<Condition> any = new ArrayList<>();
+                v.forEach(item -> any.add(jsonCompare(col, path, Op.EQ, item)));
+                Condition in = DSL.or(any);
+                return op == Op.IN ? in : not(in);
+            }
+            case EQ, NE -> {
+                Condition eq = v.isContainerNode() ? definite(dialect.jsonEquals(col, path, Json.canonical(v)))
+                        : scalarCompare(col, path, Op.EQ, v);
+                return op == Op.EQ ? eq : not(eq);
+            }
+            default -> {
+                if (v.isContainerNode()) {
+                    return DSL.falseCondition();
+                }
+                Condition c = scalarCompare(col, path, op.negative() ? positive(op) : op, v);
+                return op.negative() ? not(c) : c;
+            }
+        }
+    }
+
+    private static Op positive(Op op) {
+        return switch (op) {
+            case NOT_LIKE -> Op.LIKE;
+            case NOT_ILIKE -> Op.ILIKE;
+            case NOT_BETWEEN -> Op.BETWEEN;
+            default -> op;
+        };
+    }
+
+    private Condition scalarCompare(Field<Object> col, List<String> path, Op op, JsonNode v) {
+        JsonNode sample = op == Op.BETWEEN ? v.get(0) : v;
+        Dialect.ScalarKind kind = sample.isNumber() ? Dialect.ScalarKind.NUMBER
+                : sample.isBoolean() ? Dialect.ScalarKind.BOOLEAN : Dialect.ScalarKind.TEXT;
+        FieldType type = switch (kind) {
+            case NUMBER -> FieldType.NUMBER;
+            case BOOLEAN -> FieldType.BOOLEAN;
+            default -> FieldType.STRING;
+        };
+        if (op == Op.BETWEEN && (v.get(1).isNumber() != sample.isNumber() || v.get(1).isTextual() != sample.isTextual())) {
+            return DSL.falseCondition();
+        }
+        Field<Object> scalar = dialect.jsonScalar(col, path, kind);
+        Condition c = compare(scalar, type, List.of(), false, op, v);
+        return definite(c);
+    }
+
+    /** TRUE or FALSE, never NULL. */
+    static Condition definite(Condition c) {
+        return DSL.condition(DSL.when(c, inline(true)).otherwise(inline(false)));
+    }
+}

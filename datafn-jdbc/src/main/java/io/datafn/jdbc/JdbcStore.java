@@ -1,0 +1,271 @@
+package io.datafn.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
+import io.datafn.schema.Schema;
+import io.datafn.store.Store;
+import org.jooq.DSLContext;
+import org.jooq.conf.RenderQuotedNames;
+import org.jooq.conf.Settings;
+import org.jooq.exception.DataAccessException;
+import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+
+/**
+ * The jOOQ store for PostgreSQL (production) and SQLite (embedded default), over HikariCP.
+ *
+ * <p>SQLite has one writer at a time, so writes go through a one-connection pool whose transactions begin
+ * {@code IMMEDIATE} (no lock upgrades, no busy retries between our own writers) while reads use a separate pool in
+ * WAL mode. PostgreSQL uses one pool; reads run at REPEATABLE READ so that a request sees one snapshot.
+ */
+public final class JdbcStore implements Store {
+    private static final Logger log = LoggerFactory.getLogger(JdbcStore.class);
+    private static final int MAX_ATTEMPTS = 8;
+
+    private final Dialect dialect;
+    private final HikariDataSource writePool;
+    private final HikariDataSource readPool;
+    private final Settings settings = new Settings().withRenderQuotedNames(RenderQuotedNames.EXPLICIT_DEFAULT_QUOTED)
+            .withExecuteLogging(false).withRenderSchema(false);
+    private final String description;
+    private volatile Schema schema;
+    private volatile boolean closed;
+
+    private JdbcStore(Dialect dialect, HikariDataSource writePool, HikariDataSource readPool, String description) {
+        this.dialect = dialect;
+        this.writePool = writePool;
+        this.readPool = readPool;
+        this.description = description;
+    }
+
+    /** Opens a store on a JDBC URL ({@code jdbc:postgresql://...} or {@code jdbc:sqlite:path}) with default pool sizes. */
+    public static JdbcStore open(String jdbcUrl) {
+        return open(jdbcUrl, null, null, 16);
+    }
+
+    /**
+     * Opens a store.
+     *
+     * @param poolSize connections for PostgreSQL, or SQLite reader connections (1 .. 200)
+     * @throws IllegalArgumentException for an unsupported URL or pool size
+     * @throws IllegalStateException    when the database cannot be reached
+     */
+    public static JdbcStore open(String jdbcUrl, String user, String password, int poolSize) {
+        Objects.requireNonNull(jdbcUrl, "database URL");
+        if (poolSize < 1 || poolSize > 200) {
+            throw new IllegalArgumentException("database pool size must be 1..200, got " + poolSize);
+        }
+        Dialect dialect = Dialect.fromUrl(jdbcUrl);
+        try {
+            if (dialect == Dialect.SQLITE) {
+                String file = jdbcUrl.substring("jdbc:sqlite:".length());
+                int q = file.indexOf('?');
+                file = q < 0 ? file : file.substring(0, q);
+                if (!file.isEmpty() && !file.startsWith(":memory:") && !file.startsWith("file:")) {
+                    Path parent = Path.of(file).toAbsolutePath().getParent();
+                    if (parent != null) {
+                        Files.createDirectories(parent);
+                    }
+                }
+                HikariDataSource writer = pool(jdbcUrl, user, password, 1, sqliteProps("IMMEDIATE"), "datafn-sqlite-write");
+                HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, sqliteProps("DEFERRED"), "datafn-sqlite-read");
+                return new JdbcStore(dialect, writer, reader, "sqlite " + file);
+            }
+            Properties props = new Properties();
+            props.setProperty("reWriteBatchedInserts", "true");
+            HikariDataSource pg = pool(jdbcUrl, user, password, poolSize, props, "datafn-postgres");
+            return new JdbcStore(dialect, pg, pg, "postgresql " + jdbcUrl.substring("jdbc:postgresql://".length()));
+        } catch (IOException e) {
+            throw new IllegalStateException("database: cannot create the directory of " + jdbcUrl + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("database: cannot connect to " + jdbcUrl + ": " + rootMessage(e), e);
+        }
+    }
+
+    private static Properties sqliteProps(String txMode) {
+        Properties p = new Properties();
+        p.setProperty("journal_mode", "WAL");
+        p.setProperty("busy_timeout", "30000");
+        // DFQL's like/contains are case-sensitive (PROTOCOL.md "String operators"); SQLite's LIKE is not by default
+        p.setProperty("case_sensitive_like", "true");
+        p.setProperty("transaction_mode", txMode);
+        p.setProperty("synchronous", "FULL");
+        return p;
+    }
+
+    private static HikariDataSource pool(String url, String user, String password, int size, Properties props, String name) {
+        HikariConfig c = new HikariConfig();
+        c.setJdbcUrl(url);
+        if (user != null) {
+            c.setUsername(user);
+        }
+        if (password != null) {
+            c.setPassword(password);
+        }
+        c.setMaximumPoolSize(size);
+        c.setMinimumIdle(Math.min(size, 2));
+        c.setPoolName(name);
+        c.setAutoCommit(false);
+        c.setConnectionTimeout(10_000);
+        c.setInitializationFailTimeout(5_000);
+        c.setDataSourceProperties(props);
+        return new HikariDataSource(c);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    @Override
+    public void migrate(Schema schema) {
+        try (Connection c = writePool.getConnection()) {
+            try {
+                new Migrator(dialect).migrate(c, schema);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("database: migration failed: " + e.getMessage(), e);
+        }
+        this.schema = schema;
+        log.info("store: {} ready for schema {}", description, schema.hash());
+    }
+
+    @Override
+    public <T> T write(Work<T> work) {
+        return run(writePool, false, work);
+    }
+
+    @Override
+    public <T> T read(Work<T> work) {
+        return run(readPool, true, work);
+    }
+
+    private <T> T run(HikariDataSource pool, boolean readOnly, Work<T> work) {
+        if (closed) {
+            throw new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$");
+        }
+        Schema s = Objects.requireNonNull(schema, "store used before migrate(schema)");
+        for (int attempt = 1; ; attempt++) {
+            try (Connection c = pool.getConnection()) {
+                if (dialect == Dialect.POSTGRES) {
+                    c.setTransactionIsolation(readOnly ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
+                    c.setReadOnly(readOnly);
+                }
+                try {
+                    DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
+                    T result = work.run(new JdbcTx(ctx, s, dialect));
+                    c.commit();
+                    return result;
+                } catch (RuntimeException e) {
+                    rollbackQuietly(c);
+                    if (attempt < MAX_ATTEMPTS && retryable(e)) {
+                        log.debug("store: retrying transaction (attempt {}): {}", attempt, e.getMessage());
+                        backoff(attempt);
+                        continue;
+                    }
+                    throw translate(e);
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("database: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            log.warn("store: rollback failed: {}", e.getMessage());
+        }
+    }
+
+    private static void backoff(int attempt) {
+        try {
+            Thread.sleep(Math.min(50, 1L << attempt));
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static boolean retryable(RuntimeException e) {
+        if (e instanceof JdbcTx.Retry) {
+            return true;
+        }
+        SQLException sql = sqlCause(e);
+        if (sql == null) {
+            return false;
+        }
+        String state = sql.getSQLState();
+        // serialization failure, deadlock; SQLITE_BUSY (5) / SQLITE_LOCKED (6)
+        return "40001".equals(state) || "40P01".equals(state) || sql.getErrorCode() == 5 || sql.getErrorCode() == 6;
+    }
+
+    /** A unique violation that slipped past the pre-checks (a concurrent writer) is a conflict, not an internal error. */
+    private static RuntimeException translate(RuntimeException e) {
+        SQLException sql = sqlCause(e);
+        if (sql != null && ("23505".equals(sql.getSQLState()) || sql.getErrorCode() == 19)) {
+            return new DatafnException(ErrorCode.CONFLICT, "Record already exists", "id", 409, Map.of(), e);
+        }
+        return e;
+    }
+
+    private static SQLException sqlCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s) {
+                return s;
+            }
+            if (t instanceof DataAccessException d && d.getCause() instanceof SQLException s) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public boolean healthy() {
+        if (closed) {
+            return false;
+        }
+        try (Connection c = readPool.getConnection()) {
+            return c.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        writePool.close();
+        if (readPool != writePool) {
+            readPool.close();
+        }
+    }
+}

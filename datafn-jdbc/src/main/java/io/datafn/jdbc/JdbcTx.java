@@ -1,0 +1,285 @@
+package io.datafn.jdbc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.json.Json;
+import io.datafn.query.Filter;
+import io.datafn.query.Query;
+import io.datafn.query.QueryResult;
+import io.datafn.schema.Field;
+import io.datafn.schema.FieldType;
+import io.datafn.schema.Relation;
+import io.datafn.schema.Resource;
+import io.datafn.schema.Schema;
+import io.datafn.store.StoreTx;
+import org.jooq.Condition;
+import org.jooq.DSLContext;
+import org.jooq.Record;
+import org.jooq.SelectField;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@link StoreTx} over one JDBC connection inside an open transaction. */
+final class JdbcTx implements StoreTx {
+    private final DSLContext ctx;
+    private final Schema schema;
+    private final Dialect dialect;
+    private final Columns columns;
+
+    JdbcTx(DSLContext ctx, Schema schema, Dialect dialect) {
+        this.ctx = ctx;
+        this.schema = schema;
+        this.dialect = dialect;
+        this.columns = new Columns(dialect);
+    }
+
+    /** Thrown to make {@link JdbcStore#write} run the work again (a concurrent writer took the same key first). */
+    static final class Retry extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Retry(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    private static Table<?> table(Resource r) {
+        return DSL.table(DSL.name(SqlNames.table(r)));
+    }
+
+    private static Condition key(String ns, String id) {
+        return DSL.field(DSL.name(Columns.NS), String.class).eq(ns).and(DSL.field(DSL.name("id"), String.class).eq(id));
+    }
+
+    private static org.jooq.Field<String> text(String name) {
+        return DSL.field(DSL.name(name), String.class);
+    }
+
+    @Override
+    public QueryResult query(String ns, Query query) {
+        return new QueryRunner(ctx, schema, dialect).run(ns, query);
+    }
+
+    @Override
+    public ObjectNode lock(String ns, Resource resource, String id) {
+        List<SelectField<?>> select = new ArrayList<>();
+        select.add(text("id"));
+        for (Field f : resource.fields()) {
+            select.add(columns.column(f.name(), f.type()));
+        }
+        var q = ctx.select(select).from(table(resource)).where(key(ns, id));
+        Record r = dialect.rowLocks() ? q.forUpdate().fetchOne() : q.fetchOne();
+        if (r == null) {
+            return null;
+        }
+        ObjectNode out = Json.object();
+        out.put("id", r.get(0, String.class));
+        int i = 1;
+        for (Field f : resource.fields()) {
+            out.set(f.name(), Columns.toStorage(f.type(), r.get(i++)));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean matches(String ns, Resource resource, String id, Filter filter) {
+        Conditions conditions = new Conditions(schema, dialect);
+        return ctx.fetchExists(ctx.selectOne().from(table(resource).as("t0"))
+                .where(DSL.field(DSL.name("t0", Columns.NS), String.class).eq(ns))
+                .and(DSL.field(DSL.name("t0", "id"), String.class).eq(id))
+                .and(conditions.translate(filter, resource, "t0", a -> null)));
+    }
+
+    private Map<org.jooq.Field<?>, Object> values(Resource resource, ObjectNode values) {
+        Map<org.jooq.Field<?>, Object> out = new LinkedHashMap<>();
+        Iterator<Map.Entry<String, JsonNode>> it = values.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals("id")) {
+                continue;
+            }
+            Field f = resource.field(e.getKey());
+            out.put(columns.column(f.name(), f.type()), columns.bind(f.type(), e.getValue()));
+        }
+        return out;
+    }
+
+    @Override
+    public String insert(String ns, Resource resource, ObjectNode values) {
+        String id = values.get("id").asText();
+        Map<org.jooq.Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(text(Columns.NS), ns);
+        row.put(text("id"), id);
+        row.putAll(values(resource, values));
+        int n = ctx.insertInto(table(resource)).set(row).onConflictDoNothing().execute();
+        if (n == 1) {
+            return null;
+        }
+        if (ctx.fetchExists(ctx.selectOne().from(table(resource)).where(key(ns, id)))) {
+            return "id";
+        }
+        String clash = uniqueClash(ns, resource, id, values);
+        return clash != null ? clash : "id";
+    }
+
+    /** The first unique field of {@code values} whose value another record of the namespace holds. */
+    private String uniqueClash(String ns, Resource resource, String id, ObjectNode values) {
+        for (Field f : resource.fields()) {
+            JsonNode v = values.get(f.name());
+            if (!f.unique() || v == null || v.isNull()) {
+                continue;
+            }
+            boolean taken = ctx.fetchExists(ctx.selectOne().from(table(resource))
+                    .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
+                    .and(columns.column(f.name(), f.type()).eq(columns.bind(f.type(), v)))
+                    .and(text("id").ne(id)));
+            if (taken) {
+                return f.name();
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String update(String ns, Resource resource, String id, ObjectNode values) {
+        String clash = uniqueClash(ns, resource, id, values);
+        if (clash != null) {
+            return clash;
+        }
+        Map<org.jooq.Field<?>, Object> set = values(resource, values);
+        if (!set.isEmpty()) {
+            ctx.update(table(resource)).set(set).where(key(ns, id)).execute();
+        }
+        return null;
+    }
+
+    @Override
+    public boolean delete(String ns, Resource resource, String id) {
+        return ctx.deleteFrom(table(resource)).where(key(ns, id)).execute() > 0;
+    }
+
+    @Override
+    public Set<String> existing(String ns, Resource resource, Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(ctx.select(text("id")).from(table(resource))
+                .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns)).and(text("id").in(ids)).fetch(0, String.class));
+    }
+
+    @Override
+    public List<String> referencing(String ns, Resource resource, String fkField, String value, int max) {
+        return ctx.select(text("id")).from(table(resource))
+                .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns)).and(text(fkField).eq(value))
+                .orderBy(text("id")).limit(max).fetch(0, String.class);
+    }
+
+    private static Table<?> joinTable(Relation rel) {
+        return DSL.table(DSL.name(SqlNames.joinTable(rel)));
+    }
+
+    private static Condition joinKey(String ns, String from, String to) {
+        return DSL.field(DSL.name(Columns.NS), String.class).eq(ns)
+                .and(text(SqlNames.FROM).eq(from)).and(text(SqlNames.TO).eq(to));
+    }
+
+    @Override
+    public ObjectNode joinRow(String ns, Relation relation, String from, String to) {
+        List<SelectField<?>> select = new ArrayList<>();
+        select.add(text(SqlNames.FROM));
+        relation.metadata().forEach(m -> select.add(columns.column(m.name(), m.type())));
+        Record r = ctx.select(select).from(joinTable(relation)).where(joinKey(ns, from, to)).fetchOne();
+        if (r == null) {
+            return null;
+        }
+        ObjectNode out = Json.object();
+        out.put("from", from);
+        out.put("to", to);
+        int i = 1;
+        for (Field m : relation.metadata()) {
+            out.set(m.name(), Columns.toStorage(m.type(), r.get(i++)));
+        }
+        return out;
+    }
+
+    private Map<org.jooq.Field<?>, Object> metadata(Relation relation, ObjectNode metadata) {
+        Map<org.jooq.Field<?>, Object> out = new LinkedHashMap<>();
+        Iterator<Map.Entry<String, JsonNode>> it = metadata.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            Field m = relation.metadataField(e.getKey());
+            out.put(columns.column(m.name(), m.type()), columns.bind(m.type(), e.getValue()));
+        }
+        return out;
+    }
+
+    @Override
+    public void upsertJoin(String ns, Relation relation, String from, String to, ObjectNode metadata) {
+        Map<org.jooq.Field<?>, Object> meta = metadata(relation, metadata);
+        if (joinRow(ns, relation, from, to) != null) {
+            if (!meta.isEmpty()) {
+                ctx.update(joinTable(relation)).set(meta).where(joinKey(ns, from, to)).execute();
+            }
+            return;
+        }
+        Map<org.jooq.Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(text(Columns.NS), ns);
+        row.put(text(SqlNames.FROM), from);
+        row.put(text(SqlNames.TO), to);
+        row.putAll(meta);
+        ctx.insertInto(joinTable(relation)).set(row).execute();
+    }
+
+    @Override
+    public boolean deleteJoin(String ns, Relation relation, String from, String to) {
+        return ctx.deleteFrom(joinTable(relation)).where(joinKey(ns, from, to)).execute() > 0;
+    }
+
+    @Override
+    public List<String[]> joinsOf(String ns, Relation relation, boolean fromSide, String id) {
+        List<String[]> out = new ArrayList<>();
+        for (Record r : ctx.select(text(SqlNames.FROM), text(SqlNames.TO)).from(joinTable(relation))
+                .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
+                .and(text(fromSide ? SqlNames.FROM : SqlNames.TO).eq(id)).fetch()) {
+            out.add(new String[]{r.get(0, String.class), r.get(1, String.class)});
+        }
+        return out;
+    }
+
+    private static Condition idemKey(String ns, String clientId, String mutationId) {
+        return text("ns").eq(ns).and(text("client_id").eq(clientId)).and(text("mutation_id").eq(mutationId));
+    }
+
+    @Override
+    public StoredMutation idempotency(String ns, String clientId, String mutationId) {
+        Record r = ctx.select(text("payload"), text("result")).from(DSL.table(DSL.name(SqlNames.IDEMPOTENCY)))
+                .where(idemKey(ns, clientId, mutationId)).fetchOne();
+        return r == null ? null : new StoredMutation(r.get(0, String.class), Json.parse(r.get(1, String.class)));
+    }
+
+    @Override
+    public void saveIdempotency(String ns, String clientId, String mutationId, StoredMutation stored) {
+        Table<?> t = DSL.table(DSL.name(SqlNames.IDEMPOTENCY));
+        ctx.deleteFrom(t).where(idemKey(ns, clientId, mutationId)).execute();
+        Map<org.jooq.Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(text("ns"), ns);
+        row.put(text("client_id"), clientId);
+        row.put(text("mutation_id"), mutationId);
+        row.put(text("payload"), stored.payload());
+        row.put(columns.column("result", FieldType.JSON), columns.bind(FieldType.JSON, stored.result()));
+        row.put(DSL.field(DSL.name("created_at"), Long.class), System.currentTimeMillis());
+        int n = ctx.insertInto(t).set(row).onConflictDoNothing().execute();
+        if (n == 0) {
+            // a concurrent request with the same key committed first: run again and answer from its record
+            throw new Retry("idempotency key " + clientId + "/" + mutationId + " taken concurrently");
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package io.datafn.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.datafn.DatafnServer;
+import io.datafn.Limits;
+import io.datafn.jdbc.JdbcStore;
+import io.datafn.schema.Schema;
+import io.datafn.schema.SchemaException;
+import io.datafn.schema.SchemaParser;
+import io.javalin.Javalin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * The standalone server: {@code java -jar datafn-server.jar --schema FILE --port N --db URL}. Every option can also
+ * come from a {@code DATAFN_*} environment variable or from a YAML/JSON file given with {@code --config}; the command
+ * line wins over the environment, which wins over the file.
+ */
+@Command(name = "datafn-server", mixinStandardHelpOptions = true, version = "datafn-server 0.1.0",
+        description = "Runs a DataFn server (DFQL query, mutation, transact) over SQLite or PostgreSQL.",
+        sortOptions = false)
+public final class Main implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_SCHEMA = 3;
+    static final int EXIT_DATABASE = 4;
+    static final int EXIT_PORT = 5;
+
+    @Option(names = "--schema", description = "Schema JSON file (env DATAFN_SCHEMA; default examples/tasks.schema.json)")
+    Path schema;
+
+    @Option(names = "--port", description = "HTTP port, 0 for any free port (env DATAFN_PORT; default 8080)")
+    Integer port;
+
+    @Option(names = "--host", description = "Address to listen on (env DATAFN_HOST; default 0.0.0.0)")
+    String host;
+
+    @Option(names = "--db", description = "JDBC URL (env DATAFN_DB; default jdbc:sqlite:data/datafn.db)")
+    String db;
+
+    @Option(names = "--db-user", description = "Database user (env DATAFN_DB_USER)")
+    String dbUser;
+
+    @Option(names = "--db-password", description = "Database password (env DATAFN_DB_PASSWORD)")
+    String dbPassword;
+
+    @Option(names = "--db-pool", description = "Database connections (env DATAFN_DB_POOL; default 16)")
+    Integer dbPool;
+
+    @Option(names = "--base-path", description = "Path prefix of the endpoints (env DATAFN_BASE_PATH; default /datafn)")
+    String basePath;
+
+    @Option(names = "--max-limit", description = "Largest query limit (env DATAFN_MAX_LIMIT; default 100)")
+    Integer maxLimit;
+
+    @Option(names = "--max-transact-steps", description = "Steps per transact (env DATAFN_MAX_TRANSACT_STEPS; default 100)")
+    Integer maxTransactSteps;
+
+    @Option(names = "--max-payload-bytes", description = "Largest request body (env DATAFN_MAX_PAYLOAD_BYTES; default 5242880)")
+    Long maxPayloadBytes;
+
+    @Option(names = "--max-pull-limit", description = "Changes per pull page (env DATAFN_MAX_PULL_LIMIT; default 1000)")
+    Integer maxPullLimit;
+
+    @Option(names = "--config", description = "YAML or JSON file with any of these options (env DATAFN_CONFIG)")
+    Path config;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            System.err.println("datafn-server: " + ex.getMessage() + " (see --help)");
+            return EXIT_USAGE;
+        });
+        return cl.execute(args);
+    }
+
+    /** Settings after merging command line, environment and config file. */
+    record Settings(Path schema, String host, int port, String db, String dbUser, String dbPassword, int dbPool,
+                    String basePath, Limits limits) {
+    }
+
+    Settings settings() throws IOException {
+        Path cfgPath = config != null ? config : env("CONFIG") == null ? null : Path.of(env("CONFIG"));
+        JsonNode file = null;
+        if (cfgPath != null) {
+            String name = cfgPath.getFileName().toString().toLowerCase(Locale.ROOT);
+            ObjectMapper m = name.endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+            file = m.readTree(Files.readString(cfgPath));
+        }
+        Limits limits = Limits.defaults()
+                .withMaxLimit(pick(maxLimit, "MAX_LIMIT", file, "maxLimit", 100))
+                .withMaxPayloadBytes(pickLong(maxPayloadBytes, "MAX_PAYLOAD_BYTES", file, "maxPayloadBytes", 5_242_880L))
+                .withMaxPullLimit(pick(maxPullLimit, "MAX_PULL_LIMIT", file, "maxPullLimit", 1000));
+        Integer steps = maxTransactSteps != null ? maxTransactSteps
+                : env("MAX_TRANSACT_STEPS") != null ? Integer.valueOf(env("MAX_TRANSACT_STEPS"))
+                : file != null && file.hasNonNull("maxTransactSteps") ? file.get("maxTransactSteps").asInt() : null;
+        if (steps != null) {
+            limits = limits.withMaxTransactSteps(steps);
+        }
+        return new Settings(
+                Path.of(pickText(schema == null ? null : schema.toString(), "SCHEMA", file, "schema", "examples/tasks.schema.json")),
+                pickText(host, "HOST", file, "host", "0.0.0.0"),
+                pick(port, "PORT", file, "port", 8080),
+                pickText(db, "DB", file, "db", "jdbc:sqlite:data/datafn.db"),
+                pickText(dbUser, "DB_USER", file, "dbUser", null),
+                pickText(dbPassword, "DB_PASSWORD", file, "dbPassword", null),
+                pick(dbPool, "DB_POOL", file, "dbPool", 16),
+                pickText(basePath, "BASE_PATH", file, "basePath", "/datafn"),
+                limits);
+    }
+
+    private static String env(String name) {
+        String v = System.getenv("DATAFN_" + name);
+        return v == null || v.isEmpty() ? null : v;
+    }
+
+    private static String pickText(String cli, String envName, JsonNode file, String key, String dflt) {
+        if (cli != null) {
+            return cli;
+        }
+        if (env(envName) != null) {
+            return env(envName);
+        }
+        if (file != null && file.hasNonNull(key)) {
+            return file.get(key).asText();
+        }
+        return dflt;
+    }
+
+    private static int pick(Integer cli, String envName, JsonNode file, String key, int dflt) {
+        String v = pickText(cli == null ? null : cli.toString(), envName, file, key, Integer.toString(dflt));
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    private static long pickLong(Long cli, String envName, JsonNode file, String key, long dflt) {
+        String v = pickText(cli == null ? null : cli.toString(), envName, file, key, Long.toString(dflt));
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    @Override
+    public Integer call() {
+        Settings s;
+        try {
+            s = settings();
+        } catch (IOException | RuntimeException e) {
+            System.err.println("datafn-server: bad configuration: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        Schema parsed;
+        try {
+            parsed = SchemaParser.parse(s.schema());
+        } catch (SchemaException e) {
+            System.err.println("datafn-server: schema " + s.schema() + " is invalid: " + String.join("; ",
+                    e.problems().stream().map(Object::toString).toList()));
+            return EXIT_SCHEMA;
+        }
+        if (!portFree(s.host(), s.port())) {
+            System.err.println("datafn-server: port " + s.port() + " on " + s.host() + " is already in use");
+            return EXIT_PORT;
+        }
+        DatafnServer server;
+        try {
+            JdbcStore store = JdbcStore.open(s.db(), s.dbUser(), s.dbPassword(), s.dbPool());
+            try {
+                server = DatafnServer.builder().schema(parsed).store(store).basePath(s.basePath()).limits(s.limits()).build();
+            } catch (SchemaException e) {
+                store.close();
+                System.err.println("datafn-server: the database holds data the new schema would lose: " + String.join("; ",
+                        e.problems().stream().map(Object::toString).toList()));
+                return EXIT_SCHEMA;
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            System.err.println("datafn-server: database " + s.db() + " is not usable: " + oneLine(e));
+            return EXIT_DATABASE;
+        }
+        Javalin app;
+        try {
+            app = Javalin.create(cfg -> {
+                cfg.startup.showJavalinBanner = false;
+                cfg.jetty.host = s.host();
+                cfg.jetty.port = s.port();
+                DatafnJavalin.mount(cfg, server);
+            }).start();
+        } catch (RuntimeException e) {
+            server.shutdown(0);
+            System.err.println("datafn-server: cannot listen on " + s.host() + ":" + s.port() + ": " + oneLine(e));
+            return EXIT_PORT;
+        }
+        log.info("DataFn server listening on http://{}:{}{} | database: {} | schema: {} ({}) | hash {}",
+                s.host(), app.port(), s.basePath(), server.store().describe(), s.schema(),
+                parsed.resources().size() + " resources", parsed.hash());
+        Object lock = new Object();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("DataFn server stopping: finishing requests in flight");
+            server.shutdown(10_000);
+            app.stop();
+            synchronized (lock) {
+                lock.notifyAll();
+            }
+        }, "datafn-shutdown"));
+        synchronized (lock) {
+            try {
+                lock.wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return 0;
+    }
+
+    private static boolean portFree(String host, int port) {
+        if (port == 0) {
+            return true;
+        }
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(host, port));
+            return true;
+        } catch (BindException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // let the server itself report anything else
+        }
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return m.replace('\n', ' ');
+    }
+}
