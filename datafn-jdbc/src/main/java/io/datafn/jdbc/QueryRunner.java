@@ -294,8 +294,10 @@ final class QueryRunner {
             having = having.and(keyset(q.sort(), sortExprs, sortTypes, q.cursor().values(), before));
         }
         SelectJoinStep<Record> from = joinHops(ctx.select(select).from(t), hops);
+        boolean filtered = q.aggregate().having() != null || q.cursor() != null;
+        // a whole-set aggregate is one group even when empty; SQLite drops it when HAVING is present
         List<Record> fetched = (groupExprs.isEmpty()
-                ? from.where(where).having(having)
+                ? (filtered ? from.where(where).having(having) : from.where(where))
                 : from.where(where).groupBy(groupExprs).having(having))
                 .orderBy(order(q.sort(), sortExprs, before)).limit(q.limit() + 1).offset(q.offset()).fetch();
         boolean more = fetched.size() > q.limit();

@@ -1,0 +1,137 @@
+package io.datafn.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.DatafnServer;
+import io.datafn.jdbc.JdbcStore;
+import io.datafn.json.Json;
+import io.javalin.Javalin;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+
+/** A real server on a random port over a real database, and a small HTTP client for it. */
+public final class TestServer implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    public final DatafnServer server;
+    public final Javalin app;
+    public final String url;
+    public final String jdbcUrl;
+
+    private TestServer(DatafnServer server, Javalin app, String jdbcUrl) {
+        this.server = server;
+        this.app = app;
+        this.url = "http://127.0.0.1:" + app.port();
+        this.jdbcUrl = jdbcUrl;
+    }
+
+    public static TestServer start(TestDb db, String schemaJson) {
+        return start(db, schemaJson, b -> b);
+    }
+
+    public static TestServer start(TestDb db, String schemaJson, UnaryOperator<DatafnServer.Builder> customize) {
+        return startOn(db.freshUrl(), schemaJson, customize);
+    }
+
+    /** Starts a server on an existing database (restart tests). */
+    public static TestServer startOn(String jdbcUrl, String schemaJson, UnaryOperator<DatafnServer.Builder> customize) {
+        DatafnServer server = customize.apply(DatafnServer.builder()
+                .schema(Json.parse(schemaJson))
+                .store(JdbcStore.open(jdbcUrl, null, null, 8))).build();
+        Javalin app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.jetty.host = "127.0.0.1";
+            cfg.jetty.port = 0;
+            DatafnJavalin.mount(cfg, server);
+        }).start();
+        return new TestServer(server, app, jdbcUrl);
+    }
+
+    /** A response: status, parsed JSON body (null when not JSON), headers. */
+    public record Reply(int status, JsonNode body, HttpResponse<String> raw) {
+        public JsonNode result() {
+            return body.get("result");
+        }
+
+        public JsonNode error() {
+            return body.get("error");
+        }
+
+        public String code() {
+            return body.path("error").path("code").asText(null);
+        }
+
+        public String path() {
+            return body.path("error").path("details").path("path").asText(null);
+        }
+
+        public String message() {
+            return body.path("error").path("message").asText(null);
+        }
+
+        public String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+    }
+
+    public Reply post(String endpoint, String body) {
+        return send(HttpRequest.newBuilder(URI.create(url + "/datafn/" + endpoint))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    public Reply post(String endpoint, JsonNode body) {
+        return post(endpoint, Json.text(body));
+    }
+
+    public Reply get(String endpoint) {
+        return send(HttpRequest.newBuilder(URI.create(url + "/datafn/" + endpoint)).GET().build());
+    }
+
+    public Reply send(HttpRequest req) {
+        try {
+            HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+            JsonNode body;
+            try {
+                body = Json.parse(r.body());
+            } catch (RuntimeException e) {
+                body = null;
+            }
+            return new Reply(r.statusCode(), body, r);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Posts a query and returns {@code result}, failing unless the answer is 200 ok. */
+    public JsonNode query(String body) {
+        Reply r = post("query", body);
+        if (r.status() != 200) {
+            throw new AssertionError("query failed: " + r.status() + " " + r.body() + " for " + body);
+        }
+        return r.result();
+    }
+
+    /** Posts a mutation and returns {@code result}, failing unless the answer is 200 ok. */
+    public JsonNode mutate(String body) {
+        Reply r = post("mutation", body);
+        if (r.status() != 200 || !r.body().path("ok").asBoolean()) {
+            throw new AssertionError("mutation failed: " + r.status() + " " + r.body() + " for " + body);
+        }
+        return r.result();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        server.close();
+    }
+}
