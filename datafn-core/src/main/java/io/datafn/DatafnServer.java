@@ -15,6 +15,11 @@ import io.datafn.router.Router;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaParser;
 import io.datafn.store.Store;
+import io.datafn.sync.CloneService;
+import io.datafn.sync.PullService;
+import io.datafn.sync.PushService;
+import io.datafn.sync.ReconcileService;
+import io.datafn.sync.SeedService;
 import io.datafn.transact.TransactService;
 
 import java.nio.file.Path;
@@ -179,11 +184,17 @@ public final class DatafnServer implements AutoCloseable {
             PluginChain chain = new PluginChain(plugins);
             QueryParser queryParser = new QueryParser(schema, limits);
             MutationParser mutationParser = new MutationParser(schema, limits);
-            MutationService mutationService = new MutationService(schema, store, clock);
+            MutationService mutationService = new MutationService(schema, store, clock, false);
+            MutationService pushMutations = new MutationService(schema, store, clock, true);
+            Router.SyncServices sync = new Router.SyncServices(new CloneService(schema, store),
+                    new PullService(schema, store, limits),
+                    new PushService(mutationParser, pushMutations, store, limits),
+                    new ReconcileService(schema, store),
+                    new SeedService(mutationParser, mutationService, store, clock));
             Router router = new Router(new Router.Wiring(basePath, schema, store, limits, clock, authorizer, namespaces,
                     chain, new QueryService(queryParser, store, chain),
                     new MutationEndpoint(mutationParser, mutationService, chain, limits),
-                    new TransactService(queryParser, mutationParser, mutationService, store, limits)));
+                    new TransactService(queryParser, mutationParser, mutationService, store, limits), sync));
             return new DatafnServer(schema, store, router);
         }
     }

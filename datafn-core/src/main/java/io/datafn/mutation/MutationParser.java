@@ -38,6 +38,10 @@ public final class MutationParser {
         this.limits = limits;
     }
 
+    public Schema schema() {
+        return schema;
+    }
+
     public Mutation parse(JsonNode m, String base) {
         if (m == null || !m.isObject()) {
             throw DatafnException.invalid("Invalid DFQL: mutation must be object", base);

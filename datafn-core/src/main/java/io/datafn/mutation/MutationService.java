@@ -6,15 +6,18 @@ import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
 import io.datafn.schema.Field;
+import io.datafn.schema.FieldValues;
 import io.datafn.schema.Link;
 import io.datafn.schema.OnDelete;
 import io.datafn.schema.Relation;
 import io.datafn.schema.RelationType;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
+import io.datafn.store.ChangeRow;
 import io.datafn.store.Store;
 import io.datafn.store.StoreTx;
 import io.datafn.store.StoreTx.StoredMutation;
+import io.datafn.store.Written;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -34,11 +37,17 @@ public final class MutationService {
     private final Schema schema;
     private final Store store;
     private final Clock clock;
+    private final boolean insertReplays;
 
-    public MutationService(Schema schema, Store store, Clock clock) {
+    /**
+     * @param insertReplays when true (push), an insert of an existing id whose supplied values all equal the stored
+     *                      ones succeeds without a change (the original's E2 push behaviour)
+     */
+    public MutationService(Schema schema, Store store, Clock clock, boolean insertReplays) {
         this.schema = schema;
         this.store = store;
         this.clock = clock;
+        this.insertReplays = insertReplays;
     }
 
     /** Who is writing: the namespace and the actor id the {@code audit} capability records (may be null). */
@@ -51,8 +60,13 @@ public final class MutationService {
      * rolled back).
      */
     public MutationResult execute(Writer w, Mutation m) {
+        return executeTracked(w, m).value();
+    }
+
+    /** Like {@link #execute}, with the change rows (and their seqs) the mutation committed. */
+    public Written<MutationResult> executeTracked(Writer w, Mutation m) {
         try {
-            return store.write(tx -> executeIn(tx, w, m));
+            return store.writeTracked(tx -> executeIn(tx, w, m));
         } catch (DatafnException e) {
             MutationResult failed = MutationResult.failure(mutationId(m), e);
             if (m.keyed() && !failed.retryable()) {
@@ -64,8 +78,35 @@ public final class MutationService {
                     return null;
                 });
             }
-            return failed;
+            return new Written<>(failed, w.namespace(), List.of());
         }
+    }
+
+    /**
+     * Seeds one record inside the caller's transaction: inserts it, or replaces the stored one when any value
+     * differs. Returns false when the stored record already equals it (nothing written, no change recorded).
+     */
+    public boolean seedIn(StoreTx tx, Writer w, Mutation m) {
+        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        if (current == null) {
+            insert(tx, w, m);
+            return true;
+        }
+        for (Field f : m.resource().fields()) {
+            if (!f.writable()) {
+                continue;
+            }
+            JsonNode v = m.record().get(f.name());
+            if (v == null && f.hasDefault()) {
+                v = MutationParser.value(f, f.defaultValue(), "record." + f.name());
+            }
+            JsonNode stored = current.get(f.name());
+            if (!Json.canonical(v == null ? Json.NODES.nullNode() : v).equals(Json.canonical(stored == null ? Json.NODES.nullNode() : stored))) {
+                replace(tx, w, m);
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -141,8 +182,51 @@ public final class MutationService {
         row.put("id", m.id());
         String clash = tx.insert(w.namespace(), m.resource(), row);
         if (clash != null) {
+            if (clash.equals("id") && insertReplays && sameValues(tx.lock(w.namespace(), m.resource(), m.id()), m.record())) {
+                return; // push: re-sending an insert whose values are already stored succeeds and changes nothing
+            }
             throw conflict(clash);
         }
+        ObjectNode image = Json.object();
+        image.put("id", m.id());
+        for (Field f : m.resource().fields()) {
+            image.set(f.name(), row.has(f.name()) ? row.get(f.name()) : Json.NODES.nullNode());
+        }
+        record(tx, w, m.resource(), ChangeRow.INSERT, m.id(), image);
+    }
+
+    private static boolean sameValues(ObjectNode stored, ObjectNode record) {
+        if (stored == null) {
+            return false;
+        }
+        var it = record.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (!Json.canonical(e.getValue()).equals(Json.canonical(stored.path(e.getKey())))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Records a change of a record; {@code values} are in storage form (id included or added). */
+    private void record(StoreTx tx, Writer w, Resource res, String op, String id, ObjectNode values) {
+        ObjectNode image = values == null ? null : FieldValues.toWire(res.fields(), values);
+        if (image != null) {
+            image.put("id", id);
+        }
+        tx.recordChange(w.namespace(), new ChangeRow(0, res.name(), id, op, image));
+    }
+
+    private void recordJoin(StoreTx tx, Writer w, Relation rel, String op, String from, String to, ObjectNode storageRow) {
+        ObjectNode image;
+        if (storageRow == null) {
+            image = Json.object().put("from", from).put("to", to);
+        } else {
+            image = FieldValues.toWire(rel.metadata(), storageRow);
+            image.put("id", from + ":" + to);
+        }
+        tx.recordChange(w.namespace(), new ChangeRow(0, rel.joinKey(), from + ":" + to, op, image));
     }
 
     private void merge(StoreTx tx, Writer w, Mutation m) {
@@ -170,6 +254,7 @@ public final class MutationService {
         if (clash != null) {
             throw conflict(clash);
         }
+        record(tx, w, m.resource(), ChangeRow.MERGE, m.id(), values);
     }
 
     private void replace(StoreTx tx, Writer w, Mutation m) {
@@ -194,6 +279,9 @@ public final class MutationService {
         if (clash != null) {
             throw conflict(clash);
         }
+        ObjectNode image = current.deepCopy();
+        image.setAll(values);
+        record(tx, w, m.resource(), ChangeRow.REPLACE, m.id(), image);
     }
 
     private void delete(StoreTx tx, Writer w, Mutation m) {
@@ -204,14 +292,15 @@ public final class MutationService {
         if (current == null) {
             return; // deleting a missing record succeeds and changes nothing
         }
-        deleteCascading(tx, w.namespace(), m.resource(), m.id(), new HashSet<>());
+        deleteCascading(tx, w, m.resource(), m.id(), new HashSet<>());
     }
 
     /**
      * Applies every relation's onDelete policy to the records referencing {@code id}, then deletes it. Join rows of
      * the record are always removed (a join row never outlives either end).
      */
-    private void deleteCascading(StoreTx tx, String ns, Resource res, String id, Set<String> visited) {
+    private void deleteCascading(StoreTx tx, Writer w, Resource res, String id, Set<String> visited) {
+        String ns = w.namespace();
         if (!visited.add(res.name() + "\u0000" + id)) {
             return;
         }
@@ -241,7 +330,7 @@ public final class MutationService {
                 case RESTRICT -> throw restricted(id, rel);
                 case CASCADE -> {
                     for (String child : refs) {
-                        deleteCascading(tx, ns, dep, child, visited);
+                        deleteCascading(tx, w, dep, child, visited);
                     }
                 }
                 case SET_NULL, DETACH -> {
@@ -249,6 +338,7 @@ public final class MutationService {
                         ObjectNode v = Json.object();
                         v.putNull(rel.fkField());
                         tx.update(ns, dep, child, v);
+                        record(tx, w, dep, ChangeRow.MERGE, child, v);
                     }
                 }
                 case NONE -> {
@@ -263,11 +353,13 @@ public final class MutationService {
                 if ((fromSide ? rel.from() : rel.to()).equals(res.name())) {
                     for (String[] pair : tx.joinsOf(ns, rel, fromSide, id)) {
                         tx.deleteJoin(ns, rel, pair[0], pair[1]);
+                        recordJoin(tx, w, rel, ChangeRow.DELETE, pair[0], pair[1], null);
                     }
                 }
             }
         }
         tx.delete(ns, res, id);
+        record(tx, w, res, ChangeRow.DELETE, id, null);
     }
 
     private static DatafnException restricted(String id, Relation rel) {
@@ -316,34 +408,39 @@ public final class MutationService {
                         continue;
                     }
                     tx.update(ns, m.resource(), m.id(), v);
+                    record(tx, w, m.resource(), ChangeRow.MERGE, m.id(), v);
                 }
                 case FK_ON_TARGET -> {
                     for (String t : ids) {
                         ObjectNode v = Json.object();
                         if (m.operation() == Operation.RELATE) {
                             v.put(link.fkField(), m.id());
-                            tx.update(ns, target, t, v);
                         } else if (tx.referencing(ns, target, link.fkField(), m.id(), Integer.MAX_VALUE).contains(t)) {
                             v.putNull(link.fkField());
-                            tx.update(ns, target, t, v);
+                        } else {
+                            continue;
                         }
+                        tx.update(ns, target, t, v);
+                        record(tx, w, target, ChangeRow.MERGE, t, v);
                     }
                 }
                 case JOIN -> {
                     for (Mutation.Target t : change.targets()) {
                         String from = link.forward() ? m.id() : t.id();
                         String to = link.forward() ? t.id() : m.id();
-                        switch (m.operation()) {
-                            case RELATE -> tx.upsertJoin(ns, link.relation(), from, to, t.metadata());
-                            case UNRELATE -> tx.deleteJoin(ns, link.relation(), from, to);
-                            default -> {
-                                if (tx.joinRow(ns, link.relation(), from, to) == null) {
-                                    throw new DatafnException(ErrorCode.NOT_FOUND,
-                                            "Relation not found between " + from + " and " + to, change.path());
-                                }
-                                tx.upsertJoin(ns, link.relation(), from, to, t.metadata());
+                        Relation rel = link.relation();
+                        if (m.operation() == Operation.UNRELATE) {
+                            if (tx.deleteJoin(ns, rel, from, to)) {
+                                recordJoin(tx, w, rel, ChangeRow.DELETE, from, to, null);
                             }
+                            continue;
                         }
+                        if (m.operation() == Operation.MODIFY_RELATION && tx.joinRow(ns, rel, from, to) == null) {
+                            throw new DatafnException(ErrorCode.NOT_FOUND,
+                                    "Relation not found between " + from + " and " + to, change.path());
+                        }
+                        tx.upsertJoin(ns, rel, from, to, t.metadata());
+                        recordJoin(tx, w, rel, ChangeRow.UPSERT, from, to, tx.joinRow(ns, rel, from, to));
                     }
                 }
             }

@@ -14,6 +14,11 @@ import io.datafn.plugin.PluginChain;
 import io.datafn.query.QueryService;
 import io.datafn.schema.Schema;
 import io.datafn.store.Store;
+import io.datafn.sync.CloneService;
+import io.datafn.sync.PullService;
+import io.datafn.sync.PushService;
+import io.datafn.sync.ReconcileService;
+import io.datafn.sync.SeedService;
 import io.datafn.transact.TransactService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,8 +43,10 @@ import java.util.regex.Pattern;
 public final class Router {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-    private static final List<String> CAPABILITIES = List.of("dfql.query", "dfql.mutation", "dfql.transact");
-    private static final Set<String> POST_ROUTES = Set.of("query", "mutation", "transact");
+    private static final List<String> CAPABILITIES = List.of("dfql.query", "dfql.mutation", "dfql.transact",
+            "sync.seed", "sync.clone", "sync.pull", "sync.push", "sync.reconcile");
+    private static final Set<String> POST_ROUTES = Set.of("query", "mutation", "transact", "clone", "pull", "push",
+            "reconcile", "seed");
 
     private final String basePath;
     private final Schema schema;
@@ -52,13 +59,19 @@ public final class Router {
     private final QueryService queries;
     private final MutationEndpoint mutations;
     private final TransactService transact;
+    private final SyncServices sync;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean shuttingDown;
 
     /** Wiring of the router's collaborators; built by {@code DatafnServer.Builder}. */
     public record Wiring(String basePath, Schema schema, Store store, Limits limits, Clock clock, Authorizer authorizer,
                          NamespaceProvider namespaces, PluginChain plugins, QueryService queries,
-                         MutationEndpoint mutations, TransactService transact) {
+                         MutationEndpoint mutations, TransactService transact, SyncServices sync) {
+    }
+
+    /** The sync endpoints' services. */
+    public record SyncServices(CloneService cloneService, PullService pullService, PushService pushService,
+                               ReconcileService reconcileService, SeedService seedService) {
     }
 
     public Router(Wiring w) {
@@ -73,6 +86,7 @@ public final class Router {
         this.queries = w.queries();
         this.mutations = w.mutations();
         this.transact = w.transact();
+        this.sync = w.sync();
     }
 
     public String basePath() {
@@ -174,14 +188,71 @@ public final class Router {
             throw new DatafnException(ErrorCode.FORBIDDEN, "Authorization denied", "$");
         }
         MutationService.Writer writer = ns == null ? null : new MutationService.Writer(ns, namespaces.actorId(ctx));
+        if (route.equals("clone")) {
+            JsonNode body = plugins.beforeSync(ctx, route, payload);
+            CloneService.Plan plan = sync.cloneService().plan(body);
+            return streamed(requestId, sync.cloneService().stream(ns, plan));
+        }
+        if (route.equals("push")) {
+            JsonNode body = plugins.beforeSync(ctx, route, payload);
+            ObjectNode r = sync.pushService().push(writer, body);
+            if (!r.get("ok").asBoolean()) {
+                // E2: any failed mutation answers 400 with the full result (and the first error, for clients that
+                // only read the envelope)
+                ObjectNode env = Json.object();
+                env.put("ok", false);
+                env.set("result", r);
+                JsonNode first = r.get("errors").get(0);
+                ObjectNode err = env.putObject("error");
+                err.put("code", first.get("code").asText());
+                err.put("message", first.get("message").asText());
+                err.putObject("details").put("path", first.get("path").asText());
+                return Response.json(400, env);
+            }
+            return ok(afterSync(ctx, route, body, r));
+        }
         JsonNode result = switch (route) {
             case "status" -> status();
             case "query" -> queries.handle(ctx, ns, payload);
             case "mutation" -> mutations.handle(ctx, writer, payload);
             case "transact" -> transact.handle(writer, payload);
+            case "pull" -> {
+                JsonNode body = plugins.beforeSync(ctx, route, payload);
+                yield afterSync(ctx, route, body, sync.pullService().pull(ns, body));
+            }
+            case "reconcile" -> {
+                JsonNode body = plugins.beforeSync(ctx, route, payload);
+                yield afterSync(ctx, route, body, sync.reconcileService().reconcile(ns, body));
+            }
+            case "seed" -> {
+                JsonNode body = plugins.beforeSync(ctx, route, payload);
+                yield afterSync(ctx, route, body, sync.seedService().seed(writer, body));
+            }
             default -> throw new IllegalStateException("unrouted " + route);
         };
         return ok(result);
+    }
+
+    private JsonNode afterSync(RequestContext ctx, String phase, JsonNode payload, JsonNode result) {
+        plugins.afterSync(ctx, phase, payload, result);
+        return result; // as the original, afterSync observes; it does not change the response
+    }
+
+    /** A streamed body, counted as in flight and logged under its request id while it is written. */
+    private Response streamed(String requestId, BodyWriter writer) {
+        return Response.streaming(out -> {
+            inFlight.incrementAndGet();
+            MDC.put("requestId", requestId);
+            try {
+                writer.writeTo(out);
+            } catch (IOException | RuntimeException e) {
+                log.error("[{}] streaming the response failed; the connection is aborted", requestId, e);
+                throw e instanceof IOException io ? io : new IOException(e);
+            } finally {
+                MDC.remove("requestId");
+                inFlight.decrementAndGet();
+            }
+        });
     }
 
     private String namespace(RequestContext ctx) {

@@ -70,6 +70,22 @@ public final class FieldValues {
         }
     }
 
+    /**
+     * A record (or join metadata) in storage form turned into wire form: date fields from epoch milliseconds to
+     * ISO-8601 strings. Keys without a field are copied as they are.
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode toWire(java.util.List<Field> fields,
+                                                                         com.fasterxml.jackson.databind.node.ObjectNode storage) {
+        com.fasterxml.jackson.databind.node.ObjectNode out = storage.deepCopy();
+        for (Field f : fields) {
+            JsonNode v = out.get(f.name());
+            if (f.type() == FieldType.DATE && v != null && v.isNumber()) {
+                out.put(f.name(), iso(v.asLong()));
+            }
+        }
+        return out;
+    }
+
     /** Epoch milliseconds as the wire's ISO-8601 UTC string with milliseconds. */
     public static String iso(long millis) {
         return OUT.format(Instant.ofEpochMilli(millis));

@@ -25,7 +25,19 @@ public interface Store extends AutoCloseable {
      * Runs {@code work} in a read-write transaction. Row locks taken by the work are held until commit. On a
      * serialization failure or deadlock the work is run again (a few times) before the error reaches the caller.
      */
-    <T> T write(Work<T> work);
+    default <T> T write(Work<T> work) {
+        return writeTracked(work).value();
+    }
+
+    /**
+     * Like {@link #write}, and reports the change rows the work recorded ({@link StoreTx#recordChange}) with the seqs
+     * they received. Seqs are allocated at commit under the namespace's counter lock, so a change becomes visible only
+     * after every lower seq of its namespace has committed (PROTOCOL.md "No lost changes").
+     */
+    <T> Written<T> writeTracked(Work<T> work);
+
+    /** Registers a listener told about every committed write that recorded changes (e.g. the WebSocket hub). */
+    void onCommit(java.util.function.Consumer<Written<?>> listener);
 
     /** Runs {@code work} in a read-only transaction (one consistent snapshot where the database offers one). */
     <T> T read(Work<T> work);

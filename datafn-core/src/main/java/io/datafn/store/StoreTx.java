@@ -69,6 +69,49 @@ public interface StoreTx {
     /** Stores (or replaces) the idempotency record for the key. */
     void saveIdempotency(String ns, String clientId, String mutationId, StoredMutation stored);
 
+    // ------------------------------------------------------------------------------------------- change log
+
+    /**
+     * Records a change in this transaction. Its seq is allocated when the transaction commits; all changes of one
+     * transaction belong to one namespace.
+     */
+    void recordChange(String ns, ChangeRow change);
+
+    /** The namespace's counter: the highest seq committed so far (0 for a fresh namespace). */
+    long currentSeq(String ns);
+
+    /** The highest seq of a resource (or join key) in the change log, 0 when none. */
+    long maxSeq(String ns, String resource);
+
+    /**
+     * Change rows of the given resources (or join keys) with seq above each one's cursor, in seq order, at most
+     * {@code limit}.
+     */
+    List<ChangeRow> changesSince(String ns, java.util.Map<String, Long> cursors, int limit);
+
+    /** Change rows of the whole namespace with seq above {@code cursor}, in seq order, at most {@code limit}. */
+    List<ChangeRow> changesAfter(String ns, long cursor, int limit);
+
+    // ------------------------------------------------------------------------------------------- bulk reads
+
+    /** Streams the records of a resource in id order (wire form), after {@code afterId} (null = from the start). */
+    void scan(String ns, Resource resource, String afterId, int limit, java.util.function.Consumer<ObjectNode> sink);
+
+    /** Streams the join rows of a many-many relation in (from, to) order: {@code {id, from, to, ...metadata}}. */
+    void scanJoins(String ns, Relation relation, java.util.function.Consumer<ObjectNode> sink);
+
+    /** Rows of a resource in the namespace. */
+    long count(String ns, Resource resource);
+
+    /** Join rows of a many-many relation in the namespace. */
+    long countJoins(String ns, Relation relation);
+
+    /** Reads a record in wire form without locking it; null when absent. */
+    ObjectNode read(String ns, Resource resource, String id);
+
+    /** Marks the namespace as seeded (idempotent); true when the marker was new. */
+    boolean markSeeded(String ns, long atMillis);
+
     /** An idempotency record: the payload's canonical JSON and the MutationResult as JSON. */
     record StoredMutation(String payload, JsonNode result) {
     }

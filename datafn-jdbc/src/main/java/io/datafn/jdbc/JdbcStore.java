@@ -5,7 +5,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.schema.Schema;
+import io.datafn.store.ChangeRow;
 import io.datafn.store.Store;
+import io.datafn.store.Written;
 import org.jooq.DSLContext;
 import org.jooq.conf.RenderQuotedNames;
 import org.jooq.conf.Settings;
@@ -19,7 +21,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.Objects;
 import java.util.Properties;
 
@@ -40,6 +45,7 @@ public final class JdbcStore implements Store {
     private final Settings settings = new Settings().withRenderQuotedNames(RenderQuotedNames.EXPLICIT_DEFAULT_QUOTED)
             .withExecuteLogging(false).withRenderSchema(false);
     private final String description;
+    private final List<Consumer<Written<?>>> listeners = new CopyOnWriteArrayList<>();
     private volatile Schema schema;
     private volatile boolean closed;
 
@@ -150,16 +156,31 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public <T> T write(Work<T> work) {
-        return run(writePool, false, work);
+    public <T> Written<T> writeTracked(Work<T> work) {
+        Written<T> w = run(writePool, false, work);
+        if (!w.changes().isEmpty()) {
+            for (Consumer<Written<?>> l : listeners) {
+                try {
+                    l.accept(w);
+                } catch (RuntimeException e) {
+                    log.warn("store: commit listener failed for {} (ignored)", w.namespace(), e);
+                }
+            }
+        }
+        return w;
     }
 
     @Override
     public <T> T read(Work<T> work) {
-        return run(readPool, true, work);
+        return run(readPool, true, work).value();
     }
 
-    private <T> T run(HikariDataSource pool, boolean readOnly, Work<T> work) {
+    @Override
+    public void onCommit(Consumer<Written<?>> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    private <T> Written<T> run(HikariDataSource pool, boolean readOnly, Work<T> work) {
         if (closed) {
             throw new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$");
         }
@@ -172,9 +193,11 @@ public final class JdbcStore implements Store {
                 }
                 try {
                     DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
-                    T result = work.run(new JdbcTx(ctx, s, dialect));
+                    JdbcTx tx = new JdbcTx(ctx, s, dialect);
+                    T result = work.run(tx);
+                    List<ChangeRow> changes = tx.flushChanges(System.currentTimeMillis());
                     c.commit();
-                    return result;
+                    return new Written<>(result, tx.pendingNamespace(), changes);
                 } catch (RuntimeException e) {
                     rollbackQuietly(c);
                     if (attempt < MAX_ATTEMPTS && retryable(e)) {

@@ -7,12 +7,13 @@ import io.datafn.query.Filter;
 import io.datafn.query.Query;
 import io.datafn.query.QueryResult;
 import io.datafn.schema.Field;
-import io.datafn.schema.FieldType;
 import io.datafn.schema.Relation;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
 import io.datafn.store.StoreTx;
+import io.datafn.store.ChangeRow;
 import org.jooq.Condition;
+import org.jooq.Cursor;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.SelectField;
@@ -27,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /** {@link StoreTx} over one JDBC connection inside an open transaction. */
 final class JdbcTx implements StoreTx {
@@ -35,11 +37,49 @@ final class JdbcTx implements StoreTx {
     private final Dialect dialect;
     private final Columns columns;
 
+    private final List<ChangeRow> pending = new ArrayList<>();
+    private String pendingNs;
+
     JdbcTx(DSLContext ctx, Schema schema, Dialect dialect) {
         this.ctx = ctx;
         this.schema = schema;
         this.dialect = dialect;
         this.columns = new Columns(dialect);
+    }
+
+    /** The namespace of the recorded changes, or null when none were recorded. */
+    String pendingNamespace() {
+        return pendingNs;
+    }
+
+    List<ChangeRow> pending() {
+        return pending;
+    }
+
+    /**
+     * Allocates seqs for the recorded changes and writes them, as the last statements before commit. The counter
+     * row stays locked until commit, so commits of one namespace happen in seq order and no reader can see a seq
+     * while a lower one may still commit.
+     */
+    List<ChangeRow> flushChanges(long nowMillis) {
+        if (pending.isEmpty()) {
+            return List.of();
+        }
+        long last = ctx.resultQuery("INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES ({0}, {1}) ON CONFLICT (ns) DO UPDATE SET value = "
+                        + SqlNames.SEQ + ".value + excluded.value RETURNING value",
+                DSL.val(pendingNs), DSL.val((long) pending.size())).fetchOne(0, Long.class);
+        long seq = last - pending.size() + 1;
+        List<ChangeRow> out = new ArrayList<>();
+        var insert = ctx.insertInto(DSL.table(DSL.name(SqlNames.CHANGES)), text("ns"), DSL.field(DSL.name("seq"), Long.class),
+                text("resource"), text("record_id"), text("op"), text("record"), DSL.field(DSL.name("created_at"), Long.class));
+        for (ChangeRow c : pending) {
+            ChangeRow committed = new ChangeRow(seq++, c.resource(), c.recordId(), c.op(), c.record());
+            out.add(committed);
+            insert = insert.values(pendingNs, committed.seq(), c.resource(), c.recordId(), c.op(),
+                    c.record() == null ? null : Json.text(c.record()), nowMillis);
+        }
+        insert.execute();
+        return out;
     }
 
     /** Thrown to make {@link JdbcStore#write} run the work again (a concurrent writer took the same key first). */
@@ -70,23 +110,9 @@ final class JdbcTx implements StoreTx {
 
     @Override
     public ObjectNode lock(String ns, Resource resource, String id) {
-        List<SelectField<?>> select = new ArrayList<>();
-        select.add(text("id"));
-        for (Field f : resource.fields()) {
-            select.add(columns.column(f.name(), f.type()));
-        }
-        var q = ctx.select(select).from(table(resource)).where(key(ns, id));
+        var q = ctx.select(allColumns(resource)).from(table(resource)).where(key(ns, id));
         Record r = dialect.rowLocks() ? q.forUpdate().fetchOne() : q.fetchOne();
-        if (r == null) {
-            return null;
-        }
-        ObjectNode out = Json.object();
-        out.put("id", r.get(0, String.class));
-        int i = 1;
-        for (Field f : resource.fields()) {
-            out.set(f.name(), Columns.toStorage(f.type(), r.get(i++)));
-        }
-        return out;
+        return r == null ? null : row(resource, r, false);
     }
 
     @Override
@@ -254,6 +280,156 @@ final class JdbcTx implements StoreTx {
         return out;
     }
 
+    @Override
+    public void recordChange(String ns, ChangeRow change) {
+        if (pendingNs != null && !pendingNs.equals(ns)) {
+            throw new IllegalStateException("one transaction records changes of one namespace, got " + pendingNs + " and " + ns);
+        }
+        pendingNs = ns;
+        pending.add(change);
+    }
+
+    @Override
+    public long currentSeq(String ns) {
+        Long v = ctx.select(DSL.field(DSL.name("value"), Long.class)).from(DSL.table(DSL.name(SqlNames.SEQ)))
+                .where(text("ns").eq(ns)).fetchOne(0, Long.class);
+        return v == null ? 0 : v;
+    }
+
+    @Override
+    public long maxSeq(String ns, String resource) {
+        Long v = ctx.select(DSL.max(DSL.field(DSL.name("seq"), Long.class))).from(DSL.table(DSL.name(SqlNames.CHANGES)))
+                .where(text("ns").eq(ns)).and(text("resource").eq(resource)).fetchOne(0, Long.class);
+        return v == null ? 0 : v;
+    }
+
+    private static final List<org.jooq.Field<?>> CHANGE_COLUMNS = List.of(DSL.field(DSL.name("seq"), Long.class),
+            text("resource"), text("record_id"), text("op"), text("record"));
+
+    private static ChangeRow change(Record r) {
+        String rec = r.get(4, String.class);
+        return new ChangeRow(r.get(0, Long.class), r.get(1, String.class), r.get(2, String.class), r.get(3, String.class),
+                rec == null ? null : Json.parse(rec));
+    }
+
+    @Override
+    public List<ChangeRow> changesSince(String ns, Map<String, Long> cursors, int limit) {
+        if (cursors.isEmpty()) {
+            return List.of();
+        }
+        List<Condition> streams = new ArrayList<>();
+        cursors.forEach((res, cur) -> streams.add(text("resource").eq(res).and(DSL.field(DSL.name("seq"), Long.class).gt(cur))));
+        List<ChangeRow> out = new ArrayList<>();
+        for (Record r : ctx.select(CHANGE_COLUMNS).from(DSL.table(DSL.name(SqlNames.CHANGES)))
+                .where(text("ns").eq(ns)).and(DSL.or(streams))
+                .orderBy(DSL.field(DSL.name("seq"))).limit(limit).fetch()) {
+            out.add(change(r));
+        }
+        return out;
+    }
+
+    @Override
+    public List<ChangeRow> changesAfter(String ns, long cursor, int limit) {
+        List<ChangeRow> out = new ArrayList<>();
+        for (Record r : ctx.select(CHANGE_COLUMNS).from(DSL.table(DSL.name(SqlNames.CHANGES)))
+                .where(text("ns").eq(ns)).and(DSL.field(DSL.name("seq"), Long.class).gt(cursor))
+                .orderBy(DSL.field(DSL.name("seq"))).limit(limit).fetch()) {
+            out.add(change(r));
+        }
+        return out;
+    }
+
+    @Override
+    public void scan(String ns, Resource resource, String afterId, int limit, Consumer<ObjectNode> sink) {
+        Condition where = DSL.field(DSL.name(Columns.NS), String.class).eq(ns);
+        if (afterId != null) {
+            where = where.and(text("id").gt(afterId));
+        }
+        var q = ctx.select(allColumns(resource)).from(table(resource)).where(where).orderBy(text("id"));
+        // fetchLazy with a fetch size streams from a server-side cursor: memory stays flat for any table size
+        try (Cursor<Record> cursor = (limit > 0 ? q.limit(limit) : q).fetchSize(500).fetchLazy()) {
+            for (Record r : cursor) {
+                sink.accept(row(resource, r, true));
+            }
+        }
+    }
+
+    @Override
+    public void scanJoins(String ns, Relation relation, Consumer<ObjectNode> sink) {
+        List<SelectField<?>> select = new ArrayList<>();
+        select.add(text(SqlNames.FROM));
+        select.add(text(SqlNames.TO));
+        relation.metadata().forEach(m -> select.add(columns.column(m.name(), m.type())));
+        try (Cursor<Record> cursor = ctx.select(select).from(joinTable(relation))
+                .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
+                .orderBy(text(SqlNames.FROM), text(SqlNames.TO)).fetchSize(500).fetchLazy()) {
+            for (Record r : cursor) {
+                sink.accept(joinWire(relation, r));
+            }
+        }
+    }
+
+    /** A join row as the wire carries it: {@code {id: "<from>:<to>", from, to, ...metadata}}. */
+    static ObjectNode joinWire(Relation relation, Record r) {
+        ObjectNode j = Json.object();
+        String from = r.get(0, String.class);
+        String to = r.get(1, String.class);
+        j.put("id", from + ":" + to);
+        j.put("from", from);
+        j.put("to", to);
+        int i = 2;
+        for (Field m : relation.metadata()) {
+            j.set(m.name(), Columns.toWire(m.type(), r.get(i++)));
+        }
+        return j;
+    }
+
+    @Override
+    public long count(String ns, Resource resource) {
+        return ctx.selectCount().from(table(resource)).where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
+                .fetchOne(0, Long.class);
+    }
+
+    @Override
+    public long countJoins(String ns, Relation relation) {
+        return ctx.selectCount().from(joinTable(relation)).where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
+                .fetchOne(0, Long.class);
+    }
+
+    @Override
+    public ObjectNode read(String ns, Resource resource, String id) {
+        Record r = ctx.select(allColumns(resource)).from(table(resource)).where(key(ns, id)).fetchOne();
+        return r == null ? null : row(resource, r, true);
+    }
+
+    /** {@code id} and every field column of a resource, in schema order. */
+    private List<SelectField<?>> allColumns(Resource resource) {
+        List<SelectField<?>> select = new ArrayList<>();
+        select.add(text("id"));
+        for (Field f : resource.fields()) {
+            select.add(columns.column(f.name(), f.type()));
+        }
+        return select;
+    }
+
+    /** A record read with {@link #allColumns}, in wire form or storage form (dates as epoch milliseconds). */
+    private static ObjectNode row(Resource resource, Record r, boolean wire) {
+        ObjectNode out = Json.object();
+        out.put("id", r.get(0, String.class));
+        int i = 1;
+        for (Field f : resource.fields()) {
+            Object v = r.get(i++);
+            out.set(f.name(), wire ? Columns.toWire(f.type(), v) : Columns.toStorage(f.type(), v));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean markSeeded(String ns, long atMillis) {
+        return ctx.insertInto(DSL.table(DSL.name(SqlNames.SEED)), text("ns"), DSL.field(DSL.name("created_at"), Long.class))
+                .values(ns, atMillis).onConflictDoNothing().execute() > 0;
+    }
+
     private static Condition idemKey(String ns, String clientId, String mutationId) {
         return text("ns").eq(ns).and(text("client_id").eq(clientId)).and(text("mutation_id").eq(mutationId));
     }
@@ -274,7 +450,7 @@ final class JdbcTx implements StoreTx {
         row.put(text("client_id"), clientId);
         row.put(text("mutation_id"), mutationId);
         row.put(text("payload"), stored.payload());
-        row.put(columns.column("result", FieldType.JSON), columns.bind(FieldType.JSON, stored.result()));
+        row.put(text("result"), Json.text(stored.result()));
         row.put(DSL.field(DSL.name("created_at"), Long.class), System.currentTimeMillis());
         int n = ctx.insertInto(t).set(row).onConflictDoNothing().execute();
         if (n == 0) {

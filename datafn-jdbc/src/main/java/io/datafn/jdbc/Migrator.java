@@ -41,7 +41,6 @@ final class Migrator {
 
     void migrate(Connection c, Schema schema) throws SQLException {
         String text = dialect.columnType(Dialect.ColumnKind.TEXT);
-        String json = dialect.columnType(Dialect.ColumnKind.JSON);
         String bigint = dialect.columnType(Dialect.ColumnKind.BIGINT);
         try (Statement st = c.createStatement()) {
             if (dialect == Dialect.POSTGRES) {
@@ -50,8 +49,17 @@ final class Migrator {
             }
             st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.META + " (key " + text + " PRIMARY KEY, value " + text + " NOT NULL)");
             st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.IDEMPOTENCY + " (ns " + text + " NOT NULL, client_id "
-                    + text + " NOT NULL, mutation_id " + text + " NOT NULL, payload " + text + " NOT NULL, result " + json
+                    + text + " NOT NULL, mutation_id " + text + " NOT NULL, payload " + text + " NOT NULL, result " + text
                     + " NOT NULL, created_at " + bigint + " NOT NULL, PRIMARY KEY (ns, client_id, mutation_id))");
+            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.IDEMPOTENCY + "__age ON " + SqlNames.IDEMPOTENCY + " (created_at)");
+            // the change log: one row per change, seq unique per namespace; pulls read (ns, resource, seq) ranges
+            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.CHANGES + " (ns " + text + " NOT NULL, seq " + bigint
+                    + " NOT NULL, resource " + text + " NOT NULL, record_id " + text + " NOT NULL, op " + text
+                    + " NOT NULL, record " + text + ", created_at " + bigint + " NOT NULL, PRIMARY KEY (ns, seq))");
+            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.CHANGES + "__res ON " + SqlNames.CHANGES + " (ns, resource, seq)");
+            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.CHANGES + "__age ON " + SqlNames.CHANGES + " (created_at)");
+            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.SEQ + " (ns " + text + " PRIMARY KEY, value " + bigint + " NOT NULL)");
+            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.SEED + " (ns " + text + " PRIMARY KEY, created_at " + bigint + " NOT NULL)");
         }
         JsonNode previous = readPrevious(c);
         Map<String, Map<String, JsonNode>> oldFields = previous == null ? Map.of() : refuseDestructive(previous, schema);

@@ -435,14 +435,7 @@ final class QueryRunner {
                     .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
                     .and(DSL.field(DSL.name(mine), String.class).in(chunk))
                     .orderBy(orderBy).fetch()) {
-                ObjectNode j = Json.object();
-                j.put("id", r.get(0, String.class) + ":" + r.get(1, String.class));
-                j.put("from", r.get(0, String.class));
-                j.put("to", r.get(1, String.class));
-                int i = 2;
-                for (io.datafn.schema.Field m : rel.metadata()) {
-                    j.set(m.name(), Columns.toWire(m.type(), r.get(i++)));
-                }
+                ObjectNode j = JdbcTx.joinWire(rel, r);
                 byOwner.computeIfAbsent(j.get(link.forward() ? "from" : "to").asText(), k -> new ArrayList<>()).add(j);
             }
         }

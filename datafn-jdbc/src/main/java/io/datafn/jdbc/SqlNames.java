@@ -15,6 +15,9 @@ import java.util.HexFormat;
 final class SqlNames {
     static final String META = "datafn_meta";
     static final String IDEMPOTENCY = "datafn_idempotency";
+    static final String CHANGES = "datafn_changes";
+    static final String SEQ = "datafn_seq";
+    static final String SEED = "datafn_seed";
     static final String FROM = "from_id";
     static final String TO = "to_id";
 

@@ -9,7 +9,6 @@ import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Map;
 
 /**
@@ -42,10 +41,6 @@ public final class DatafnJavalin {
         for (Map.Entry<String, String> h : resp.headers().entrySet()) {
             ctx.header(h.getKey(), h.getValue());
         }
-        try {
-            ctx.res().getOutputStream().write(resp.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        resp.writeBody(ctx.res().getOutputStream());
     }
 }

@@ -1,0 +1,236 @@
+package io.datafn.sync;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.Limits;
+import io.datafn.error.DatafnException;
+import io.datafn.json.Json;
+import io.datafn.schema.Relation;
+import io.datafn.schema.RelationType;
+import io.datafn.schema.Schema;
+import io.datafn.store.ChangeRow;
+import io.datafn.store.Store;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * {@code POST pull} (PROTOCOL.md "Sync"; reference-sync.md §3): the per-table protocol and the legacy global-cursor
+ * form. Validation failures are answered inside {@code result} (HTTP 200), as the client expects.
+ */
+public final class PullService {
+    static final String ACTOR_FEED = "__datafn_actor_feed__";
+    private static final int DEFAULT_LIMIT = 200;
+    private static final int DEFAULT_GLOBAL_LIMIT = 100;
+
+    private final Schema schema;
+    private final Store store;
+    private final Limits limits;
+    private final Set<String> joinKeys = new TreeSet<>();
+
+    public PullService(Schema schema, Store store, Limits limits) {
+        this.schema = schema;
+        this.store = store;
+        this.limits = limits;
+        for (Relation r : schema.relations()) {
+            if (r.type() == RelationType.MANY_MANY) {
+                joinKeys.add(r.joinKey());
+            }
+        }
+    }
+
+    /** The pull result: {@code ok:false} with {@code error} inside when the request is invalid. */
+    public JsonNode pull(String ns, JsonNode body) {
+        boolean global = body.isObject() && body.path("cursor").isTextual();
+        try {
+            if (!body.isObject()) {
+                throw DatafnException.invalid("Invalid DFQL: pull body must be object", "$");
+            }
+            if (global && body.has("cursors")) {
+                throw DatafnException.invalid("Pull requests must use either cursor or cursors, not both", "cursor");
+            }
+            SyncRequests.clientId(body);
+            return global ? globalPull(ns, body) : tablePull(ns, body);
+        } catch (DatafnException e) {
+            ObjectNode r = Json.object();
+            r.put("ok", false);
+            if (global) {
+                r.putArray("changes");
+                r.putNull("nextCursor");
+            } else {
+                r.putObject("records");
+                r.putObject("deleted");
+                r.putObject("cursors");
+            }
+            ObjectNode err = r.putObject("error");
+            err.put("code", e.code().name());
+            err.put("message", e.getMessage());
+            err.putObject("details").put("path", e.path());
+            return r;
+        }
+    }
+
+    private JsonNode tablePull(String ns, JsonNode body) {
+        JsonNode cursorsNode = body.get("cursors");
+        if (cursorsNode == null || !cursorsNode.isObject()) {
+            throw DatafnException.invalid("Invalid DFQL: cursors must be an object", "cursors");
+        }
+        Map<String, Long> requested = new LinkedHashMap<>();
+        Iterator<Map.Entry<String, JsonNode>> it = cursorsNode.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            requested.put(e.getKey(), SyncRequests.cursor(e.getValue(), "cursors." + e.getKey()));
+        }
+        int limit = Math.min(SyncRequests.positiveLimit(body.get("limit"), DEFAULT_LIMIT), limits.maxPullLimit());
+        boolean includeJoins = body.path("includeJoins").asBoolean(false);
+
+        Map<String, Long> streams = new LinkedHashMap<>();
+        requested.forEach((key, cur) -> {
+            boolean data = schema.resource(key) != null;
+            boolean join = includeJoins && joinKeys.contains(key);
+            if (data || join) {
+                streams.put(key, cur);
+            }
+        });
+        List<ChangeRow> fetched = store.read(tx -> tx.changesSince(ns, streams, limit + 1));
+        boolean hasMore = fetched.size() > limit;
+        List<ChangeRow> page = hasMore ? fetched.subList(0, limit) : fetched;
+
+        ObjectNode result = Json.object();
+        result.put("ok", true);
+        ObjectNode records = result.putObject("records");
+        ObjectNode deleted = result.putObject("deleted");
+        ObjectNode cursors = result.putObject("cursors");
+        requested.forEach((key, cur) -> {
+            if (!key.startsWith("join_") && !key.startsWith("__datafn_")) {
+                records.putArray(key);
+                deleted.putArray(key);
+            }
+        });
+        Map<String, Long> advanced = new LinkedHashMap<>(requested);
+        for (ChangeRow c : page) {
+            advanced.merge(c.resource(), c.seq(), Math::max);
+        }
+        advanced.forEach((k, v) -> cursors.put(k, Long.toString(v)));
+        result.put("hasMore", hasMore);
+
+        NetEffect net = new NetEffect();
+        page.forEach(net::apply);
+        ObjectNode merged = Json.object();
+        ObjectNode joins = Json.object();
+        net.emit(records, merged, deleted, joins);
+        if (!merged.isEmpty()) {
+            result.set("merged", merged);
+        }
+        if (includeJoins && !joins.isEmpty()) {
+            result.set("joins", joins);
+        }
+        return result;
+    }
+
+    private JsonNode globalPull(String ns, JsonNode body) {
+        long cursor = SyncRequests.cursor(body.get("cursor"), "cursor");
+        int limit = Math.min(SyncRequests.positiveLimit(body.get("limit"), DEFAULT_GLOBAL_LIMIT), limits.maxPullLimit());
+        List<ChangeRow> rows = store.read(tx -> tx.changesAfter(ns, cursor, limit));
+        ObjectNode result = Json.object();
+        result.put("ok", true);
+        ArrayNode changes = result.putArray("changes");
+        for (ChangeRow c : rows) {
+            ObjectNode n = changes.addObject();
+            n.put("serverSeq", c.seq());
+            n.put("resource", c.resource());
+            n.put("id", c.recordId());
+            // the original's global form normalises every write to "upsert"
+            n.put("op", c.op().equals(ChangeRow.DELETE) ? ChangeRow.DELETE : ChangeRow.UPSERT);
+            n.set("record", c.record() == null ? Json.NODES.nullNode() : c.record());
+        }
+        if (rows.isEmpty()) {
+            result.putNull("nextCursor");
+        } else {
+            result.put("nextCursor", Long.toString(rows.get(rows.size() - 1).seq()));
+        }
+        return result;
+    }
+
+    /**
+     * The net effect per id of the changes in one page (PROTOCOL.md "Fixes" 3): a delete followed by a re-insert is a
+     * record, deltas after a full image fold into it, a full image after deltas replaces them.
+     */
+    static final class NetEffect {
+        private static final class State {
+            ObjectNode full;
+            ObjectNode delta;
+            boolean deleted;
+        }
+
+        private final Map<String, TreeMap<String, State>> byResource = new TreeMap<>();
+
+        void apply(ChangeRow c) {
+            State s = byResource.computeIfAbsent(c.resource(), k -> new TreeMap<>()).computeIfAbsent(c.recordId(), k -> new State());
+            switch (c.op()) {
+                case ChangeRow.DELETE -> {
+                    s.full = null;
+                    s.delta = null;
+                    s.deleted = true;
+                    if (c.isJoin() && c.record() != null) {
+                        s.delta = (ObjectNode) c.record();
+                    }
+                }
+                case ChangeRow.MERGE -> {
+                    ObjectNode d = (ObjectNode) c.record();
+                    if (s.full != null) {
+                        s.full.setAll(d);
+                    } else {
+                        if (s.delta == null || s.deleted) {
+                            s.delta = Json.object();
+                        }
+                        s.delta.setAll(d);
+                        s.deleted = false;
+                    }
+                }
+                default -> {
+                    s.full = ((ObjectNode) c.record()).deepCopy();
+                    s.delta = null;
+                    s.deleted = false;
+                }
+            }
+        }
+
+        void emit(ObjectNode records, ObjectNode merged, ObjectNode deleted, ObjectNode joins) {
+            byResource.forEach((resource, states) -> {
+                boolean join = resource.startsWith("join_");
+                states.forEach((id, s) -> {
+                    if (join) {
+                        ObjectNode j = joins.has(resource) ? (ObjectNode) joins.get(resource) : joins.putObject(resource);
+                        ArrayNode up = j.has("upsert") ? (ArrayNode) j.get("upsert") : j.putArray("upsert");
+                        ArrayNode del = j.has("delete") ? (ArrayNode) j.get("delete") : j.putArray("delete");
+                        if (s.deleted) {
+                            del.addObject().put("from", s.delta.path("from").asText()).put("to", s.delta.path("to").asText());
+                        } else if (s.full != null) {
+                            up.add(s.full);
+                        }
+                        return;
+                    }
+                    if (s.deleted) {
+                        arr(deleted, resource).add(id);
+                    } else if (s.full != null) {
+                        arr(records, resource).add(s.full);
+                    } else if (s.delta != null) {
+                        arr(merged, resource).add(s.delta);
+                    }
+                });
+            });
+        }
+
+        private static ArrayNode arr(ObjectNode bucket, String key) {
+            return bucket.has(key) ? (ArrayNode) bucket.get(key) : bucket.putArray(key);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.datafn.sync;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.Limits;
+import io.datafn.error.DatafnException;
+import io.datafn.json.Json;
+import io.datafn.mutation.Mutation;
+import io.datafn.mutation.MutationParser;
+import io.datafn.mutation.MutationResult;
+import io.datafn.mutation.MutationService;
+import io.datafn.store.ChangeRow;
+import io.datafn.store.Store;
+import io.datafn.store.Written;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * {@code POST push} (PROTOCOL.md "Sync", reference-sync.md §4, E2): mutations run one after another, each atomic with
+ * its change rows and idempotency record; failures do not stop later mutations.
+ */
+public final class PushService {
+    private final MutationParser parser;
+    private final MutationService mutations;
+    private final Store store;
+    private final Limits limits;
+
+    public PushService(MutationParser parser, MutationService mutations, Store store, Limits limits) {
+        this.parser = parser;
+        this.mutations = mutations;
+        this.store = store;
+        this.limits = limits;
+    }
+
+    /** The push result; {@code result.ok} is false when any mutation failed (the router answers 400 then). */
+    public ObjectNode push(MutationService.Writer writer, JsonNode body) {
+        if (!body.isObject()) {
+            throw DatafnException.invalid("Invalid DFQL: push body must be object", "$");
+        }
+        String clientId = SyncRequests.clientId(body);
+        JsonNode list = body.get("mutations");
+        if (list == null || !list.isArray()) {
+            throw DatafnException.invalid("Invalid DFQL: mutations must be array", "mutations");
+        }
+        if (list.size() > limits.maxBatchSize()) {
+            throw DatafnException.invalid("Batch size " + list.size() + " exceeds limit " + limits.maxBatchSize(), "mutations");
+        }
+        List<Mutation> parsed = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            parsed.add(parser.parse(list.get(i), "mutations[" + i + "]"));
+        }
+        for (int i = 0; i < parsed.size(); i++) {
+            String own = parsed.get(i).clientId();
+            if (clientId != null && own != null && !own.equals(clientId)) {
+                throw DatafnException.invalid("Invalid DFQL: push.mutations[" + i + "].clientId must equal request.clientId",
+                        "mutations[" + i + "].clientId");
+            }
+        }
+
+        ArrayNode applied = Json.array();
+        ArrayNode errors = Json.array();
+        TreeSet<Long> assigned = new TreeSet<>();
+        Map<String, Boolean> seen = new HashMap<>();
+        for (Mutation m : parsed) {
+            if (!m.keyed()) {
+                error(errors, m.mutationId() == null ? "" : m.mutationId(), "DFQL_INVALID",
+                        "Invalid DFQL: missing clientId or mutationId", "$", false);
+                continue;
+            }
+            String key = m.clientId() + "\u0000" + m.mutationId();
+            Boolean first = seen.get(key);
+            if (first != null) {
+                if (first) {
+                    applied.add(m.mutationId()); // an intra-batch duplicate of an applied mutation
+                }
+                continue;
+            }
+            Written<MutationResult> w = mutations.executeTracked(writer, m);
+            MutationResult r = w.value();
+            seen.put(key, r.ok());
+            if (r.ok()) {
+                applied.add(m.mutationId());
+                for (ChangeRow c : w.changes()) {
+                    assigned.add(c.seq());
+                }
+            } else {
+                MutationResult.Error e = r.errors().get(0);
+                error(errors, m.mutationId(), e.code(), e.message(), e.path(), e.retryable());
+            }
+        }
+        long cursor = assigned.isEmpty() ? store.read(tx -> tx.currentSeq(writer.namespace())) : assigned.last();
+        // the highest seq at or below cursor that this push did not assign: a client whose global cursor equals it
+        // has seen every foreign change and may jump to cursor (PROTOCOL.md "Push cursor / cursorBefore / cursors")
+        long before = cursor;
+        while (before > 0 && assigned.contains(before)) {
+            before--;
+        }
+        ObjectNode result = Json.object();
+        result.put("ok", errors.isEmpty());
+        result.set("applied", applied);
+        result.set("errors", errors);
+        result.put("cursor", Long.toString(cursor));
+        result.put("cursorBefore", Long.toString(before));
+        return result;
+    }
+
+    private static void error(ArrayNode errors, String mutationId, String code, String message, String path, boolean retryable) {
+        errors.addObject().put("mutationId", mutationId).put("code", code).put("message", message).put("path", path)
+                .put("retryable", retryable);
+    }
+}
