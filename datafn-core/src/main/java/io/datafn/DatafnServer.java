@@ -24,6 +24,7 @@ import io.datafn.transact.TransactService;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -41,15 +42,18 @@ import java.util.Objects;
  * }</pre>
  */
 public final class DatafnServer implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DatafnServer.class);
     private final Schema schema;
     private final Store store;
     private final Router router;
+    private final java.util.concurrent.ScheduledExecutorService pruner;
     private volatile boolean closed;
 
-    private DatafnServer(Schema schema, Store store, Router router) {
+    private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner) {
         this.schema = schema;
         this.store = store;
         this.router = router;
+        this.pruner = pruner;
     }
 
     public static Builder builder() {
@@ -77,6 +81,9 @@ public final class DatafnServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (pruner != null) {
+            pruner.shutdownNow();
+        }
         router.beginShutdown();
         router.awaitIdle(graceMs);
         store.close();
@@ -97,6 +104,8 @@ public final class DatafnServer implements AutoCloseable {
         private Limits limits = Limits.defaults();
         private Clock clock = Clock.systemUTC();
         private String basePath = "/datafn";
+        private Duration changeRetention;
+        private Duration idempotencyRetention;
 
         private Builder() {
         }
@@ -172,6 +181,22 @@ public final class DatafnServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Retention: change rows older than {@code changes} and idempotency records older than {@code idempotency} are
+         * deleted (at start and then hourly); null keeps them forever (the default). A client whose cursor is older
+         * than {@code changes} misses pruned changes and must re-clone; keep it longer than any client stays offline.
+         */
+        public Builder retention(Duration changes, Duration idempotency) {
+            for (Duration d : new Duration[]{changes, idempotency}) {
+                if (d != null && (d.isNegative() || d.isZero())) {
+                    throw new IllegalArgumentException("retention must be positive, got " + d);
+                }
+            }
+            this.changeRetention = changes;
+            this.idempotencyRetention = idempotency;
+            return this;
+        }
+
         /** Validates the wiring, creates or migrates the tables, and returns the server. */
         public DatafnServer build() {
             if (schema == null) {
@@ -195,7 +220,29 @@ public final class DatafnServer implements AutoCloseable {
                     chain, new QueryService(queryParser, store, chain),
                     new MutationEndpoint(mutationParser, mutationService, chain, limits),
                     new TransactService(queryParser, mutationParser, mutationService, store, limits), sync));
-            return new DatafnServer(schema, store, router);
+            return new DatafnServer(schema, store, router, pruner(store, clock));
+        }
+
+        private java.util.concurrent.ScheduledExecutorService pruner(Store store, Clock clock) {
+            if (changeRetention == null && idempotencyRetention == null) {
+                return null;
+            }
+            var exec = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "datafn-retention");
+                t.setDaemon(true);
+                return t;
+            });
+            exec.scheduleWithFixedDelay(() -> {
+                try {
+                    long now = clock.millis();
+                    long[] n = store.prune(changeRetention == null ? 0 : now - changeRetention.toMillis(),
+                            idempotencyRetention == null ? 0 : now - idempotencyRetention.toMillis());
+                    LOG.info("retention: pruned {} change rows and {} idempotency records", n[0], n[1]);
+                } catch (RuntimeException e) {
+                    LOG.warn("retention: pruning failed (will retry)", e);
+                }
+            }, 0, 1, java.util.concurrent.TimeUnit.HOURS);
+            return exec;
         }
     }
 }

@@ -15,6 +15,15 @@ public interface NamespaceProvider {
         return null;
     }
 
+    /** Namespace and actor of a request, resolved together (override when both come from one verification). */
+    default Identity identify(RequestContext ctx) {
+        return new Identity(namespace(ctx), actorId(ctx));
+    }
+
+    /** A request's namespace and actor id (null when unknown). */
+    record Identity(String namespace, String actorId) {
+    }
+
     /** Everything in the default namespace {@code datafn}, no actor. */
     NamespaceProvider SINGLE = ctx -> "datafn";
 
@@ -34,6 +43,15 @@ public interface NamespaceProvider {
             public String actorId(RequestContext ctx) {
                 AuthContext a = provider.context(ctx);
                 return a == null ? null : a.userId();
+            }
+
+            @Override
+            public Identity identify(RequestContext ctx) {
+                AuthContext a = provider.context(ctx);
+                if (a == null) {
+                    throw new IllegalStateException("authContextProvider returned null");
+                }
+                return new Identity(a.namespace(), a.userId());
             }
         };
     }

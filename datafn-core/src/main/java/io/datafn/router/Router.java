@@ -182,12 +182,13 @@ public final class Router {
             }
         }
         RequestContext ctx = new RequestContext(req, requestId, route, payload);
-        String ns = route.equals("status") ? null : namespace(ctx);
+        NamespaceProvider.Identity id = route.equals("status") ? null : identify(ctx);
+        String ns = id == null ? null : id.namespace();
         plugins.authorize(ctx, route, payload);
         if (!authorizer.authorize(ctx, route, payload)) {
             throw new DatafnException(ErrorCode.FORBIDDEN, "Authorization denied", "$");
         }
-        MutationService.Writer writer = ns == null ? null : new MutationService.Writer(ns, namespaces.actorId(ctx));
+        MutationService.Writer writer = id == null ? null : new MutationService.Writer(ns, id.actorId());
         if (route.equals("clone")) {
             JsonNode body = plugins.beforeSync(ctx, route, payload);
             CloneService.Plan plan = sync.cloneService().plan(body);
@@ -255,12 +256,13 @@ public final class Router {
         });
     }
 
-    private String namespace(RequestContext ctx) {
-        String ns = namespaces.namespace(ctx);
-        if (ns == null || ns.isEmpty()) {
+    /** A provider that fails is a 500 (or its own DatafnException, e.g. 401); never a fall back to a shared namespace. */
+    private NamespaceProvider.Identity identify(RequestContext ctx) {
+        NamespaceProvider.Identity id = namespaces.identify(ctx);
+        if (id == null || id.namespace() == null || id.namespace().isEmpty()) {
             throw new IllegalStateException("namespace provider returned no namespace");
         }
-        return ns;
+        return id;
     }
 
     private String route(String path) {

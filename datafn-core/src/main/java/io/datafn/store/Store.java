@@ -42,6 +42,14 @@ public interface Store extends AutoCloseable {
     /** Runs {@code work} in a read-only transaction (one consistent snapshot where the database offers one). */
     <T> T read(Work<T> work);
 
+    /**
+     * Deletes change rows recorded before {@code changesBefore} and idempotency records stored before
+     * {@code idempotencyBefore} (epoch milliseconds; 0 keeps everything), in every namespace.
+     *
+     * @return the number of change rows and of idempotency records deleted
+     */
+    long[] prune(long changesBefore, long idempotencyBefore);
+
     /** True when the database answers. */
     boolean healthy();
 

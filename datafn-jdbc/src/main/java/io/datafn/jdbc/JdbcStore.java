@@ -264,6 +264,11 @@ public final class JdbcStore implements Store {
     }
 
     @Override
+    public long[] prune(long changesBefore, long idempotencyBefore) {
+        return write(tx -> ((JdbcTx) tx).prune(changesBefore, idempotencyBefore));
+    }
+
+    @Override
     public boolean healthy() {
         if (closed) {
             return false;

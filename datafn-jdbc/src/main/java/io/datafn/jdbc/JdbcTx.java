@@ -430,6 +430,15 @@ final class JdbcTx implements StoreTx {
                 .values(ns, atMillis).onConflictDoNothing().execute() > 0;
     }
 
+    long[] prune(long changesBefore, long idempotencyBefore) {
+        org.jooq.Field<Long> createdAt = DSL.field(DSL.name("created_at"), Long.class);
+        long changes = changesBefore <= 0 ? 0
+                : ctx.deleteFrom(DSL.table(DSL.name(SqlNames.CHANGES))).where(createdAt.lt(changesBefore)).execute();
+        long idem = idempotencyBefore <= 0 ? 0
+                : ctx.deleteFrom(DSL.table(DSL.name(SqlNames.IDEMPOTENCY))).where(createdAt.lt(idempotencyBefore)).execute();
+        return new long[]{changes, idem};
+    }
+
     private static Condition idemKey(String ns, String clientId, String mutationId) {
         return text("ns").eq(ns).and(text("client_id").eq(clientId)).and(text("mutation_id").eq(mutationId));
     }

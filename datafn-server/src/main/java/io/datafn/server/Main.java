@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.datafn.DatafnServer;
 import io.datafn.Limits;
+import io.datafn.auth.NamespaceProvider;
 import io.datafn.jdbc.JdbcStore;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaException;
@@ -22,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -77,6 +79,27 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--max-pull-limit", description = "Changes per pull page (env DATAFN_MAX_PULL_LIMIT; default 1000)")
     Integer maxPullLimit;
 
+    @Option(names = "--auth", description = "none (one namespace) or jwt (namespace per user/tenant from a verified JWT) (env DATAFN_AUTH; default none)")
+    String auth;
+
+    @Option(names = "--jwt-secret", description = "HS256 secret, at least 32 bytes (env DATAFN_JWT_SECRET)")
+    String jwtSecret;
+
+    @Option(names = "--jwt-public-key", description = "RSA or EC public key PEM file for RS256/ES256 tokens (env DATAFN_JWT_PUBLIC_KEY)")
+    Path jwtPublicKey;
+
+    @Option(names = "--jwt-user-claim", description = "Claim holding the user id (env DATAFN_JWT_USER_CLAIM; default sub)")
+    String jwtUserClaim;
+
+    @Option(names = "--jwt-tenant-claim", description = "Claim holding the tenant id (env DATAFN_JWT_TENANT_CLAIM; default tenant_id)")
+    String jwtTenantClaim;
+
+    @Option(names = "--retention-days", description = "Prune change rows older than this many days; 0 keeps them (env DATAFN_RETENTION_DAYS; default 0)")
+    Integer retentionDays;
+
+    @Option(names = "--idempotency-days", description = "Prune idempotency records older than this many days; 0 keeps them (env DATAFN_IDEMPOTENCY_DAYS; default 0)")
+    Integer idempotencyDays;
+
     @Option(names = "--config", description = "YAML or JSON file with any of these options (env DATAFN_CONFIG)")
     Path config;
 
@@ -95,7 +118,25 @@ public final class Main implements Callable<Integer> {
 
     /** Settings after merging command line, environment and config file. */
     record Settings(Path schema, String host, int port, String db, String dbUser, String dbPassword, int dbPool,
-                    String basePath, Limits limits) {
+                    String basePath, Limits limits, NamespaceProvider namespaces, int retentionDays, int idempotencyDays) {
+    }
+
+    private NamespaceProvider namespaces(JsonNode file) throws IOException {
+        String mode = pickText(auth, "AUTH", file, "auth", "none");
+        if (mode.equals("none")) {
+            return NamespaceProvider.SINGLE;
+        }
+        if (!mode.equals("jwt")) {
+            throw new IllegalArgumentException("auth must be none or jwt, got '" + mode + "'");
+        }
+        String secret = pickText(jwtSecret, "JWT_SECRET", file, "jwtSecret", null);
+        String keyFile = pickText(jwtPublicKey == null ? null : jwtPublicKey.toString(), "JWT_PUBLIC_KEY", file, "jwtPublicKey", null);
+        if ((secret == null) == (keyFile == null)) {
+            throw new IllegalArgumentException("auth jwt needs exactly one of --jwt-secret or --jwt-public-key");
+        }
+        return new JwtAuth(secret != null ? JwtAuth.hmac(secret) : JwtAuth.publicKey(Path.of(keyFile)),
+                pickText(jwtUserClaim, "JWT_USER_CLAIM", file, "jwtUserClaim", "sub"),
+                pickText(jwtTenantClaim, "JWT_TENANT_CLAIM", file, "jwtTenantClaim", "tenant_id"));
     }
 
     Settings settings() throws IOException {
@@ -125,7 +166,10 @@ public final class Main implements Callable<Integer> {
                 pickText(dbPassword, "DB_PASSWORD", file, "dbPassword", null),
                 pick(dbPool, "DB_POOL", file, "dbPool", 16),
                 pickText(basePath, "BASE_PATH", file, "basePath", "/datafn"),
-                limits);
+                limits,
+                namespaces(file),
+                pick(retentionDays, "RETENTION_DAYS", file, "retentionDays", 0),
+                pick(idempotencyDays, "IDEMPOTENCY_DAYS", file, "idempotencyDays", 0));
     }
 
     private static String env(String name) {
@@ -189,7 +233,11 @@ public final class Main implements Callable<Integer> {
         try {
             JdbcStore store = JdbcStore.open(s.db(), s.dbUser(), s.dbPassword(), s.dbPool());
             try {
-                server = DatafnServer.builder().schema(parsed).store(store).basePath(s.basePath()).limits(s.limits()).build();
+                server = DatafnServer.builder().schema(parsed).store(store).basePath(s.basePath()).limits(s.limits())
+                        .namespaceProvider(s.namespaces())
+                        .retention(s.retentionDays() > 0 ? Duration.ofDays(s.retentionDays()) : null,
+                                s.idempotencyDays() > 0 ? Duration.ofDays(s.idempotencyDays()) : null)
+                        .build();
             } catch (SchemaException e) {
                 store.close();
                 System.err.println("datafn-server: the database holds data the new schema would lose: " + String.join("; ",
@@ -216,9 +264,10 @@ public final class Main implements Callable<Integer> {
             System.err.println("datafn-server: cannot listen on " + s.host() + ":" + s.port() + ": " + oneLine(e));
             return EXIT_PORT;
         }
-        log.info("DataFn server listening on http://{}:{}{} | database: {} | schema: {} ({}) | hash {}",
+        log.info("DataFn server listening on http://{}:{}{} | database: {} | schema: {} ({}) | hash {} | auth: {}",
                 s.host(), app.port(), s.basePath(), server.store().describe(), s.schema(),
-                parsed.resources().size() + " resources", parsed.hash());
+                parsed.resources().size() + " resources", parsed.hash(),
+                s.namespaces() == NamespaceProvider.SINGLE ? "none (namespace datafn)" : "jwt");
         Object lock = new Object();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("DataFn server stopping: finishing requests in flight");
