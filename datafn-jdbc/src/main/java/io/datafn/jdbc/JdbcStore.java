@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -85,13 +86,16 @@ public final class JdbcStore implements Store {
                         Files.createDirectories(parent);
                     }
                 }
-                HikariDataSource writer = pool(jdbcUrl, user, password, 1, sqliteProps("IMMEDIATE"), "datafn-sqlite-write");
-                HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, sqliteProps("DEFERRED"), "datafn-sqlite-read");
+                // SQLite connections stay in auto-commit mode between units of work and the store issues BEGIN itself:
+                // sqlite-jdbc's manual-commit mode begins the next transaction eagerly, and an idle connection would
+                // then hold a lock (IMMEDIATE) or pin a WAL snapshot, blocking other processes and checkpoints
+                HikariDataSource writer = pool(jdbcUrl, user, password, 1, sqliteProps(), "datafn-sqlite-write", true);
+                HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true);
                 return new JdbcStore(dialect, writer, reader, "sqlite " + file);
             }
             Properties props = new Properties();
             props.setProperty("reWriteBatchedInserts", "true");
-            HikariDataSource pg = pool(jdbcUrl, user, password, poolSize, props, "datafn-postgres");
+            HikariDataSource pg = pool(jdbcUrl, user, password, poolSize, props, "datafn-postgres", false);
             return new JdbcStore(dialect, pg, pg, "postgresql " + jdbcUrl.substring("jdbc:postgresql://".length()));
         } catch (IOException e) {
             throw new IllegalStateException("database: cannot create the directory of " + jdbcUrl + ": " + e.getMessage(), e);
@@ -100,18 +104,18 @@ public final class JdbcStore implements Store {
         }
     }
 
-    private static Properties sqliteProps(String txMode) {
+    private static Properties sqliteProps() {
         Properties p = new Properties();
         p.setProperty("journal_mode", "WAL");
         p.setProperty("busy_timeout", "30000");
         // DFQL's like/contains are case-sensitive (PROTOCOL.md "String operators"); SQLite's LIKE is not by default
         p.setProperty("case_sensitive_like", "true");
-        p.setProperty("transaction_mode", txMode);
         p.setProperty("synchronous", "FULL");
         return p;
     }
 
-    private static HikariDataSource pool(String url, String user, String password, int size, Properties props, String name) {
+    private static HikariDataSource pool(String url, String user, String password, int size, Properties props, String name,
+                                         boolean autoCommit) {
         HikariConfig c = new HikariConfig();
         c.setJdbcUrl(url);
         if (user != null) {
@@ -123,7 +127,7 @@ public final class JdbcStore implements Store {
         c.setMaximumPoolSize(size);
         c.setMinimumIdle(Math.min(size, 2));
         c.setPoolName(name);
-        c.setAutoCommit(false);
+        c.setAutoCommit(autoCommit);
         c.setConnectionTimeout(10_000);
         c.setInitializationFailTimeout(5_000);
         c.setDataSourceProperties(props);
@@ -141,11 +145,12 @@ public final class JdbcStore implements Store {
     @Override
     public void migrate(Schema schema) {
         try (Connection c = writePool.getConnection()) {
+            begin(c, false);
             try {
                 new Migrator(dialect).migrate(c, schema);
-                c.commit();
+                commit(c);
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                rollbackQuietly(c);
                 throw e;
             }
         } catch (SQLException e) {
@@ -187,16 +192,13 @@ public final class JdbcStore implements Store {
         Schema s = Objects.requireNonNull(schema, "store used before migrate(schema)");
         for (int attempt = 1; ; attempt++) {
             try (Connection c = pool.getConnection()) {
-                if (dialect == Dialect.POSTGRES) {
-                    c.setTransactionIsolation(readOnly ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
-                    c.setReadOnly(readOnly);
-                }
+                begin(c, readOnly);
                 try {
                     DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
                     JdbcTx tx = new JdbcTx(ctx, s, dialect);
                     T result = work.run(tx);
                     List<ChangeRow> changes = tx.flushChanges(System.currentTimeMillis());
-                    c.commit();
+                    commit(c);
                     return new Written<>(result, tx.pendingNamespace(), changes);
                 } catch (RuntimeException e) {
                     rollbackQuietly(c);
@@ -213,11 +215,46 @@ public final class JdbcStore implements Store {
         }
     }
 
-    private static void rollbackQuietly(Connection c) {
+    /**
+     * Starts a unit of work. SQLite: {@code BEGIN IMMEDIATE} for writes (the write lock up front: no lock upgrade can
+     * fail midway, other writers wait up to busy_timeout), plain {@code BEGIN} for reads (a snapshot from the first
+     * read). PostgreSQL: manual commit, READ COMMITTED writes, REPEATABLE READ reads (one snapshot per request).
+     */
+    private void begin(Connection c, boolean readOnly) throws SQLException {
+        if (dialect == Dialect.SQLITE) {
+            try (Statement st = c.createStatement()) {
+                st.execute(readOnly ? "BEGIN" : "BEGIN IMMEDIATE");
+            }
+            return;
+        }
+        c.setTransactionIsolation(readOnly ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
+        c.setReadOnly(readOnly);
+    }
+
+    private void commit(Connection c) throws SQLException {
+        if (dialect == Dialect.SQLITE) {
+            try (Statement st = c.createStatement()) {
+                st.execute("COMMIT");
+            }
+        } else {
+            c.commit();
+        }
+    }
+
+    private void rollbackQuietly(Connection c) {
         try {
-            c.rollback();
+            if (dialect == Dialect.SQLITE) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("ROLLBACK");
+                }
+            } else {
+                c.rollback();
+            }
         } catch (SQLException e) {
-            log.warn("store: rollback failed: {}", e.getMessage());
+            // SQLite ends a transaction by itself on some errors; "no transaction is active" is then expected
+            if (!String.valueOf(e.getMessage()).contains("no transaction is active")) {
+                log.warn("store: rollback failed: {}", e.getMessage());
+            }
         }
     }
 
