@@ -92,16 +92,11 @@ public final class MutationService {
             insert(tx, w, m);
             return true;
         }
-        for (Field f : m.resource().fields()) {
-            if (!f.writable()) {
-                continue;
-            }
-            JsonNode v = m.record().get(f.name());
-            if (v == null && f.hasDefault()) {
-                v = MutationParser.value(f, f.defaultValue(), "record." + f.name());
-            }
-            JsonNode stored = current.get(f.name());
-            if (!Json.canonical(v == null ? Json.NODES.nullNode() : v).equals(Json.canonical(stored == null ? Json.NODES.nullNode() : stored))) {
+        ObjectNode values = replacement(m);
+        var it = values.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (!Json.canonical(e.getValue()).equals(Json.canonical(current.path(e.getKey())))) {
                 replace(tx, w, m);
                 return true;
             }
@@ -263,6 +258,19 @@ public final class MutationService {
             throw new DatafnException(ErrorCode.NOT_FOUND, "Record not found: " + m.id(), "id");
         }
         checkGuard(tx, w, m, current);
+        ObjectNode values = replacement(m);
+        stampUpdated(m.resource(), values, w);
+        String clash = tx.update(w.namespace(), m.resource(), m.id(), values);
+        if (clash != null) {
+            throw conflict(clash);
+        }
+        ObjectNode image = current.deepCopy();
+        image.setAll(values);
+        record(tx, w, m.resource(), ChangeRow.REPLACE, m.id(), image);
+    }
+
+    /** Every writable field of a replace: the given value, else the default, else null (storage form). */
+    private static ObjectNode replacement(Mutation m) {
         ObjectNode values = Json.object();
         for (Field f : m.resource().fields()) {
             if (!f.writable()) {
@@ -274,14 +282,7 @@ public final class MutationService {
             }
             values.set(f.name(), v == null ? Json.NODES.nullNode() : v);
         }
-        stampUpdated(m.resource(), values, w);
-        String clash = tx.update(w.namespace(), m.resource(), m.id(), values);
-        if (clash != null) {
-            throw conflict(clash);
-        }
-        ObjectNode image = current.deepCopy();
-        image.setAll(values);
-        record(tx, w, m.resource(), ChangeRow.REPLACE, m.id(), image);
+        return values;
     }
 
     private void delete(StoreTx tx, Writer w, Mutation m) {

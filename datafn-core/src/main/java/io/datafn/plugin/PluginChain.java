@@ -78,6 +78,15 @@ public final class PluginChain {
     }
 
     private JsonNode before(String hook, JsonNode value, Hook h) {
+        return run(hook, value, h, true);
+    }
+
+    private JsonNode after(String hook, JsonNode value, Hook h) {
+        return run(hook, value, h, false);
+    }
+
+    /** Fail-closed hooks stop the request on any error; fail-open hooks are logged and skipped. */
+    private JsonNode run(String hook, JsonNode value, Hook h, boolean failClosed) {
         JsonNode v = value;
         for (DatafnPlugin p : plugins) {
             try {
@@ -86,23 +95,14 @@ public final class PluginChain {
                     v = out;
                 }
             } catch (DatafnException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                throw new IllegalStateException("plugin '" + p.name() + "' failed in " + hook, e);
-            }
-        }
-        return v;
-    }
-
-    private JsonNode after(String hook, JsonNode value, Hook h) {
-        JsonNode v = value;
-        for (DatafnPlugin p : plugins) {
-            try {
-                JsonNode out = h.apply(p, v);
-                if (out != null) {
-                    v = out;
+                if (failClosed) {
+                    throw e;
                 }
+                log.warn("plugin '{}' failed in {} (ignored, the response stands)", p.name(), hook, e);
             } catch (RuntimeException e) {
+                if (failClosed) {
+                    throw new IllegalStateException("plugin '" + p.name() + "' failed in " + hook, e);
+                }
                 log.warn("plugin '{}' failed in {} (ignored, the response stands)", p.name(), hook, e);
             }
         }
