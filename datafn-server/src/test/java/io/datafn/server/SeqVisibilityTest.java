@@ -123,6 +123,75 @@ class SeqVisibilityTest {
         }
     }
 
+    @Test
+    void cloneWhileWritersRun_thenPullFromItsCursors_missesNothing() throws Exception {
+        startTwoNodes();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> writers = new ArrayList<>();
+            for (int w = 0; w < 3; w++) {
+                int writer = w;
+                writers.add(pool.submit(() -> {
+                    for (int i = 0; i < 60; i++) {
+                        String body = "{\"clientId\":\"w" + writer + "\",\"mutations\":[{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"tag:w"
+                                + writer + "-" + i + "\",\"record\":{\"label\":\"x\"},\"clientId\":\"w" + writer + "\",\"mutationId\":\"m" + i + "\"}]}";
+                        post(writer % 2 == 0 ? a : b, "ns0", "push", body);
+                    }
+                    return null;
+                }));
+            }
+            List<Set<String>> views = new ArrayList<>();
+            while (writers.stream().anyMatch(f -> !f.isDone()) || views.isEmpty()) {
+                // clone, then catch up with pull from the clone's cursor: the union must be the whole table
+                JsonNode clone = post(a, "ns0", "clone", "{\"tables\":[\"tag\"]}").result();
+                Set<String> view = ConcurrentHashMap.newKeySet();
+                clone.get("data").get("tag").forEach(r -> view.add(r.get("id").asText()));
+                views.add(view);
+                String cursor = clone.get("cursors").get("tag").asText();
+                view.add("#cursor=" + cursor);
+            }
+            for (Future<?> f : writers) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+            writing.set(false);
+            Set<String> all = ConcurrentHashMap.newKeySet();
+            post(a, "ns0", "clone", "{\"tables\":[\"tag\"]}").result().get("data").get("tag")
+                    .forEach(r -> all.add(r.get("id").asText()));
+            assertThat(all).hasSize(180);
+            for (Set<String> view : views) {
+                String cursor = view.stream().filter(x -> x.startsWith("#cursor=")).findFirst().orElseThrow().substring(8);
+                Set<String> caughtUp = ConcurrentHashMap.newKeySet();
+                view.stream().filter(x -> !x.startsWith("#")).forEach(caughtUp::add);
+                boolean more = true;
+                while (more) {
+                    JsonNode r = post(b, "ns0", "pull", "{\"cursors\":{\"tag\":\"" + cursor + "\"},\"limit\":50}").result();
+                    r.get("records").get("tag").forEach(rec -> caughtUp.add(rec.get("id").asText()));
+                    cursor = r.get("cursors").get("tag").asText();
+                    more = r.get("hasMore").asBoolean();
+                }
+                assertThat(caughtUp).isEqualTo(all);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void pushCursorBefore_isTheForeignSeqBelowThePush_soTheClientPulls() {
+        startTwoNodes();
+        String mine = "{\"clientId\":\"me\",\"mutations\":[{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"tag:mine%d\",\"record\":{\"label\":\"x\"},\"clientId\":\"me\",\"mutationId\":\"m%d\"}]}";
+        JsonNode first = post(a, "ns0", "push", String.format(mine, 1, 1)).result();
+        long global = first.get("cursor").asLong();
+        // a foreign write on another node lands between the client's pushes
+        post(b, "ns0", "push", "{\"clientId\":\"other\",\"mutations\":[{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"tag:foreign\",\"record\":{\"label\":\"y\"},\"clientId\":\"other\",\"mutationId\":\"f1\"}]}");
+        JsonNode second = post(a, "ns0", "push", String.format(mine, 2, 2)).result();
+        assertThat(second.has("cursors")).isFalse();
+        assertThat(second.get("cursorBefore").asLong()).isEqualTo(global + 1).isNotEqualTo(global);
+        JsonNode pull = post(a, "ns0", "pull", "{\"cursors\":{\"tag\":\"" + global + "\"}}").result();
+        assertThat(pull.get("records").get("tag").get(0).get("id").asText()).isEqualTo("tag:foreign");
+    }
+
     /** Pulls while writers run, then once more after they stopped; returns "ns/id" of every record received. */
     private Set<String> pullUntilDone(TestServer node, String ns, AtomicBoolean writing) {
         Set<String> seen = ConcurrentHashMap.newKeySet();
