@@ -114,6 +114,59 @@ public final class Json {
     }
 
     /**
+     * Finds a string (value or key) that no database can store as text: one holding U+0000 (PostgreSQL refuses it in
+     * text and jsonb) or an unpaired surrogate (not Unicode; drivers silently turn it into '?'). Returns the JSON path
+     * of the value, or of the object whose key it is ({@code $.record.label}, {@code $[1].id}), or null when all
+     * strings are storable.
+     */
+    public static String findUnstorableText(JsonNode node) {
+        return findUnstorableText(node, "$");
+    }
+
+    private static String findUnstorableText(JsonNode node, String path) {
+        if (node.isTextual()) {
+            return storable(node.asText()) ? null : path;
+        }
+        if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
+                if (!storable(e.getKey())) {
+                    return path;
+                }
+                String inner = findUnstorableText(e.getValue(), path + "." + e.getKey());
+                if (inner != null) {
+                    return inner;
+                }
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String inner = findUnstorableText(node.get(i), path + "[" + i + "]");
+                if (inner != null) {
+                    return inner;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean storable(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == 0) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Canonical JSON: object keys sorted recursively (code-unit order, as JavaScript's default sort), arrays in order,
      * nulls kept, integral numbers without a fraction. Used for schemaHash and idempotency payload comparison.
      */

@@ -194,7 +194,7 @@ public final class MutationParser {
         }
         if (!FieldValues.matches(f.type(), v)) {
             throw DatafnException.invalid("Field '" + f.name() + "' expects " + f.type().wireName() + ", got "
-                    + (f.type() == FieldType.DATE && v.isTextual() ? "an invalid date string" : Json.typeName(v)), path);
+                    + mismatch(f.type(), v), path);
         }
         if (!f.enumValues().isEmpty() && f.enumValues().stream().noneMatch(e -> e.equals(v))) {
             throw DatafnException.invalid("Field '" + f.name() + "' must be one of " + f.enumValues(), path);
@@ -234,6 +234,20 @@ public final class MutationParser {
             return Json.number(v.asDouble());
         }
         return v;
+    }
+
+    /** What a value that does not match its type is, for the message (a number may still be the wrong number). */
+    private static String mismatch(FieldType type, JsonNode v) {
+        if (type == FieldType.DATE && v.isTextual()) {
+            return "an invalid date string";
+        }
+        if (type == FieldType.DATE && v.isNumber()) {
+            return Double.isFinite(v.asDouble()) ? "a number outside the date range" : "a non-finite number";
+        }
+        if (type == FieldType.NUMBER && v.isNumber()) {
+            return "a non-finite number";
+        }
+        return Json.typeName(v);
     }
 
     private List<Mutation.RelationChange> relations(Resource res, JsonNode m, String base) {

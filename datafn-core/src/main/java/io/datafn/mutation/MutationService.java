@@ -254,10 +254,10 @@ public final class MutationService {
 
     private void replace(StoreTx tx, Writer w, Mutation m) {
         ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        checkGuard(tx, w, m, current); // a guard on a missing row fails as a guard, as for every other operation
         if (current == null) {
             throw new DatafnException(ErrorCode.NOT_FOUND, "Record not found: " + m.id(), "id");
         }
-        checkGuard(tx, w, m, current);
         ObjectNode values = replacement(m);
         stampUpdated(m.resource(), values, w);
         String clash = tx.update(w.namespace(), m.resource(), m.id(), values);

@@ -61,9 +61,9 @@ public final class FilterParser {
 
     private final Schema schema;
     private final Mode mode;
-    private final Set<String> aliases;
+    private final Map<String, FieldType> aliases;
 
-    private FilterParser(Schema schema, Mode mode, Set<String> aliases) {
+    private FilterParser(Schema schema, Mode mode, Map<String, FieldType> aliases) {
         this.schema = schema;
         this.mode = mode;
         this.aliases = aliases;
@@ -71,11 +71,14 @@ public final class FilterParser {
 
     /** Parses {@code node} (an object) as a filter over {@code resource}; {@code path} prefixes error paths. */
     public static Filter parse(Schema schema, Resource resource, JsonNode node, String path, Mode mode) {
-        return new FilterParser(schema, mode, Set.of()).object(resource, node, path, 0);
+        return new FilterParser(schema, mode, Map.of()).object(resource, node, path, 0);
     }
 
-    /** Parses a {@code having} object whose keys are aggregation aliases or group keys. */
-    public static Filter parseHaving(Schema schema, Resource resource, JsonNode node, Set<String> aliases) {
+    /**
+     * Parses a {@code having} object whose keys are aggregation aliases or group keys, each compared as a value of the
+     * type it has (a count is a number, a group key has its field's type).
+     */
+    public static Filter parseHaving(Schema schema, Resource resource, JsonNode node, Map<String, FieldType> aliases) {
         return new FilterParser(schema, Mode.HAVING, aliases).object(resource, node, "having", 0);
     }
 
@@ -120,10 +123,10 @@ public final class FilterParser {
             return new Filter.Not(object(res, value, keyPath, depth + 1));
         }
         if (mode == Mode.HAVING) {
-            if (!aliases.contains(key)) {
+            if (!aliases.containsKey(key)) {
                 throw DatafnException.unknownField("Unknown field in having: " + key, keyPath);
             }
-            return operators(new Operand.AliasRef(key), FieldType.JSON, value, keyPath);
+            return operators(new Operand.AliasRef(key), aliases.get(key), value, keyPath);
         }
         if (res.readable(key)) {
             return operators(fieldRef(res, key), fieldRef(res, key).type(), value, keyPath);

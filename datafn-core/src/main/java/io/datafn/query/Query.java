@@ -1,6 +1,7 @@
 package io.datafn.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.schema.FieldType;
 import io.datafn.schema.Resource;
 
 import java.util.LinkedHashMap;
@@ -38,6 +39,13 @@ public record Query(Resource resource, Selection select, Set<String> omit, Filte
 
     /** {@code field} null means "rows" (count without a field or with "*"). */
     public record Aggregation(AggregateOp op, Operand.FieldRef field) {
+        /** The type of the aggregated value: counts, sums and averages are numbers, min and max keep the field's. */
+        public FieldType resultType() {
+            return switch (op) {
+                case COUNT, SUM, AVG -> FieldType.NUMBER;
+                case MIN, MAX -> field.type();
+            };
+        }
     }
 
     public record GroupKey(String key, Operand.FieldRef ref) {
@@ -47,6 +55,17 @@ public record Query(Resource resource, Selection select, Set<String> omit, Filte
         public Aggregate {
             groupBy = List.copyOf(groupBy);
             aggregations = new LinkedHashMap<>(aggregations);
+        }
+
+        /** The value type of a group key or aggregation alias, or null when it is neither. */
+        public FieldType typeOf(String alias) {
+            for (GroupKey g : groupBy) {
+                if (g.key().equals(alias)) {
+                    return g.ref().type();
+                }
+            }
+            Aggregation a = aggregations.get(alias);
+            return a == null ? null : a.resultType();
         }
     }
 }

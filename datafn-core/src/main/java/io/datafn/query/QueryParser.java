@@ -82,7 +82,7 @@ public final class QueryParser {
                     "select[" + firstRelationToken(q.get("select"), res) + "]");
         }
         List<SortTerm> sort = sort(res, q.get("sort"), aggregate);
-        Cursor cursor = cursor(q.get("cursor"), sort);
+        Cursor cursor = cursor(q.get("cursor"), sort, aggregate);
         return new Query(res, select, omit, filter, sort, limit, offset, cursor, count, aggregate);
     }
 
@@ -403,7 +403,7 @@ public final class QueryParser {
 
     // ---------------------------------------------------------------------------------------------------- cursor
 
-    private static Cursor cursor(JsonNode c, List<SortTerm> sort) {
+    private static Cursor cursor(JsonNode c, List<SortTerm> sort, Aggregate aggregate) {
         if (c == null || c.isNull()) {
             return null;
         }
@@ -433,7 +433,8 @@ public final class QueryParser {
                         + "' (send back the nextCursor of the same sort)", path);
             }
             JsonNode v = b.get(t.key());
-            FieldType type = t.operand() instanceof FieldRef f ? f.valueType() : FieldType.JSON;
+            FieldType type = t.operand() instanceof FieldRef f ? f.valueType()
+                    : aggregate.typeOf(((Operand.AliasRef) t.operand()).alias());
             JsonNode n = FilterParser.normalize(type, v);
             if (n == null || (type == FieldType.JSON && !v.isValueNode())) {
                 throw DatafnException.invalid("Invalid DFQL: " + path + " expects a " + type.wireName() + " value", path);
@@ -500,9 +501,10 @@ public final class QueryParser {
             if (!q.get("having").isObject()) {
                 throw DatafnException.invalid("Invalid DFQL: having must be object", "having");
             }
-            Set<String> names = new LinkedHashSet<>(out.keySet());
-            keys.forEach(k -> names.add(k.key()));
-            having = FilterParser.parseHaving(schema, res, q.get("having"), names);
+            Map<String, FieldType> types = new LinkedHashMap<>();
+            keys.forEach(k -> types.put(k.key(), k.ref().type()));
+            out.forEach((alias, a) -> types.put(alias, a.resultType()));
+            having = FilterParser.parseHaving(schema, res, q.get("having"), types);
         }
         return new Aggregate(keys, out, having);
     }

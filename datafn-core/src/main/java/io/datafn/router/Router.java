@@ -37,8 +37,9 @@ import java.util.regex.Pattern;
 
 /**
  * The framework-neutral router and request pipeline (PROTOCOL.md "Request pipeline"): shutdown, payload limit, JSON
- * parse, disallowed keys, namespace, plugin and user authorization, handler. Errors become the protocol's envelope
- * here and only here; an unexpected exception is logged with the request id and answered 500 "Internal error".
+ * parse, disallowed keys, text no database can store, namespace, plugin and user authorization, handler. Errors become
+ * the protocol's envelope here and only here; an unexpected exception is logged with the request id and answered 500
+ * "Internal error".
  */
 public final class Router {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
@@ -179,6 +180,11 @@ public final class Router {
             String bad = Json.findDisallowedKey(payload);
             if (bad != null) {
                 throw DatafnException.invalid("Disallowed key: " + bad, "$");
+            }
+            String unstorable = Json.findUnstorableText(payload);
+            if (unstorable != null) {
+                throw DatafnException.invalid("Invalid DFQL: strings may not contain NUL characters or unpaired surrogates",
+                        unstorable);
             }
         }
         RequestContext ctx = new RequestContext(req, requestId, route, payload);

@@ -14,6 +14,8 @@ import java.util.regex.Pattern;
 public final class FieldValues {
     private static final Pattern ISO = Pattern.compile(
             "^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?$");
+    /** The largest distance from the epoch a JavaScript {@code Date} can hold (ECMA-262 time values), in ms. */
+    public static final long MAX_DATE_MILLIS = 8_640_000_000_000_000L;
     private static final DateTimeFormatter OUT = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
 
@@ -35,7 +37,8 @@ public final class FieldValues {
 
     /**
      * A date value as epoch milliseconds: an ISO-8601 string (a date alone is midnight UTC; no zone means UTC) or a
-     * finite number of epoch milliseconds. Null when the value is not a date.
+     * number of epoch milliseconds within {@link #MAX_DATE_MILLIS} of the epoch (what a client's {@code Date} can
+     * hold and its ISO string can express). Null when the value is not such a date.
      */
     public static Long dateMillis(JsonNode v) {
         if (v == null) {
@@ -43,7 +46,7 @@ public final class FieldValues {
         }
         if (v.isNumber()) {
             double d = v.asDouble();
-            return Double.isFinite(d) ? (long) Math.floor(d) : null;
+            return Double.isFinite(d) && Math.abs(d) <= MAX_DATE_MILLIS ? (long) Math.floor(d) : null;
         }
         if (!v.isTextual()) {
             return null;

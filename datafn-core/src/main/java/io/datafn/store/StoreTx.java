@@ -63,7 +63,10 @@ public interface StoreTx {
     /** The {@code (from, to)} pairs of the join rows in which {@code id} takes the given side. */
     List<String[]> joinsOf(String ns, Relation relation, boolean fromSide, String id);
 
-    /** The stored idempotency record for the key, or null. */
+    /**
+     * The stored idempotency record for the key, or null. Also claims the key until the transaction ends: a
+     * concurrent transaction asking for the same key waits, then sees what this one stored.
+     */
     StoredMutation idempotency(String ns, String clientId, String mutationId);
 
     /** Stores (or replaces) the idempotency record for the key. */

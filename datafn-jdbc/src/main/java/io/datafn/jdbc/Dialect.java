@@ -1,6 +1,7 @@
 package io.datafn.jdbc;
 
 import org.jooq.Condition;
+import org.jooq.DSLContext;
 import org.jooq.DataType;
 import org.jooq.Field;
 import org.jooq.SQLDialect;
@@ -68,6 +69,12 @@ enum Dialect {
         @Override
         boolean rowLocks() {
             return true;
+        }
+
+        @Override
+        void lockKey(DSLContext ctx, String key) {
+            // a transaction-scoped advisory lock on a 64-bit hash of the key; a hash collision only makes one wait
+            ctx.execute("select pg_advisory_xact_lock(hashtextextended({0}, 0))", DSL.val(key));
         }
     },
 
@@ -141,6 +148,11 @@ enum Dialect {
         boolean rowLocks() {
             return false; // one writer connection: a write transaction already excludes every other writer
         }
+
+        @Override
+        void lockKey(DSLContext ctx, String key) {
+            // nothing to do: the one writer connection already excludes every other writer
+        }
     };
 
     enum ColumnKind { TEXT, NUMBER, BOOLEAN, BIGINT, JSON }
@@ -166,6 +178,12 @@ enum Dialect {
 
     /** Whether {@code SELECT ... FOR UPDATE} exists (and is needed). */
     abstract boolean rowLocks();
+
+    /**
+     * Makes the current write transaction the only one holding {@code key} (a name, not a row) until it ends; another
+     * transaction asking for the same key waits until then.
+     */
+    abstract void lockKey(DSLContext ctx, String key);
 
     SQLDialect jooq() {
         return this == POSTGRES ? SQLDialect.POSTGRES : SQLDialect.SQLITE;

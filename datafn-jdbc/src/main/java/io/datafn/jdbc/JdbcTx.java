@@ -445,6 +445,10 @@ final class JdbcTx implements StoreTx {
 
     @Override
     public StoredMutation idempotency(String ns, String clientId, String mutationId) {
+        // A second request with the same key waits here until the first one's transaction ends, then reads its record
+        // (READ COMMITTED: the next statement sees it). Without the wait it would run the mutation again and fail on
+        // the first one's row (an insert's "Record already exists") instead of answering deduped.
+        dialect.lockKey(ctx, "idempotency:" + ns.length() + ":" + ns + clientId.length() + ":" + clientId + mutationId);
         Record r = ctx.select(text("payload"), text("result")).from(DSL.table(DSL.name(SqlNames.IDEMPOTENCY)))
                 .where(idemKey(ns, clientId, mutationId)).fetchOne();
         return r == null ? null : new StoredMutation(r.get(0, String.class), Json.parse(r.get(1, String.class)));

@@ -273,11 +273,7 @@ final class QueryRunner {
                 case MIN -> DSL.min(arg);
                 case MAX -> DSL.max(arg);
             };
-            FieldType type = switch (agg.op()) {
-                case COUNT, SUM, AVG -> FieldType.NUMBER;
-                default -> agg.field().type();
-            };
-            aliases.put(a.getKey(), new Conditions.AliasColumn(e, type));
+            aliases.put(a.getKey(), new Conditions.AliasColumn(e, agg.resultType()));
             select.add(e.as("a" + i++));
         }
         List<Field<Object>> sortExprs = new ArrayList<>();

@@ -190,6 +190,16 @@ class QueryBlackBoxTest {
     }
 
     @Test
+    void aggregations_havingAndGroupCursorCompareAsTheAliasType() {
+        assertJson(s.query("{\"resource\":\"task\",\"groupBy\":[\"goalId\"],\"aggregations\":{\"n\":{\"fn\":\"count\"}},\"having\":{\"n\":{\"gt\":\"1\"}}}"),
+                "{\"groups\":[],\"nextCursor\":null}");
+        assertJson(s.query("{\"resource\":\"task\",\"groupBy\":[\"goalId\"],\"aggregations\":{\"n\":{\"fn\":\"count\"}},\"having\":{\"goalId\":{\"ne\":5}}}"),
+                "{\"groups\":[{\"goalId\":\"goal:g1\",\"n\":2},{\"goalId\":\"goal:g2\",\"n\":2}],\"nextCursor\":null}");
+        TestServer.Reply r = s.post("query", "{\"resource\":\"task\",\"groupBy\":[\"goalId\"],\"aggregations\":{\"n\":{\"fn\":\"count\"}},\"cursor\":{\"after\":{\"goalId\":5}}}");
+        JsonAssert.assertError(r, 400, "DFQL_INVALID", "Invalid DFQL: cursor.after.goalId expects a string value", "cursor.after.goalId");
+    }
+
+    @Test
     void batch_returnsResultsInOrder() {
         JsonNode r = s.query("[{\"resource\":\"goal\",\"select\":[\"id\"],\"limit\":1},{\"resource\":\"tag\",\"select\":[\"id\"]}]");
         assertThat(r.isArray()).isTrue();
