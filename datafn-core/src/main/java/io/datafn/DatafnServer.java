@@ -11,6 +11,8 @@ import io.datafn.plugin.DatafnPlugin;
 import io.datafn.plugin.PluginChain;
 import io.datafn.query.QueryParser;
 import io.datafn.query.QueryService;
+import io.datafn.rest.RestEndpoint;
+import io.datafn.router.LocalRateLimiter;
 import io.datafn.router.Router;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaParser;
@@ -104,6 +106,9 @@ public final class DatafnServer implements AutoCloseable {
         private Limits limits = Limits.defaults();
         private Clock clock = Clock.systemUTC();
         private String basePath = "/datafn";
+        private boolean rest;
+        private int rateLimitMax;
+        private long rateLimitWindowSeconds;
         private Duration changeRetention;
         private Duration idempotencyRetention;
 
@@ -181,6 +186,28 @@ public final class DatafnServer implements AutoCloseable {
             return this;
         }
 
+        /** Enables the REST wrappers {@code GET|POST resources/:resource}, {@code PATCH|DELETE resources/:resource/:id}. */
+        public Builder rest(boolean enabled) {
+            this.rest = enabled;
+            return this;
+        }
+
+        /**
+         * In-process rate limiting: at most {@code maxRequests} per action and namespace per window (429
+         * {@code RATE_LIMITED} with {@code Retry-After} beyond). Off by default.
+         */
+        public Builder rateLimit(int maxRequests, Duration window) {
+            if (maxRequests < 1) {
+                throw new IllegalArgumentException("rateLimit.maxRequests must be at least 1, got " + maxRequests);
+            }
+            if (window == null || window.toSeconds() < 1) {
+                throw new IllegalArgumentException("rateLimit.window must be at least 1 second, got " + window);
+            }
+            this.rateLimitMax = maxRequests;
+            this.rateLimitWindowSeconds = window.toSeconds();
+            return this;
+        }
+
         /**
          * Retention: change rows older than {@code changes} and idempotency records older than {@code idempotency} are
          * deleted (at start and then hourly); null keeps them forever (the default). A client whose cursor is older
@@ -216,10 +243,12 @@ public final class DatafnServer implements AutoCloseable {
                     new PushService(mutationParser, pushMutations, store, limits),
                     new ReconcileService(schema, store),
                     new SeedService(mutationParser, mutationService, store, clock));
+            QueryService queries = new QueryService(queryParser, store, chain);
+            MutationEndpoint mutations = new MutationEndpoint(mutationParser, mutationService, chain, limits);
             Router router = new Router(new Router.Wiring(basePath, schema, store, limits, clock, authorizer, namespaces,
-                    chain, new QueryService(queryParser, store, chain),
-                    new MutationEndpoint(mutationParser, mutationService, chain, limits),
-                    new TransactService(queryParser, mutationParser, mutationService, store, limits), sync));
+                    chain, queries, mutations, new TransactService(queryParser, mutationParser, mutationService, store, limits),
+                    sync, rest ? new RestEndpoint(schema, queries, mutations) : null,
+                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null));
             return new DatafnServer(schema, store, router, pruner(store, clock));
         }
 

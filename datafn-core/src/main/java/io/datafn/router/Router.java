@@ -12,6 +12,7 @@ import io.datafn.mutation.MutationEndpoint;
 import io.datafn.mutation.MutationService;
 import io.datafn.plugin.PluginChain;
 import io.datafn.query.QueryService;
+import io.datafn.rest.RestEndpoint;
 import io.datafn.schema.Schema;
 import io.datafn.store.Store;
 import io.datafn.sync.CloneService;
@@ -61,13 +62,16 @@ public final class Router {
     private final MutationEndpoint mutations;
     private final TransactService transact;
     private final SyncServices sync;
+    private final RestEndpoint restEndpoint;
+    private final RateLimiter rateLimiter;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean shuttingDown;
 
     /** Wiring of the router's collaborators; built by {@code DatafnServer.Builder}. */
     public record Wiring(String basePath, Schema schema, Store store, Limits limits, Clock clock, Authorizer authorizer,
                          NamespaceProvider namespaces, PluginChain plugins, QueryService queries,
-                         MutationEndpoint mutations, TransactService transact, SyncServices sync) {
+                         MutationEndpoint mutations, TransactService transact, SyncServices sync,
+                         RestEndpoint rest, RateLimiter rateLimiter) {
     }
 
     /** The sync endpoints' services. */
@@ -88,6 +92,8 @@ public final class Router {
         this.mutations = w.mutations();
         this.transact = w.transact();
         this.sync = w.sync();
+        this.restEndpoint = w.rest();
+        this.rateLimiter = w.rateLimiter();
     }
 
     public String basePath() {
@@ -165,17 +171,22 @@ public final class Router {
         if (shuttingDown) {
             return error(new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$"));
         }
-        String route = route(req.path());
-        boolean known = route != null && (route.equals("status") ? req.method().equals("GET")
-                : POST_ROUTES.contains(route) && req.method().equals("POST"));
-        if (!known) {
+        String rest = relative(req.path());
+        String route = routeOf(rest, req.method());
+        if (route == null) {
             return error(new DatafnException(ErrorCode.NOT_FOUND, "Not found: " + req.method() + " " + req.path(), "$"));
+        }
+        boolean isRest = route.equals("resources");
+        String action = isRest ? RestEndpoint.action(req.method()) : route;
+        if (rateLimiter != null && !rateLimiter.tryAcquire(action + ":" + rateKey(req, requestId, action))) {
+            return error(new DatafnException(ErrorCode.RATE_LIMITED, "Too many requests", "$"))
+                    .withHeader("Retry-After", Long.toString(rateLimiter.retryAfterSeconds()));
         }
         if (req.contentLength() > limits.maxPayloadBytes()) {
             throw tooLarge();
         }
         JsonNode payload = null;
-        if (req.method().equals("POST")) {
+        if (req.method().equals("POST") || req.method().equals("PATCH") || req.method().equals("PUT")) {
             payload = Json.parseBody(readBody(req.body()));
             String bad = Json.findDisallowedKey(payload);
             if (bad != null) {
@@ -187,11 +198,11 @@ public final class Router {
                         unstorable);
             }
         }
-        RequestContext ctx = new RequestContext(req, requestId, route, payload);
+        RequestContext ctx = new RequestContext(req, requestId, action, payload);
         NamespaceProvider.Identity id = route.equals("status") ? null : identify(ctx);
         String ns = id == null ? null : id.namespace();
-        plugins.authorize(ctx, route, payload);
-        if (!authorizer.authorize(ctx, route, payload)) {
+        plugins.authorize(ctx, action, payload);
+        if (!authorizer.authorize(ctx, action, payload)) {
             throw new DatafnException(ErrorCode.FORBIDDEN, "Authorization denied", "$");
         }
         MutationService.Writer writer = id == null ? null : new MutationService.Writer(ns, id.actorId());
@@ -220,6 +231,8 @@ public final class Router {
         }
         JsonNode result = switch (route) {
             case "status" -> status();
+            case "resources" -> restEndpoint.handle(ctx, ns, writer, req.method(),
+                    rest.substring("resources/".length()).split("/", -1), payload);
             case "query" -> queries.handle(ctx, ns, payload);
             case "mutation" -> mutations.handle(ctx, writer, payload);
             case "transact" -> transact.handle(writer, payload);
@@ -271,12 +284,41 @@ public final class Router {
         return id;
     }
 
-    private String route(String path) {
-        if (!path.startsWith(basePath + "/")) {
+    /** The path below the base path, or null when the request is not under it. */
+    private String relative(String path) {
+        return path.startsWith(basePath + "/") ? path.substring(basePath.length() + 1) : null;
+    }
+
+    /** The route a method and relative path select, or null (404). */
+    private String routeOf(String rest, String method) {
+        if (rest == null || rest.isEmpty()) {
             return null;
         }
-        String rest = path.substring(basePath.length() + 1);
-        return rest.isEmpty() || rest.contains("/") ? null : rest;
+        if (restEndpoint != null && rest.startsWith("resources/")) {
+            int segments = rest.substring("resources/".length()).split("/", -1).length;
+            boolean ok = switch (method) {
+                case "GET", "POST" -> segments == 1;
+                case "PATCH", "DELETE" -> segments == 2;
+                default -> false;
+            };
+            return ok ? "resources" : null;
+        }
+        if (rest.contains("/")) {
+            return null;
+        }
+        if (rest.equals("status")) {
+            return method.equals("GET") ? rest : null;
+        }
+        return POST_ROUTES.contains(rest) && method.equals("POST") ? rest : null;
+    }
+
+    /** The rate-limit key: the caller's namespace, or {@code anonymous} when it cannot be told (no token yet). */
+    private String rateKey(Request req, String requestId, String action) {
+        try {
+            return namespaces.identify(new RequestContext(req, requestId, action, null)).namespace();
+        } catch (RuntimeException e) {
+            return "anonymous";
+        }
     }
 
     private DatafnException tooLarge() {

@@ -7,6 +7,7 @@ import io.datafn.router.Router;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import org.eclipse.jetty.http.UriCompliance;
 
 import java.io.IOException;
 import java.util.Map;
@@ -23,9 +24,16 @@ public final class DatafnJavalin {
     private DatafnJavalin() {
     }
 
-    /** Routes every method under the server's base path to its router. */
+    /**
+     * Routes every method under the server's base path to its router. Jetty is told to pass unusual URIs (encoded
+     * slashes, NUL bytes) through, so that the router answers them with the protocol's envelope instead of Jetty's own
+     * error page.
+     */
     public static void mount(JavalinConfig config, DatafnServer server) {
         Router router = server.router();
+        config.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(UriCompliance.UNSAFE));
+        config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
+        config.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
         String pattern = router.basePath() + "/*";
         for (HandlerType method : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PUT,
                 HandlerType.PATCH, HandlerType.DELETE}) {

@@ -100,6 +100,15 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--idempotency-days", description = "Prune idempotency records older than this many days; 0 keeps them (env DATAFN_IDEMPOTENCY_DAYS; default 0)")
     Integer idempotencyDays;
 
+    @Option(names = "--rest", description = "Serve the REST wrappers under <base>/resources (env DATAFN_REST; default false)")
+    Boolean rest;
+
+    @Option(names = "--rate-limit", description = "Requests per action and namespace per window; 0 = off (env DATAFN_RATE_LIMIT; default 0)")
+    Integer rateLimit;
+
+    @Option(names = "--rate-limit-window", description = "Rate-limit window in seconds (env DATAFN_RATE_LIMIT_WINDOW; default 60)")
+    Integer rateLimitWindow;
+
     @Option(names = "--config", description = "YAML or JSON file with any of these options (env DATAFN_CONFIG)")
     Path config;
 
@@ -118,7 +127,8 @@ public final class Main implements Callable<Integer> {
 
     /** Settings after merging command line, environment and config file. */
     record Settings(Path schema, String host, int port, String db, String dbUser, String dbPassword, int dbPool,
-                    String basePath, Limits limits, NamespaceProvider namespaces, int retentionDays, int idempotencyDays) {
+                    String basePath, Limits limits, NamespaceProvider namespaces, int retentionDays, int idempotencyDays,
+                    boolean rest, int rateLimit, int rateLimitWindow) {
     }
 
     private NamespaceProvider namespaces(JsonNode file) throws IOException {
@@ -169,7 +179,10 @@ public final class Main implements Callable<Integer> {
                 limits,
                 namespaces(file),
                 pick(retentionDays, "RETENTION_DAYS", file, "retentionDays", 0),
-                pick(idempotencyDays, "IDEMPOTENCY_DAYS", file, "idempotencyDays", 0));
+                pick(idempotencyDays, "IDEMPOTENCY_DAYS", file, "idempotencyDays", 0),
+                Boolean.parseBoolean(pickText(rest == null ? null : rest.toString(), "REST", file, "rest", "false")),
+                pick(rateLimit, "RATE_LIMIT", file, "rateLimit", 0),
+                pick(rateLimitWindow, "RATE_LIMIT_WINDOW", file, "rateLimitWindow", 60));
     }
 
     private static String env(String name) {
@@ -233,11 +246,15 @@ public final class Main implements Callable<Integer> {
         try {
             JdbcStore store = JdbcStore.open(s.db(), s.dbUser(), s.dbPassword(), s.dbPool());
             try {
-                server = DatafnServer.builder().schema(parsed).store(store).basePath(s.basePath()).limits(s.limits())
+                DatafnServer.Builder builder = DatafnServer.builder().schema(parsed).store(store).basePath(s.basePath()).limits(s.limits())
                         .namespaceProvider(s.namespaces())
                         .retention(s.retentionDays() > 0 ? Duration.ofDays(s.retentionDays()) : null,
                                 s.idempotencyDays() > 0 ? Duration.ofDays(s.idempotencyDays()) : null)
-                        .build();
+                        .rest(s.rest());
+                if (s.rateLimit() > 0) {
+                    builder.rateLimit(s.rateLimit(), Duration.ofSeconds(s.rateLimitWindow()));
+                }
+                server = builder.build();
             } catch (SchemaException e) {
                 store.close();
                 System.err.println("datafn-server: the database holds data the new schema would lose: " + String.join("; ",

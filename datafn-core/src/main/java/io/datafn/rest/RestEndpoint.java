@@ -1,0 +1,128 @@
+package io.datafn.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
+import io.datafn.json.Json;
+import io.datafn.mutation.MutationEndpoint;
+import io.datafn.mutation.MutationService;
+import io.datafn.query.QueryService;
+import io.datafn.router.RequestContext;
+import io.datafn.schema.Resource;
+import io.datafn.schema.Schema;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * REST wrappers over DFQL (enabled with {@code rest}): {@code GET|POST resources/:resource},
+ * {@code PATCH|DELETE resources/:resource/:id} (original §7). Inner errors keep their own status (the original
+ * flattened them to 400).
+ */
+public final class RestEndpoint {
+    private final Schema schema;
+    private final QueryService queries;
+    private final MutationEndpoint mutations;
+
+    public RestEndpoint(Schema schema, QueryService queries, MutationEndpoint mutations) {
+        this.schema = schema;
+        this.queries = queries;
+        this.mutations = mutations;
+    }
+
+    /** The action authorize sees: {@code query} for GET, {@code mutation} otherwise. */
+    public static String action(String method) {
+        return method.equals("GET") ? "query" : "mutation";
+    }
+
+    /**
+     * Handles one REST request.
+     *
+     * @param rawSegments the path after {@code resources/}, still URL-encoded: {@code [resource]} or {@code [resource, id]}
+     */
+    public JsonNode handle(RequestContext ctx, String ns, MutationService.Writer writer, String method,
+                           String[] rawSegments, JsonNode body) {
+        String resourceName = segment(rawSegments[0]);
+        Resource res = schema.resource(resourceName);
+        if (res == null) {
+            throw new DatafnException(ErrorCode.DFQL_UNKNOWN_RESOURCE, "Unknown resource: " + resourceName, "resource", 400,
+                    Map.of("resource", resourceName), null);
+        }
+        String id = rawSegments.length > 1 ? segment(rawSegments[1]) : null;
+        if (method.equals("GET")) {
+            ObjectNode q = Json.object();
+            String param = ctx.request().queryParam("q");
+            if (param != null && !param.isEmpty()) {
+                JsonNode parsed;
+                try {
+                    parsed = Json.parse(param);
+                } catch (RuntimeException e) {
+                    throw DatafnException.invalid("Invalid JSON", "q");
+                }
+                if (!parsed.isObject()) {
+                    throw DatafnException.invalid("Invalid DFQL: q must be a JSON object", "q");
+                }
+                if (Json.findDisallowedKey(parsed) != null) {
+                    throw DatafnException.invalid("Disallowed key: " + Json.findDisallowedKey(parsed), "q");
+                }
+                q.setAll((ObjectNode) parsed);
+            }
+            q.put("resource", res.name()); // the URL wins over q
+            q.put("version", res.version());
+            return queries.handle(ctx, ns, q);
+        }
+        ObjectNode m = Json.object();
+        m.put("resource", res.name());
+        m.put("version", res.version());
+        JsonNode b = body == null || !body.isObject() ? Json.object() : body;
+        switch (method) {
+            case "POST" -> {
+                m.put("operation", b.path("operation").isTextual() ? b.get("operation").asText() : "merge");
+                if (b.has("id")) {
+                    m.set("id", b.get("id"));
+                }
+                if (b.has("record")) {
+                    m.set("record", b.get("record"));
+                }
+            }
+            case "PATCH" -> {
+                m.put("operation", "merge");
+                m.put("id", id);
+                if (b.has("record")) {
+                    m.set("record", b.get("record"));
+                }
+            }
+            default -> {
+                m.put("operation", "delete");
+                m.put("id", id);
+            }
+        }
+        for (String key : new String[]{"clientId", "mutationId"}) {
+            String v = ctx.request().queryParam(key);
+            if (v == null && !method.equals("DELETE") && b.path(key).isTextual()) {
+                v = b.get(key).asText();
+            }
+            if (v == null || v.isEmpty()) {
+                throw DatafnException.invalid("Invalid DFQL: " + key + " is required", key);
+            }
+            m.put(key, v);
+        }
+        return mutations.handle(ctx, writer, m);
+    }
+
+    /** A URL-decoded path segment; NUL bytes, {@code ..} and encoded slashes are refused. */
+    private static String segment(String raw) {
+        String s;
+        try {
+            s = URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw DatafnException.invalid("Invalid path segment", "resource");
+        }
+        if (s.isEmpty() || s.contains("\u0000") || s.contains("/") || s.contains("\\") || s.contains("..")) {
+            throw DatafnException.invalid("Invalid path segment", "resource");
+        }
+        return s;
+    }
+}
