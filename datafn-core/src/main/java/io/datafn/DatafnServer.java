@@ -11,6 +11,9 @@ import io.datafn.plugin.DatafnPlugin;
 import io.datafn.plugin.PluginChain;
 import io.datafn.query.QueryParser;
 import io.datafn.query.QueryService;
+import io.datafn.realtime.ClusterBus;
+import io.datafn.realtime.LocalBus;
+import io.datafn.realtime.WebSocketHub;
 import io.datafn.rest.RestEndpoint;
 import io.datafn.router.LocalRateLimiter;
 import io.datafn.router.Router;
@@ -49,13 +52,23 @@ public final class DatafnServer implements AutoCloseable {
     private final Store store;
     private final Router router;
     private final java.util.concurrent.ScheduledExecutorService pruner;
+    private final WebSocketHub hub;
+    private final ClusterBus bus;
     private volatile boolean closed;
 
-    private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner) {
+    private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner,
+                         WebSocketHub hub, ClusterBus bus) {
         this.schema = schema;
         this.store = store;
         this.router = router;
         this.pruner = pruner;
+        this.hub = hub;
+        this.bus = bus;
+    }
+
+    /** This node's WebSocket sockets by namespace; the HTTP adapter registers upgraded connections here. */
+    public WebSocketHub websocketHub() {
+        return hub;
     }
 
     public static Builder builder() {
@@ -87,7 +100,9 @@ public final class DatafnServer implements AutoCloseable {
             pruner.shutdownNow();
         }
         router.beginShutdown();
+        hub.close();
         router.awaitIdle(graceMs);
+        bus.close();
         store.close();
     }
 
@@ -107,6 +122,9 @@ public final class DatafnServer implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private String basePath = "/datafn";
         private boolean rest;
+        private ClusterBus bus;
+        private int maxSockets = 10_000;
+        private int maxSocketsPerNamespace = 100;
         private int rateLimitMax;
         private long rateLimitWindowSeconds;
         private Duration changeRetention;
@@ -186,6 +204,26 @@ public final class DatafnServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How commits reach the WebSocket clients of every node: {@link LocalBus} (the default, one node) or a shared
+         * bus such as {@code PostgresBus}. The server closes it on shutdown.
+         */
+        public Builder clusterBus(ClusterBus bus) {
+            this.bus = Objects.requireNonNull(bus, "clusterBus");
+            return this;
+        }
+
+        /** WebSocket limits per node: all sockets (default 10 000) and sockets per namespace (default 100). */
+        public Builder websocketLimits(int maxConnections, int maxConnectionsPerNamespace) {
+            if (maxConnections < 1 || maxConnectionsPerNamespace < 1) {
+                throw new IllegalArgumentException("websocketLimits must be positive, got " + maxConnections + " and "
+                        + maxConnectionsPerNamespace);
+            }
+            this.maxSockets = maxConnections;
+            this.maxSocketsPerNamespace = maxConnectionsPerNamespace;
+            return this;
+        }
+
         /** Enables the REST wrappers {@code GET|POST resources/:resource}, {@code PATCH|DELETE resources/:resource/:id}. */
         public Builder rest(boolean enabled) {
             this.rest = enabled;
@@ -249,7 +287,12 @@ public final class DatafnServer implements AutoCloseable {
                     chain, queries, mutations, new TransactService(queryParser, mutationParser, mutationService, store, limits),
                     sync, rest ? new RestEndpoint(schema, queries, mutations) : null,
                     rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null));
-            return new DatafnServer(schema, store, router, pruner(store, clock));
+            WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
+            ClusterBus clusterBus = bus != null ? bus : new LocalBus();
+            clusterBus.subscribe(hub::broadcast);
+            // every write path commits through the store: one message per commit, carrying its highest seq
+            store.onCommit(w -> clusterBus.publish(w.namespace(), w.maxSeq()));
+            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus);
         }
 
         private java.util.concurrent.ScheduledExecutorService pruner(Store store, Clock clock) {

@@ -275,6 +275,14 @@ public final class Router {
         });
     }
 
+    /**
+     * The namespace of a WebSocket upgrade request (headers and cookies only); throws when the caller is not
+     * authenticated, which the adapter answers by closing the socket with 4401.
+     */
+    public NamespaceProvider.Identity identifyUpgrade(Request req, String requestId) {
+        return identify(new RequestContext(req, requestId, "ws", null));
+    }
+
     /** A provider that fails is a 500 (or its own DatafnException, e.g. 401); never a fall back to a shared namespace. */
     private NamespaceProvider.Identity identify(RequestContext ctx) {
         NamespaceProvider.Identity id = namespaces.identify(ctx);

@@ -6,7 +6,14 @@ import io.datafn.router.Response;
 import io.datafn.router.Router;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.datafn.realtime.Socket;
+import io.datafn.realtime.WebSocketHub;
 import io.javalin.http.HandlerType;
+import io.javalin.websocket.WsConfig;
+import io.javalin.websocket.WsContext;
+import io.javalin.websocket.WsHandlerType;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.UriCompliance;
 
 import java.io.IOException;
@@ -35,9 +42,63 @@ public final class DatafnJavalin {
         config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
         config.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
         String pattern = router.basePath() + "/*";
+        config.routes.addWsHandler(WsHandlerType.WEBSOCKET, router.basePath() + "/ws", ws -> websocket(server, ws));
         for (HandlerType method : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PUT,
                 HandlerType.PATCH, HandlerType.DELETE}) {
             config.routes.addHttpHandler(method, pattern, ctx -> handle(router, ctx));
+        }
+    }
+
+    /** How often a ping goes to each socket; a socket that stays silent (no pong) longer is closed by Jetty. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(30);
+    static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * {@code GET <base>/ws}: the upgrade is authenticated with the same namespace provider as HTTP (headers and
+     * cookies); an unauthenticated socket is accepted and closed with 4401 (browsers only see close codes). Client
+     * messages ({@code hello}) are ignored: the namespace never comes from the client.
+     */
+    private static void websocket(DatafnServer server, WsConfig ws) {
+        WebSocketHub hub = server.websocketHub();
+        ws.onConnect(ctx -> {
+            Request req = new Request("GET", server.router().basePath() + "/ws", ctx.queryParamMap(), ctx::header, 0, null, ctx);
+            String ns;
+            try {
+                ns = server.router().identifyUpgrade(req, ctx.sessionId()).namespace();
+            } catch (RuntimeException e) {
+                ctx.closeSession(WebSocketHub.CLOSE_UNAUTHORIZED, "Unauthorized");
+                return;
+            }
+            Socket socket = new Socket() {
+                @Override
+                public void send(String text) {
+                    ctx.send(text);
+                }
+
+                @Override
+                public void close(int code, String reason) {
+                    ctx.closeSession(code, reason);
+                }
+            };
+            if (hub.add(ns, socket)) {
+                ctx.attribute("datafn.ns", ns);
+                ctx.attribute("datafn.socket", socket);
+                ctx.session.setIdleTimeout(HEARTBEAT.plus(HEARTBEAT_TIMEOUT));
+                ctx.enableAutomaticPings(HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        });
+        ws.onMessage(ctx -> {
+            // the client's hello carries cursors and maybe a namespace; neither is trusted or needed
+        });
+        ws.onClose(ctx -> forget(hub, ctx));
+        ws.onError(ctx -> forget(hub, ctx));
+    }
+
+    private static void forget(WebSocketHub hub, WsContext ctx) {
+        String ns = ctx.attribute("datafn.ns");
+        Socket socket = ctx.attribute("datafn.socket");
+        if (ns != null && socket != null) {
+            hub.remove(ns, socket);
         }
     }
 

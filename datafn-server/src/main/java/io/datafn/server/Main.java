@@ -7,6 +7,7 @@ import io.datafn.DatafnServer;
 import io.datafn.Limits;
 import io.datafn.auth.NamespaceProvider;
 import io.datafn.jdbc.JdbcStore;
+import io.datafn.jdbc.PostgresBus;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaException;
 import io.datafn.schema.SchemaParser;
@@ -251,6 +252,10 @@ public final class Main implements Callable<Integer> {
                         .retention(s.retentionDays() > 0 ? Duration.ofDays(s.retentionDays()) : null,
                                 s.idempotencyDays() > 0 ? Duration.ofDays(s.idempotencyDays()) : null)
                         .rest(s.rest());
+                if (s.db().startsWith("jdbc:postgresql:")) {
+                    // commits of every node sharing the database reach this node's WebSocket clients
+                    builder.clusterBus(new PostgresBus(s.db(), s.dbUser(), s.dbPassword()));
+                }
                 if (s.rateLimit() > 0) {
                     builder.rateLimit(s.rateLimit(), Duration.ofSeconds(s.rateLimitWindow()));
                 }

@@ -1,0 +1,10 @@
+package io.datafn.realtime;
+
+/** One WebSocket connection as the hub sees it; the HTTP adapter implements it. */
+public interface Socket {
+    /** Sends a text frame; throws when the connection is broken. */
+    void send(String text);
+
+    /** Closes the connection with a WebSocket close code and reason. */
+    void close(int code, String reason);
+}
