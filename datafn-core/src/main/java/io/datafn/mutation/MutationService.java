@@ -115,8 +115,7 @@ public final class MutationService {
                 MutationResult prev = MutationResult.fromJson(stored.result());
                 if (!prev.retryable()) {
                     if (!stored.payload().equals(m.payloadHash())) {
-                        throw new DatafnException(ErrorCode.CONFLICT, "mutationId " + m.mutationId()
-                                + " was already used by client " + m.clientId() + " with a different payload", "mutationId");
+                        throw payloadMismatch(m);
                     }
                     if (!prev.ok()) {
                         throw prev.firstError();
@@ -132,6 +131,12 @@ public final class MutationService {
             tx.saveIdempotency(w.namespace(), m.clientId(), m.mutationId(), new StoredMutation(m.payloadHash(), result.toJson()));
         }
         return result;
+    }
+
+    /** A replay of an idempotency key with another payload (PROTOCOL.md "Idempotency"): not retryable. */
+    public static DatafnException payloadMismatch(Mutation m) {
+        return new DatafnException(ErrorCode.CONFLICT, "mutationId " + m.mutationId()
+                + " was already used by client " + m.clientId() + " with a different payload", "mutationId");
     }
 
     private static String mutationId(Mutation m) {
@@ -172,15 +177,26 @@ public final class MutationService {
             // A guard reads the current row; an insert has none, so its guard never holds (as the original).
             throw new DatafnException(ErrorCode.CONFLICT, "Guard condition not met", "if");
         }
-        ObjectNode row = withDefaults(m.resource(), m.record());
-        stampCreated(m.resource(), row, w);
-        row.put("id", m.id());
-        String clash = tx.insert(w.namespace(), m.resource(), row);
+        String clash = insertNew(tx, w, m);
         if (clash != null) {
             if (clash.equals("id") && insertReplays && sameValues(tx.lock(w.namespace(), m.resource(), m.id()), m.record())) {
                 return; // push: re-sending an insert whose values are already stored succeeds and changes nothing
             }
             throw conflict(clash);
+        }
+    }
+
+    /**
+     * Inserts the record with its defaults and records the insert; when the id or a unique field is taken, writes
+     * nothing and returns the clashing field.
+     */
+    private String insertNew(StoreTx tx, Writer w, Mutation m) {
+        ObjectNode row = withDefaults(m.resource(), m.record());
+        stampCreated(m.resource(), row, w);
+        row.put("id", m.id());
+        String clash = tx.insert(w.namespace(), m.resource(), row);
+        if (clash != null) {
+            return clash;
         }
         ObjectNode image = Json.object();
         image.put("id", m.id());
@@ -188,6 +204,7 @@ public final class MutationService {
             image.set(f.name(), row.has(f.name()) ? row.get(f.name()) : Json.NODES.nullNode());
         }
         record(tx, w, m.resource(), ChangeRow.INSERT, m.id(), image);
+        return null;
     }
 
     private static boolean sameValues(ObjectNode stored, ObjectNode record) {
@@ -237,8 +254,15 @@ public final class MutationService {
                     }
                 }
             }
-            insert(tx, w, m);
-            return;
+            String clash = insertNew(tx, w, m);
+            if (clash == null) {
+                return;
+            }
+            // a concurrent write created the record after our read: merge into it (reference case MRG-003)
+            current = clash.equals("id") ? tx.lock(w.namespace(), m.resource(), m.id()) : null;
+            if (current == null) {
+                throw conflict(clash);
+            }
         }
         ObjectNode values = m.record().deepCopy();
         stampUpdated(m.resource(), values, w);

@@ -65,7 +65,8 @@ public final class PushService {
         ArrayNode applied = Json.array();
         ArrayNode errors = Json.array();
         TreeSet<Long> assigned = new TreeSet<>();
-        Map<String, Boolean> seen = new HashMap<>();
+        Map<String, Mutation> seen = new HashMap<>(); // first occurrence of each key in this batch
+        Map<String, Boolean> succeeded = new HashMap<>();
         for (Mutation m : parsed) {
             if (!m.keyed()) {
                 error(errors, m.mutationId() == null ? "" : m.mutationId(), "DFQL_INVALID",
@@ -73,16 +74,21 @@ public final class PushService {
                 continue;
             }
             String key = m.clientId() + "\u0000" + m.mutationId();
-            Boolean first = seen.get(key);
+            Mutation first = seen.get(key);
             if (first != null) {
-                if (first) {
+                if (!first.payloadHash().equals(m.payloadHash())) {
+                    // the key names another mutation: reporting it applied would silently drop this one
+                    DatafnException e = MutationService.payloadMismatch(m);
+                    error(errors, m.mutationId(), e.code().name(), e.getMessage(), e.path(), false);
+                } else if (succeeded.get(key)) {
                     applied.add(m.mutationId()); // an intra-batch duplicate of an applied mutation
                 }
                 continue;
             }
             Written<MutationResult> w = mutations.executeTracked(writer, m);
             MutationResult r = w.value();
-            seen.put(key, r.ok());
+            seen.put(key, m);
+            succeeded.put(key, r.ok());
             if (r.ok()) {
                 applied.add(m.mutationId());
                 for (ChangeRow c : w.changes()) {
