@@ -19,6 +19,7 @@ import io.datafn.router.LocalRateLimiter;
 import io.datafn.router.Router;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaParser;
+import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
 import io.datafn.sync.CloneService;
 import io.datafn.sync.PullService;
@@ -56,8 +57,11 @@ public final class DatafnServer implements AutoCloseable {
     private final ClusterBus bus;
     private volatile boolean closed;
 
+    private final SequenceStore sequences;
+
     private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner,
-                         WebSocketHub hub, ClusterBus bus) {
+                         WebSocketHub hub, ClusterBus bus, SequenceStore sequences) {
+        this.sequences = sequences;
         this.schema = schema;
         this.store = store;
         this.router = router;
@@ -104,6 +108,9 @@ public final class DatafnServer implements AutoCloseable {
         router.awaitIdle(graceMs);
         bus.close();
         store.close();
+        if (sequences != null) {
+            sequences.close();
+        }
     }
 
     @Override
@@ -123,6 +130,7 @@ public final class DatafnServer implements AutoCloseable {
         private String basePath = "/datafn";
         private boolean rest;
         private ClusterBus bus;
+        private SequenceStore sequences;
         private int maxSockets = 10_000;
         private int maxSocketsPerNamespace = 100;
         private int rateLimitMax;
@@ -205,6 +213,16 @@ public final class DatafnServer implements AutoCloseable {
         }
 
         /**
+         * Where serverSeq values come from (the README's {@code dbMapping.serverseq}): null (the default) is the
+         * database counter; a Redis or KV {@link SequenceStore} becomes the primary, with the database counter as
+         * high-water mark and fallback. The server closes it on shutdown.
+         */
+        public Builder sequences(SequenceStore sequences) {
+            this.sequences = sequences;
+            return this;
+        }
+
+        /**
          * How commits reach the WebSocket clients of every node: {@link LocalBus} (the default, one node) or a shared
          * bus such as {@code PostgresBus}. The server closes it on shutdown.
          */
@@ -271,6 +289,7 @@ public final class DatafnServer implements AutoCloseable {
                 throw new IllegalStateException("store: required (e.g. JdbcStore.open(\"jdbc:sqlite:data/datafn.db\"))");
             }
             store.migrate(schema);
+            store.sequences(sequences);
             PluginChain chain = new PluginChain(plugins);
             QueryParser queryParser = new QueryParser(schema, limits);
             MutationParser mutationParser = new MutationParser(schema, limits);
@@ -292,7 +311,7 @@ public final class DatafnServer implements AutoCloseable {
             clusterBus.subscribe(hub::broadcast);
             // every write path commits through the store: one message per commit, carrying its highest seq
             store.onCommit(w -> clusterBus.publish(w.namespace(), w.maxSeq()));
-            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus);
+            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, sequences);
         }
 
         private java.util.concurrent.ScheduledExecutorService pruner(Store store, Clock clock) {

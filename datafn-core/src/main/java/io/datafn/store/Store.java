@@ -50,6 +50,12 @@ public interface Store extends AutoCloseable {
      */
     long[] prune(long changesBefore, long idempotencyBefore);
 
+    /**
+     * Takes serverSeq values from {@code primary} instead of the database counter; the database counter stays the
+     * high-water mark and the fallback while the primary fails (see {@link SequenceStore}). Null restores the default.
+     */
+    void sequences(SequenceStore primary);
+
     /** True when the database answers. */
     boolean healthy();
 

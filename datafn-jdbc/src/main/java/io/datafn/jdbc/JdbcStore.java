@@ -6,6 +6,7 @@ import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.schema.Schema;
 import io.datafn.store.ChangeRow;
+import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
 import io.datafn.store.Written;
 import org.jooq.DSLContext;
@@ -48,6 +49,7 @@ public final class JdbcStore implements Store {
     private final String description;
     private final List<Consumer<Written<?>>> listeners = new CopyOnWriteArrayList<>();
     private volatile Schema schema;
+    private volatile SequenceStore sequences;
     private volatile boolean closed;
 
     private JdbcStore(Dialect dialect, HikariDataSource writePool, HikariDataSource readPool, String description) {
@@ -197,7 +199,7 @@ public final class JdbcStore implements Store {
                     DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
                     JdbcTx tx = new JdbcTx(ctx, s, dialect);
                     T result = work.run(tx);
-                    List<ChangeRow> changes = tx.flushChanges(System.currentTimeMillis());
+                    List<ChangeRow> changes = tx.flushChanges(System.currentTimeMillis(), sequences);
                     commit(c);
                     return new Written<>(result, tx.pendingNamespace(), changes);
                 } catch (RuntimeException e) {
@@ -298,6 +300,12 @@ public final class JdbcStore implements Store {
             }
         }
         return null;
+    }
+
+    @Override
+    public void sequences(SequenceStore primary) {
+        this.sequences = primary;
+        log.info("store: serverSeq from {}", primary == null ? "the database" : primary.name() + " (database fallback)");
     }
 
     @Override

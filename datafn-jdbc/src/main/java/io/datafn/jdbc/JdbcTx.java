@@ -12,6 +12,7 @@ import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
 import io.datafn.store.StoreTx;
 import io.datafn.store.ChangeRow;
+import io.datafn.store.SequenceStore;
 import org.jooq.Condition;
 import org.jooq.Cursor;
 import org.jooq.DSLContext;
@@ -32,6 +33,7 @@ import java.util.function.Consumer;
 
 /** {@link StoreTx} over one JDBC connection inside an open transaction. */
 final class JdbcTx implements StoreTx {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JdbcTx.class);
     private final DSLContext ctx;
     private final Schema schema;
     private final Dialect dialect;
@@ -61,13 +63,24 @@ final class JdbcTx implements StoreTx {
      * row stays locked until commit, so commits of one namespace happen in seq order and no reader can see a seq
      * while a lower one may still commit.
      */
-    List<ChangeRow> flushChanges(long nowMillis) {
+    List<ChangeRow> flushChanges(long nowMillis, SequenceStore primary) {
         if (pending.isEmpty()) {
             return List.of();
         }
-        long last = ctx.resultQuery("INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES ({0}, {1}) ON CONFLICT (ns) DO UPDATE SET value = "
-                        + SqlNames.SEQ + ".value + excluded.value RETURNING value",
-                DSL.val(pendingNs), DSL.val((long) pending.size())).fetchOne(0, Long.class);
+        int n = pending.size();
+        long last;
+        if (primary == null) {
+            last = ctx.resultQuery("INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES ({0}, {1}) ON CONFLICT (ns) DO UPDATE SET value = "
+                            + SqlNames.SEQ + ".value + excluded.value RETURNING value",
+                    DSL.val(pendingNs), DSL.val((long) n)).fetchOne(0, Long.class);
+        } else {
+            // lock the namespace's counter row (a no-op update), then take the values from the primary
+            long highWater = ctx.resultQuery("INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES ({0}, 0) ON CONFLICT (ns) DO UPDATE SET value = "
+                    + SqlNames.SEQ + ".value RETURNING value", DSL.val(pendingNs)).fetchOne(0, Long.class);
+            last = fromPrimary(primary, n, highWater);
+            ctx.update(DSL.table(DSL.name(SqlNames.SEQ))).set(DSL.field(DSL.name("value"), Long.class), last)
+                    .where(text("ns").eq(pendingNs)).execute();
+        }
         long seq = last - pending.size() + 1;
         List<ChangeRow> out = new ArrayList<>();
         var insert = ctx.insertInto(DSL.table(DSL.name(SqlNames.CHANGES)), text("ns"), DSL.field(DSL.name("seq"), Long.class),
@@ -278,6 +291,30 @@ final class JdbcTx implements StoreTx {
             out.add(new String[]{r.get(0, String.class), r.get(1, String.class)});
         }
         return out;
+    }
+
+    /**
+     * {@code n} values from the primary above the database high-water mark; the primary is raised first when it fell
+     * behind (a restart, or commits that bypassed it), and the database counter serves when the primary fails.
+     */
+    private long fromPrimary(SequenceStore primary, int n, long highWater) {
+        try {
+            if (!primary.healthy()) {
+                throw new IllegalStateException(primary.name() + " is unhealthy");
+            }
+            long last = primary.reserve(pendingNs, n);
+            if (last - n < highWater) {
+                primary.ensureAtLeast(pendingNs, highWater);
+                last = primary.reserve(pendingNs, n);
+                if (last - n < highWater) {
+                    throw new IllegalStateException(primary.name() + " stays below the high-water mark " + highWater);
+                }
+            }
+            return last;
+        } catch (RuntimeException e) {
+            log.warn("seq {}: {} failed, the database counter serves this commit: {}", pendingNs, primary.name(), e.getMessage());
+            return highWater + n;
+        }
     }
 
     @Override

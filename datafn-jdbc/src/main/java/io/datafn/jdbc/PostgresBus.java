@@ -1,5 +1,6 @@
 package io.datafn.jdbc;
 
+import io.datafn.realtime.BusPayload;
 import io.datafn.realtime.ClusterBus;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -58,7 +59,7 @@ public final class PostgresBus implements ClusterBus {
                     }
                     try (PreparedStatement ps = publisher.prepareStatement("SELECT pg_notify(?, ?)")) {
                         ps.setString(1, CHANNEL);
-                        ps.setString(2, seq + " " + namespace);
+                        ps.setString(2, BusPayload.encode(namespace, seq));
                         ps.execute();
                     }
                     return;
@@ -104,24 +105,7 @@ public final class PostgresBus implements ClusterBus {
     }
 
     private void deliver(String payload) {
-        int space = payload.indexOf(' ');
-        if (space < 0) {
-            return;
-        }
-        long seq;
-        try {
-            seq = Long.parseLong(payload.substring(0, space));
-        } catch (NumberFormatException e) {
-            return;
-        }
-        String ns = payload.substring(space + 1);
-        for (BiConsumer<String, Long> l : listeners) {
-            try {
-                l.accept(ns, seq);
-            } catch (RuntimeException e) {
-                log.warn("bus: listener failed for {} seq {} (ignored)", ns, seq, e);
-            }
-        }
+        BusPayload.dispatch(payload, listeners, log);
     }
 
     private static void sleep() {

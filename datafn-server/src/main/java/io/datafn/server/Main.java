@@ -8,6 +8,10 @@ import io.datafn.Limits;
 import io.datafn.auth.NamespaceProvider;
 import io.datafn.jdbc.JdbcStore;
 import io.datafn.jdbc.PostgresBus;
+import io.datafn.realtime.ClusterBus;
+import io.datafn.realtime.LocalBus;
+import io.datafn.redis.RedisBus;
+import io.datafn.redis.RedisSequenceStore;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaException;
 import io.datafn.schema.SchemaParser;
@@ -110,6 +114,15 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--rate-limit-window", description = "Rate-limit window in seconds (env DATAFN_RATE_LIMIT_WINDOW; default 60)")
     Integer rateLimitWindow;
 
+    @Option(names = "--redis", description = "Redis URI, e.g. redis://127.0.0.1:6379 (env DATAFN_REDIS)")
+    String redis;
+
+    @Option(names = "--serverseq", description = "Where serverSeq comes from: db or redis (env DATAFN_SERVERSEQ; default db)")
+    String serverseq;
+
+    @Option(names = "--bus", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (env DATAFN_BUS; default auto = postgres on PostgreSQL, else local)")
+    String bus;
+
     @Option(names = "--config", description = "YAML or JSON file with any of these options (env DATAFN_CONFIG)")
     Path config;
 
@@ -129,7 +142,7 @@ public final class Main implements Callable<Integer> {
     /** Settings after merging command line, environment and config file. */
     record Settings(Path schema, String host, int port, String db, String dbUser, String dbPassword, int dbPool,
                     String basePath, Limits limits, NamespaceProvider namespaces, int retentionDays, int idempotencyDays,
-                    boolean rest, int rateLimit, int rateLimitWindow) {
+                    boolean rest, int rateLimit, int rateLimitWindow, String redis, String serverseq, String bus) {
     }
 
     private NamespaceProvider namespaces(JsonNode file) throws IOException {
@@ -168,6 +181,10 @@ public final class Main implements Callable<Integer> {
         if (steps != null) {
             limits = limits.withMaxTransactSteps(steps);
         }
+        String seqMode = pickText(serverseq, "SERVERSEQ", file, "serverseq", "db");
+        if (!seqMode.equals("db") && !seqMode.equals("redis")) {
+            throw new IllegalArgumentException("serverseq must be db or redis, got '" + seqMode + "'");
+        }
         return new Settings(
                 Path.of(pickText(schema == null ? null : schema.toString(), "SCHEMA", file, "schema", "examples/tasks.schema.json")),
                 pickText(host, "HOST", file, "host", "0.0.0.0"),
@@ -183,7 +200,10 @@ public final class Main implements Callable<Integer> {
                 pick(idempotencyDays, "IDEMPOTENCY_DAYS", file, "idempotencyDays", 0),
                 Boolean.parseBoolean(pickText(rest == null ? null : rest.toString(), "REST", file, "rest", "false")),
                 pick(rateLimit, "RATE_LIMIT", file, "rateLimit", 0),
-                pick(rateLimitWindow, "RATE_LIMIT_WINDOW", file, "rateLimitWindow", 60));
+                pick(rateLimitWindow, "RATE_LIMIT_WINDOW", file, "rateLimitWindow", 60),
+                pickText(redis, "REDIS", file, "redis", null),
+                pickText(serverseq, "SERVERSEQ", file, "serverseq", "db"),
+                pickText(bus, "BUS", file, "bus", "auto"));
     }
 
     private static String env(String name) {
@@ -252,9 +272,9 @@ public final class Main implements Callable<Integer> {
                         .retention(s.retentionDays() > 0 ? Duration.ofDays(s.retentionDays()) : null,
                                 s.idempotencyDays() > 0 ? Duration.ofDays(s.idempotencyDays()) : null)
                         .rest(s.rest());
-                if (s.db().startsWith("jdbc:postgresql:")) {
-                    // commits of every node sharing the database reach this node's WebSocket clients
-                    builder.clusterBus(new PostgresBus(s.db(), s.dbUser(), s.dbPassword()));
+                builder.clusterBus(bus(s));
+                if (s.serverseq().equals("redis")) {
+                    builder.sequences(new RedisSequenceStore(requireRedis(s)));
                 }
                 if (s.rateLimit() > 0) {
                     builder.rateLimit(s.rateLimit(), Duration.ofSeconds(s.rateLimitWindow()));
@@ -307,6 +327,24 @@ public final class Main implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The cluster bus: commits of every node reach this node's WebSocket clients. */
+    private static ClusterBus bus(Settings s) {
+        String mode = s.bus().equals("auto") ? (s.db().startsWith("jdbc:postgresql:") ? "postgres" : "local") : s.bus();
+        return switch (mode) {
+            case "local" -> new LocalBus();
+            case "postgres" -> new PostgresBus(s.db(), s.dbUser(), s.dbPassword());
+            case "redis" -> new RedisBus(requireRedis(s));
+            default -> throw new IllegalArgumentException("bus must be auto, local, postgres or redis, got '" + s.bus() + "'");
+        };
+    }
+
+    private static String requireRedis(Settings s) {
+        if (s.redis() == null) {
+            throw new IllegalArgumentException("--redis URI is required for serverseq/bus redis");
+        }
+        return s.redis();
     }
 
     private static boolean portFree(String host, int port) {

@@ -1,0 +1,63 @@
+package io.datafn.redis;
+
+import io.datafn.realtime.BusPayload;
+import io.datafn.realtime.ClusterBus;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+
+/** A {@link ClusterBus} over Redis pub/sub (channel {@code datafn:commits}); Lettuce reconnects by itself. */
+public final class RedisBus implements ClusterBus {
+    private static final Logger log = LoggerFactory.getLogger(RedisBus.class);
+    static final String CHANNEL = "datafn:commits";
+
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> publisher;
+    private final StatefulRedisPubSubConnection<String, String> subscriber;
+    private final List<BiConsumer<String, Long>> listeners = new CopyOnWriteArrayList<>();
+
+    public RedisBus(String redisUri) {
+        this.client = RedisClient.create(redisUri);
+        this.publisher = client.connect();
+        this.subscriber = client.connectPubSub();
+        this.subscriber.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                deliver(message);
+            }
+        });
+        this.subscriber.sync().subscribe(CHANNEL);
+    }
+
+    @Override
+    public void publish(String namespace, long seq) {
+        try {
+            publisher.async().publish(CHANNEL, BusPayload.encode(namespace, seq));
+        } catch (RuntimeException e) {
+            log.warn("bus: publishing seq {} of {} to Redis failed: {}", seq, namespace, e.getMessage());
+        }
+    }
+
+    @Override
+    public void subscribe(BiConsumer<String, Long> listener) {
+        listeners.add(listener);
+    }
+
+    private void deliver(String payload) {
+        BusPayload.dispatch(payload, listeners, log);
+    }
+
+    @Override
+    public void close() {
+        subscriber.close();
+        publisher.close();
+        client.shutdown();
+    }
+}
