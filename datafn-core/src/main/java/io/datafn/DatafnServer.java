@@ -19,6 +19,8 @@ import io.datafn.router.LocalRateLimiter;
 import io.datafn.router.Router;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaParser;
+import io.datafn.search.SearchProvider;
+import io.datafn.search.SearchService;
 import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
 import io.datafn.sync.CloneService;
@@ -58,10 +60,12 @@ public final class DatafnServer implements AutoCloseable {
     private volatile boolean closed;
 
     private final SequenceStore sequences;
+    private final SearchProvider searchProvider;
 
     private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner,
-                         WebSocketHub hub, ClusterBus bus, SequenceStore sequences) {
+                         WebSocketHub hub, ClusterBus bus, SequenceStore sequences, SearchProvider searchProvider) {
         this.sequences = sequences;
+        this.searchProvider = searchProvider;
         this.schema = schema;
         this.store = store;
         this.router = router;
@@ -111,6 +115,9 @@ public final class DatafnServer implements AutoCloseable {
         if (sequences != null) {
             sequences.close();
         }
+        if (searchProvider != null) {
+            searchProvider.close();
+        }
     }
 
     @Override
@@ -131,6 +138,7 @@ public final class DatafnServer implements AutoCloseable {
         private boolean rest;
         private ClusterBus bus;
         private SequenceStore sequences;
+        private SearchProvider searchProvider;
         private int maxSockets = 10_000;
         private int maxSocketsPerNamespace = 100;
         private int rateLimitMax;
@@ -223,6 +231,15 @@ public final class DatafnServer implements AutoCloseable {
         }
 
         /**
+         * Enables {@code POST search} and the {@code search} clause of queries with this provider (e.g.
+         * {@code new LuceneSearchProvider()}); {@code status} then advertises {@code dfql.search}.
+         */
+        public Builder searchProvider(SearchProvider provider) {
+            this.searchProvider = provider;
+            return this;
+        }
+
+        /**
          * How commits reach the WebSocket clients of every node: {@link LocalBus} (the default, one node) or a shared
          * bus such as {@code PostgresBus}. The server closes it on shutdown.
          */
@@ -291,7 +308,11 @@ public final class DatafnServer implements AutoCloseable {
             store.migrate(schema);
             store.sequences(sequences);
             PluginChain chain = new PluginChain(plugins);
-            QueryParser queryParser = new QueryParser(schema, limits);
+            if (searchProvider != null) {
+                searchProvider.open(schema, store);
+            }
+            SearchService search = new SearchService(schema, store, searchProvider, limits);
+            QueryParser queryParser = new QueryParser(schema, limits, search);
             MutationParser mutationParser = new MutationParser(schema, limits);
             MutationService mutationService = new MutationService(schema, store, clock, false);
             MutationService pushMutations = new MutationService(schema, store, clock, true);
@@ -300,18 +321,18 @@ public final class DatafnServer implements AutoCloseable {
                     new PushService(mutationParser, pushMutations, store, limits),
                     new ReconcileService(schema, store),
                     new SeedService(mutationParser, mutationService, store, clock));
-            QueryService queries = new QueryService(queryParser, store, chain);
+            QueryService queries = new QueryService(queryParser, store, chain, search);
             MutationEndpoint mutations = new MutationEndpoint(mutationParser, mutationService, chain, limits);
             Router router = new Router(new Router.Wiring(basePath, schema, store, limits, clock, authorizer, namespaces,
-                    chain, queries, mutations, new TransactService(queryParser, mutationParser, mutationService, store, limits),
+                    chain, queries, mutations, new TransactService(queryParser, mutationParser, mutationService, store, limits, search),
                     sync, rest ? new RestEndpoint(schema, queries, mutations) : null,
-                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null));
+                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null, search));
             WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
             ClusterBus clusterBus = bus != null ? bus : new LocalBus();
             clusterBus.subscribe(hub::broadcast);
             // every write path commits through the store: one message per commit, carrying its highest seq
             store.onCommit(w -> clusterBus.publish(w.namespace(), w.maxSeq()));
-            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, sequences);
+            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, sequences, searchProvider);
         }
 
         private java.util.concurrent.ScheduledExecutorService pruner(Store store, Clock clock) {

@@ -16,12 +16,19 @@ import java.util.Set;
  * @param limit     rows per page (0 .. maxLimit)
  * @param cursor    keyset boundary, or null
  * @param aggregate grouping, or null for a row query
+ * @param search    a full-text condition, or null; resolved to {@code id IN (...)} before the store sees the query
  */
 public record Query(Resource resource, Selection select, Set<String> omit, Filter filter, List<SortTerm> sort,
-                    int limit, int offset, Cursor cursor, boolean count, Aggregate aggregate) {
+                    int limit, int offset, Cursor cursor, boolean count, Aggregate aggregate,
+                    io.datafn.search.SearchRequest search) {
     public Query {
         omit = Set.copyOf(omit);
         sort = List.copyOf(sort);
+    }
+
+    /** The same query with another filter and the search clause resolved. */
+    public Query withFilter(Filter f) {
+        return new Query(resource, select, omit, f, sort, limit, offset, cursor, count, aggregate, null);
     }
 
     /** One sort term; {@code key} names the value in cursors ({@code "updatedAt"}, {@code "goal.label"}, an alias). */

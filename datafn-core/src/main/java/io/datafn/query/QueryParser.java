@@ -18,6 +18,8 @@ import io.datafn.schema.FieldType;
 import io.datafn.schema.Link;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
+import io.datafn.search.SearchRequest;
+import io.datafn.search.SearchService;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -37,10 +39,13 @@ import java.util.Set;
 public final class QueryParser {
     private final Schema schema;
     private final Limits limits;
+    private final SearchService search;
 
-    public QueryParser(Schema schema, Limits limits) {
+    /** @param search parses {@code search} clauses (and refuses them when no provider is configured) */
+    public QueryParser(Schema schema, Limits limits, SearchService search) {
         this.schema = schema;
         this.limits = limits;
+        this.search = search;
     }
 
     public Query parse(JsonNode q) {
@@ -48,12 +53,8 @@ public final class QueryParser {
             throw DatafnException.invalid("Invalid DFQL: expected object or array", "$");
         }
         Resource res = resource(q);
-        for (String unsupported : List.of("search", "temporal")) {
-            if (q.hasNonNull(unsupported)) {
-                throw unsupported.equals("search")
-                        ? DatafnException.unsupported("No search provider configured and DB adapter has no native search support", "search")
-                        : DatafnException.unsupported("Unsupported DFQL feature: temporal", "temporal");
-            }
+        if (q.hasNonNull("temporal")) {
+            throw DatafnException.unsupported("Unsupported DFQL feature: temporal", "temporal");
         }
         Filter anchor = relationAnchor(q, res);
         if (anchor != null) {
@@ -83,7 +84,8 @@ public final class QueryParser {
         }
         List<SortTerm> sort = sort(res, q.get("sort"), aggregate);
         Cursor cursor = cursor(q.get("cursor"), sort, aggregate);
-        return new Query(res, select, omit, filter, sort, limit, offset, cursor, count, aggregate);
+        SearchRequest searchClause = q.hasNonNull("search") ? search.parseClause(res, q.get("search")) : null;
+        return new Query(res, select, omit, filter, sort, limit, offset, cursor, count, aggregate, searchClause);
     }
 
     private Resource resource(JsonNode q) {
@@ -134,7 +136,7 @@ public final class QueryParser {
         if (id == null || !id.isTextual() || id.asText().isEmpty()) {
             throw DatafnException.invalid("Invalid DFQL: id must be a non-empty string", "$.id");
         }
-        for (String k : List.of("groupBy", "aggregations", "having", "cursor")) {
+        for (String k : List.of("search", "groupBy", "aggregations", "having", "cursor")) {
             if (q.hasNonNull(k)) {
                 throw DatafnException.unsupported("Unsupported DFQL feature for relation query: " + k, "$." + k);
             }

@@ -6,6 +6,7 @@ import io.datafn.error.DatafnException;
 import io.datafn.json.Json;
 import io.datafn.plugin.PluginChain;
 import io.datafn.router.RequestContext;
+import io.datafn.search.SearchService;
 import io.datafn.store.Store;
 
 import java.util.ArrayList;
@@ -16,11 +17,13 @@ public final class QueryService {
     private final QueryParser parser;
     private final Store store;
     private final PluginChain plugins;
+    private final SearchService search;
 
-    public QueryService(QueryParser parser, Store store, PluginChain plugins) {
+    public QueryService(QueryParser parser, Store store, PluginChain plugins, SearchService search) {
         this.parser = parser;
         this.store = store;
         this.plugins = plugins;
+        this.search = search;
     }
 
     public JsonNode handle(RequestContext ctx, String ns, JsonNode body) {
@@ -40,9 +43,11 @@ public final class QueryService {
         } else {
             queries.add(parser.parse(body));
         }
+        List<Query> resolved = new ArrayList<>();
+        queries.forEach(q -> resolved.add(search.apply(ns, q)));
         List<JsonNode> results = store.read(tx -> {
             List<JsonNode> out = new ArrayList<>();
-            for (Query q : queries) {
+            for (Query q : resolved) {
                 out.add(tx.query(ns, q).toJson());
             }
             return out;

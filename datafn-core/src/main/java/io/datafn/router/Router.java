@@ -1,6 +1,7 @@
 package io.datafn.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.Limits;
 import io.datafn.auth.Authorizer;
@@ -13,6 +14,7 @@ import io.datafn.mutation.MutationService;
 import io.datafn.plugin.PluginChain;
 import io.datafn.query.QueryService;
 import io.datafn.rest.RestEndpoint;
+import io.datafn.search.SearchService;
 import io.datafn.schema.Schema;
 import io.datafn.store.Store;
 import io.datafn.sync.CloneService;
@@ -47,7 +49,7 @@ public final class Router {
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final List<String> CAPABILITIES = List.of("dfql.query", "dfql.mutation", "dfql.transact",
             "sync.seed", "sync.clone", "sync.pull", "sync.push", "sync.reconcile");
-    private static final Set<String> POST_ROUTES = Set.of("query", "mutation", "transact", "clone", "pull", "push",
+    private static final Set<String> POST_ROUTES = Set.of("query", "search", "mutation", "transact", "clone", "pull", "push",
             "reconcile", "seed");
 
     private final String basePath;
@@ -64,6 +66,7 @@ public final class Router {
     private final SyncServices sync;
     private final RestEndpoint restEndpoint;
     private final RateLimiter rateLimiter;
+    private final SearchService search;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean shuttingDown;
 
@@ -71,7 +74,7 @@ public final class Router {
     public record Wiring(String basePath, Schema schema, Store store, Limits limits, Clock clock, Authorizer authorizer,
                          NamespaceProvider namespaces, PluginChain plugins, QueryService queries,
                          MutationEndpoint mutations, TransactService transact, SyncServices sync,
-                         RestEndpoint rest, RateLimiter rateLimiter) {
+                         RestEndpoint rest, RateLimiter rateLimiter, SearchService search) {
     }
 
     /** The sync endpoints' services. */
@@ -94,6 +97,7 @@ public final class Router {
         this.sync = w.sync();
         this.restEndpoint = w.rest();
         this.rateLimiter = w.rateLimiter();
+        this.search = w.search();
     }
 
     public String basePath() {
@@ -234,6 +238,7 @@ public final class Router {
             case "resources" -> restEndpoint.handle(ctx, ns, writer, req.method(),
                     rest.substring("resources/".length()).split("/", -1), payload);
             case "query" -> queries.handle(ctx, ns, payload);
+            case "search" -> search.handle(ns, payload);
             case "mutation" -> mutations.handle(ctx, writer, payload);
             case "transact" -> transact.handle(writer, payload);
             case "pull" -> {
@@ -358,7 +363,11 @@ public final class Router {
         }
         ObjectNode r = Json.object();
         r.put("schemaHash", schema.hash());
-        CAPABILITIES.forEach(r.putArray("capabilities")::add);
+        ArrayNode caps = r.putArray("capabilities");
+        CAPABILITIES.forEach(caps::add);
+        if (search.enabled()) {
+            caps.add("dfql.search");
+        }
         ObjectNode l = r.putObject("limits");
         l.put("maxLimit", limits.maxLimit());
         if (limits.transactStepsConfigured()) {

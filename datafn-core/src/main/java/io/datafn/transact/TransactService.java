@@ -13,6 +13,7 @@ import io.datafn.mutation.MutationResult;
 import io.datafn.mutation.MutationService;
 import io.datafn.query.Query;
 import io.datafn.query.QueryParser;
+import io.datafn.search.SearchService;
 import io.datafn.store.Store;
 
 import java.util.ArrayList;
@@ -30,13 +31,16 @@ public final class TransactService {
     private final MutationService service;
     private final Store store;
     private final Limits limits;
+    private final SearchService search;
 
-    public TransactService(QueryParser queries, MutationParser mutations, MutationService service, Store store, Limits limits) {
+    public TransactService(QueryParser queries, MutationParser mutations, MutationService service, Store store, Limits limits,
+                           SearchService search) {
         this.queries = queries;
         this.mutations = mutations;
         this.service = service;
         this.store = store;
         this.limits = limits;
+        this.search = search;
     }
 
     /** A validated step: a query, a mutation, or a step that fails when it runs (bare step, unknown operation). */
@@ -68,7 +72,9 @@ public final class TransactService {
         boolean atomic = !body.path("atomic").isBoolean() || body.get("atomic").asBoolean();
         List<Step> steps = new ArrayList<>();
         for (int i = 0; i < stepsNode.size(); i++) {
-            steps.add(step(stepsNode.get(i), "steps[" + i + "]"));
+            Step s = step(stepsNode.get(i), "steps[" + i + "]");
+            // a search clause is resolved before the transaction: the index reflects what was committed before it
+            steps.add(s.query() == null ? s : new Step(s.kind(), search.apply(writer.namespace(), s.query()), null, null));
         }
         ObjectNode out = Json.object();
         ArrayNode results = Json.array();

@@ -8,6 +8,7 @@ import io.datafn.Limits;
 import io.datafn.auth.NamespaceProvider;
 import io.datafn.jdbc.JdbcStore;
 import io.datafn.jdbc.PostgresBus;
+import io.datafn.lucene.LuceneSearchProvider;
 import io.datafn.realtime.ClusterBus;
 import io.datafn.realtime.LocalBus;
 import io.datafn.redis.RedisBus;
@@ -272,7 +273,7 @@ public final class Main implements Callable<Integer> {
                         .retention(s.retentionDays() > 0 ? Duration.ofDays(s.retentionDays()) : null,
                                 s.idempotencyDays() > 0 ? Duration.ofDays(s.idempotencyDays()) : null)
                         .rest(s.rest());
-                builder.clusterBus(bus(s));
+                builder.clusterBus(bus(s)).searchProvider(new LuceneSearchProvider());
                 if (s.serverseq().equals("redis")) {
                     builder.sequences(new RedisSequenceStore(requireRedis(s)));
                 }
