@@ -251,16 +251,31 @@ public final class FilterParser {
                     throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " must be an array", path);
                 }
                 ArrayNode values = Json.array();
+                boolean withNull = false;
                 for (JsonNode item : v) {
                     JsonNode n = normalize(type, item);
-                    if (n != null) {
+                    if (n != null && n.isNull()) {
+                        withNull = true;
+                    } else if (n != null) {
                         values.add(n);
                     }
                 }
-                if (values.isEmpty()) {
+                // a null in the list means "is null", as {eq: null} does; left in an SQL IN list it would make
+                // the comparison unknown (so not_in [x, null] would miss every row that is not x)
+                List<Filter> parts = new ArrayList<>();
+                if (withNull) {
+                    parts.add(new Filter.Compare(operand, op == Op.IN ? Op.IS_NULL : Op.IS_NOT_NULL, null));
+                }
+                if (!values.isEmpty()) {
+                    parts.add(new Filter.Compare(operand, op, values));
+                }
+                if (parts.isEmpty()) {
                     return new Filter.Const(op == Op.NOT_IN);
                 }
-                return new Filter.Compare(operand, op, values);
+                if (parts.size() == 1) {
+                    return parts.get(0);
+                }
+                return op == Op.IN ? new Filter.Or(parts) : new Filter.And(parts);
             }
             case BETWEEN, NOT_BETWEEN -> {
                 if (!v.isArray() || v.size() != 2) {
