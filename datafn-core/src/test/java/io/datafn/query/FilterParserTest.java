@@ -1,5 +1,6 @@
 package io.datafn.query;
 
+import io.datafn.schema.FieldType;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
@@ -7,6 +8,7 @@ import io.datafn.query.Filter.Op;
 import io.datafn.schema.Resource;
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
 import java.util.Set;
 
 import static io.datafn.query.ParserFixtures.SCHEMA;
@@ -137,9 +139,9 @@ class FilterParserTest {
 
     @Test
     void havingMode_readsAliasesOnly() {
-        assertThat(FilterParser.parseHaving(SCHEMA, TASK, json("{'n':{'gt':1},'$or':[{'goalId':null}]}"), Set.of("n", "goalId")))
+        assertThat(FilterParser.parseHaving(SCHEMA, TASK, json("{'n':{'gt':1},'$or':[{'goalId':null}]}"), Map.of("n", FieldType.NUMBER, "goalId", FieldType.STRING)))
                 .isInstanceOf(Filter.And.class);
-        assertThatThrownBy(() -> FilterParser.parseHaving(SCHEMA, TASK, json("{'title':1}"), Set.of("n")))
+        assertThatThrownBy(() -> FilterParser.parseHaving(SCHEMA, TASK, json("{'title':1}"), Map.of("n", FieldType.NUMBER)))
                 .isInstanceOfSatisfying(DatafnException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.DFQL_UNKNOWN_FIELD);
                     assertThat(e.path()).isEqualTo("having.title");

@@ -48,7 +48,8 @@ final class ParserFixtures {
             }
             """));
 
-    static final QueryParser PARSER = new QueryParser(SCHEMA, Limits.defaults());
+    static final QueryParser PARSER = new QueryParser(SCHEMA, Limits.defaults(),
+            new io.datafn.search.SearchService(SCHEMA, null, null, Limits.defaults()));
 
     /** JSON written with single quotes, for readable test literals. */
     static JsonNode json(String singleQuoted) {

@@ -1,5 +1,6 @@
 package io.datafn.query;
 
+import io.datafn.schema.FieldType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,6 +19,7 @@ import net.jqwik.api.statistics.Statistics;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static io.datafn.query.ParserFixtures.PARSER;
@@ -72,7 +74,7 @@ class ParserRobustnessPropertyTest {
         for (FilterParser.Mode mode : FilterParser.Mode.values()) {
             try {
                 if (mode == FilterParser.Mode.HAVING) {
-                    FilterParser.parseHaving(SCHEMA, res, filter, Set.of("n", "avg", "goalId"));
+                    FilterParser.parseHaving(SCHEMA, res, filter, Map.of("n", FieldType.NUMBER, "avg", FieldType.NUMBER, "goalId", FieldType.STRING));
                 } else {
                     FilterParser.parse(SCHEMA, res, filter, "filters", mode);
                 }

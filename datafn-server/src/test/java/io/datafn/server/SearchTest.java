@@ -1,0 +1,113 @@
+package io.datafn.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.lucene.LuceneSearchProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code POST search} and the query {@code search} clause with the default (Lucene) provider. */
+@ParameterizedClass
+@EnumSource(TestDb.class)
+class SearchTest {
+    @Parameter
+    TestDb db;
+
+    TestServer s;
+
+    @AfterEach
+    void stop() {
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    void start() {
+        s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.searchProvider(new LuceneSearchProvider()));
+        s.mutate("""
+                [{"resource":"task","operation":"insert","id":"task:1","record":{"label":"Buy milk","title":"groceries"}},
+                 {"resource":"task","operation":"insert","id":"task:2","record":{"label":"Walk the dog"}},
+                 {"resource":"task","operation":"insert","id":"task:3","record":{"label":"Milk the cow","title":"farm"}},
+                 {"resource":"goal","operation":"insert","id":"goal:1","record":{"label":"Milkshake recipes"}},
+                 {"resource":"tag","operation":"insert","id":"tag:1","record":{"label":"dog"}}]
+                """);
+    }
+
+    static List<String> ids(JsonNode result) {
+        List<String> out = new ArrayList<>();
+        result.get("results").forEach(r -> out.add(r.get("resource").asText() + "/" + r.get("id").asText()));
+        return out;
+    }
+
+    @Test
+    void search_findsWordsAcrossResourcesOrderedByScore() {
+        start();
+        JsonNode r = s.post("search", "{\"query\":\"milk\",\"resources\":[\"task\",\"goal\"]}").result();
+        assertThat(ids(r)).containsExactlyInAnyOrder("task/task:1", "task/task:3");
+        JsonNode first = r.get("results").get(0);
+        assertThat(first.get("score").asDouble()).isPositive();
+        assertThat(first.get("data").get("label").asText()).containsIgnoringCase("milk");
+        assertThat(ids(s.post("search", "{\"query\":\"milk\",\"prefix\":true}").result())).contains("goal/goal:1");
+        assertThat(ids(s.post("search", "{\"query\":\"mlik\",\"fuzzy\":1}").result())).contains("task/task:1", "task/task:3");
+        assertThat(ids(s.post("search", "{\"query\":\"dog\",\"resources\":[\"tag\"]}").result())).containsExactly("tag/tag:1");
+        JsonNode boosted = s.post("search", "{\"query\":\"milk farm\",\"resources\":[\"task\"],\"fieldBoosts\":{\"title\":10}}").result();
+        assertThat(boosted.get("results").get(0).get("id").asText()).isEqualTo("task:3");
+    }
+
+    @Test
+    void search_seesLaterWrites() {
+        start();
+        s.mutate("{\"resource\":\"task\",\"operation\":\"merge\",\"id\":\"task:2\",\"record\":{\"label\":\"Walk the milkman\"}}");
+        s.mutate("{\"resource\":\"task\",\"operation\":\"delete\",\"id\":\"task:1\"}");
+        assertThat(ids(s.post("search", "{\"query\":\"milkman walk\",\"resources\":[\"task\"]}").result())).containsExactly("task/task:2");
+        assertThat(ids(s.post("search", "{\"query\":\"groceries\"}").result())).isEmpty();
+    }
+
+    @Test
+    void queryWithSearchClause_combinesWithFiltersSortAndPaging() {
+        start();
+        JsonNode r = s.query("{\"resource\":\"task\",\"search\":{\"query\":\"milk\"},\"filters\":{\"title\":{\"ne\":\"farm\"}},\"select\":[\"id\"]}");
+        assertThat(JsonAssert.ids(r)).containsExactly("task:1");
+        assertThat(s.get("status").result().get("capabilities").toString()).contains("dfql.search");
+    }
+
+    @Test
+    void searchErrors() {
+        start();
+        TestServer.Reply r = s.post("search", "{\"query\":\"" + "x".repeat(1001) + "\"}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.code()).isEqualTo("LIMIT_EXCEEDED");
+        assertThat(r.path()).isEqualTo("query");
+        r = s.post("query", "{\"resource\":\"task\",\"search\":{\"query\":\"" + "x".repeat(1001) + "\"}}");
+        assertThat(r.path()).isEqualTo("search.query");
+        r = s.post("search", "{\"query\":\"x\",\"resources\":[\"nope\"]}");
+        assertThat(r.code()).isEqualTo("DFQL_UNKNOWN_RESOURCE");
+        StringBuilder boosts = new StringBuilder();
+        for (int i = 0; i < 101; i++) {
+            boosts.append(i == 0 ? "" : ",").append("\"f").append(i).append("\":1");
+        }
+        r = s.post("search", "{\"query\":\"x\",\"fieldBoosts\":{" + boosts + "}}");
+        assertThat(r.code()).isEqualTo("LIMIT_EXCEEDED");
+        r = s.post("search", "{\"query\":\"x\",\"fieldBoosts\":{\"label\":-1}}");
+        assertThat(r.code()).isEqualTo("DFQL_INVALID");
+    }
+
+    @Test
+    void withoutProvider_searchIsUnsupported() {
+        s = TestServer.start(db, Fixtures.F1_SCHEMA);
+        TestServer.Reply r = s.post("query", "{\"resource\":\"task\",\"search\":{\"query\":\"x\",\"type\":\"fullText\"}}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.code()).isEqualTo("DFQL_UNSUPPORTED");
+        assertThat(r.message()).isEqualTo("No search provider configured and DB adapter has no native search support");
+        assertThat(r.path()).isEqualTo("search");
+        assertThat(s.post("search", "{\"query\":\"x\"}").code()).isEqualTo("DFQL_UNSUPPORTED");
+        assertThat(s.get("status").result().get("capabilities").toString()).doesNotContain("dfql.search");
+    }
+}
