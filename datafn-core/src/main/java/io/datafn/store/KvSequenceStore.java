@@ -34,10 +34,7 @@ public final class KvSequenceStore implements SequenceStore {
 
     @Override
     public long reserve(String namespace, int count) {
-        if (count < 1 || count > 1000) {
-            throw new IllegalArgumentException("count must be a positive integer between 1 and 1000, got " + count);
-        }
-        return kv.incrementBy(key(namespace), count);
+        return kv.incrementBy(key(namespace), SequenceStore.checkCount(count));
     }
 
     @Override

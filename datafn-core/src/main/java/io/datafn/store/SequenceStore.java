@@ -29,4 +29,12 @@ public interface SequenceStore extends AutoCloseable {
     @Override
     default void close() {
     }
+
+    /** Checks a {@link #reserve} count (1..1000, as the original) and returns it. */
+    static int checkCount(int count) {
+        if (count < 1 || count > 1000) {
+            throw new IllegalArgumentException("count must be a positive integer between 1 and 1000, got " + count);
+        }
+        return count;
+    }
 }
