@@ -35,7 +35,8 @@ import java.util.Properties;
  *
  * <p>SQLite has one writer at a time, so writes go through a one-connection pool whose transactions begin
  * {@code IMMEDIATE} (no lock upgrades, no busy retries between our own writers) while reads use a separate pool in
- * WAL mode. PostgreSQL uses one pool; reads run at REPEATABLE READ so that a request sees one snapshot.
+ * WAL mode. PostgreSQL has a write pool (READ COMMITTED) and a read pool (REPEATABLE READ, read-only), so that a
+ * request reads one snapshot and no request pays a round trip to switch levels.
  */
 public final class JdbcStore implements Store {
     private static final Logger log = LoggerFactory.getLogger(JdbcStore.class);
@@ -91,14 +92,21 @@ public final class JdbcStore implements Store {
                 // SQLite connections stay in auto-commit mode between units of work and the store issues BEGIN itself:
                 // sqlite-jdbc's manual-commit mode begins the next transaction eagerly, and an idle connection would
                 // then hold a lock (IMMEDIATE) or pin a WAL snapshot, blocking other processes and checkpoints
-                HikariDataSource writer = pool(jdbcUrl, user, password, 1, sqliteProps(), "datafn-sqlite-write", true);
-                HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true);
+                HikariDataSource writer = pool(jdbcUrl, user, password, 1, sqliteProps(), "datafn-sqlite-write", true, c -> { });
+                HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true, c -> { });
                 return new JdbcStore(dialect, writer, reader, "sqlite " + file);
             }
             Properties props = new Properties();
             props.setProperty("reWriteBatchedInserts", "true");
-            HikariDataSource pg = pool(jdbcUrl, user, password, poolSize, props, "datafn-postgres", false);
-            return new JdbcStore(dialect, pg, pg, "postgresql " + jdbcUrl.substring("jdbc:postgresql://".length()));
+            // two pools, each connection set up once: writes at READ COMMITTED, reads at REPEATABLE READ and read-only
+            // (switching per request would cost round trips on every request and again when the pool resets them)
+            HikariDataSource writer = pool(jdbcUrl, user, password, poolSize, props, "datafn-pg-write", false,
+                    c -> c.setTransactionIsolation("TRANSACTION_READ_COMMITTED"));
+            HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, props, "datafn-pg-read", false, c -> {
+                c.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
+                c.setReadOnly(true);
+            });
+            return new JdbcStore(dialect, writer, reader, "postgresql " + jdbcUrl.substring("jdbc:postgresql://".length()));
         } catch (IOException e) {
             throw new IllegalStateException("database: cannot create the directory of " + jdbcUrl + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -117,7 +125,7 @@ public final class JdbcStore implements Store {
     }
 
     private static HikariDataSource pool(String url, String user, String password, int size, Properties props, String name,
-                                         boolean autoCommit) {
+                                         boolean autoCommit, Consumer<HikariConfig> setup) {
         HikariConfig c = new HikariConfig();
         c.setJdbcUrl(url);
         if (user != null) {
@@ -133,6 +141,7 @@ public final class JdbcStore implements Store {
         c.setConnectionTimeout(10_000);
         c.setInitializationFailTimeout(5_000);
         c.setDataSourceProperties(props);
+        setup.accept(c);
         return new HikariDataSource(c);
     }
 
@@ -229,8 +238,7 @@ public final class JdbcStore implements Store {
             }
             return;
         }
-        c.setTransactionIsolation(readOnly ? Connection.TRANSACTION_REPEATABLE_READ : Connection.TRANSACTION_READ_COMMITTED);
-        c.setReadOnly(readOnly);
+        // PostgreSQL: the pool set the isolation level and read-only flag when it opened the connection
     }
 
     private void commit(Connection c) throws SQLException {

@@ -68,6 +68,9 @@ final class JdbcTx implements StoreTx {
             return List.of();
         }
         int n = pending.size();
+        if (primary == null && dialect == Dialect.POSTGRES) {
+            return allocateAndInsert(nowMillis);
+        }
         long last;
         if (primary == null) {
             last = ctx.resultQuery("INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES ({0}, {1}) ON CONFLICT (ns) DO UPDATE SET value = "
@@ -81,7 +84,7 @@ final class JdbcTx implements StoreTx {
             ctx.update(DSL.table(DSL.name(SqlNames.SEQ))).set(DSL.field(DSL.name("value"), Long.class), last)
                     .where(text("ns").eq(pendingNs)).execute();
         }
-        long seq = last - pending.size() + 1;
+        long seq = last - n + 1;
         List<ChangeRow> out = new ArrayList<>();
         var insert = ctx.insertInto(DSL.table(DSL.name(SqlNames.CHANGES)), text("ns"), DSL.field(DSL.name("seq"), Long.class),
                 text("resource"), text("record_id"), text("op"), text("record"), DSL.field(DSL.name("created_at"), Long.class));
@@ -92,6 +95,38 @@ final class JdbcTx implements StoreTx {
                     c.record() == null ? null : Json.text(c.record()), nowMillis);
         }
         insert.execute();
+        return out;
+    }
+
+    /**
+     * PostgreSQL: the counter update and the change rows in one statement (one round trip while the counter row is
+     * locked): {@code WITH s AS (upsert counter RETURNING value) INSERT INTO changes SELECT ... FROM s, (VALUES ...)}.
+     */
+    private List<ChangeRow> allocateAndInsert(long nowMillis) {
+        int n = pending.size();
+        StringBuilder sql = new StringBuilder("WITH s AS (INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES (?, CAST(? AS bigint)) "
+                + "ON CONFLICT (ns) DO UPDATE SET value = " + SqlNames.SEQ + ".value + excluded.value RETURNING value) "
+                + "INSERT INTO " + SqlNames.CHANGES + " (ns, seq, resource, record_id, op, record, created_at) "
+                + "SELECT CAST(? AS text), s.value - CAST(? AS bigint) + v.k, v.resource, v.record_id, v.op, v.record, CAST(? AS bigint) "
+                + "FROM s, (VALUES ");
+        List<Object> binds = new ArrayList<>(List.of(pendingNs, (long) n, pendingNs, (long) n, nowMillis));
+        for (int i = 0; i < n; i++) {
+            ChangeRow c = pending.get(i);
+            sql.append(i == 0 ? "" : ", ").append("(").append(i + 1)
+                    .append(", CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text))");
+            binds.add(c.resource());
+            binds.add(c.recordId());
+            binds.add(c.op());
+            binds.add(c.record() == null ? null : Json.text(c.record()));
+        }
+        sql.append(") AS v(k, resource, record_id, op, record) RETURNING seq");
+        List<Long> seqs = new ArrayList<>(ctx.resultQuery(sql.toString(), binds.toArray()).fetch(0, Long.class));
+        java.util.Collections.sort(seqs); // seq = base + k: ascending seq is pending order
+        List<ChangeRow> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ChangeRow c = pending.get(i);
+            out.add(new ChangeRow(seqs.get(i), c.resource(), c.recordId(), c.op(), c.record()));
+        }
         return out;
     }
 
