@@ -83,6 +83,28 @@ public final class MutationService {
     }
 
     /**
+     * Runs one mutation inside the caller's transaction as its own unit: on failure everything it did is rolled back
+     * to a savepoint and the failure comes back as a result (recorded for idempotency when it is not retryable), and
+     * the transaction goes on. Push runs a whole batch this way in one transaction: one commit, one seq allocation.
+     */
+    public MutationResult executeIsolated(StoreTx tx, Writer w, Mutation m) {
+        StoreTx.Savepoint sp = tx.savepoint();
+        try {
+            return executeIn(tx, w, m);
+        } catch (DatafnException e) {
+            tx.rollbackTo(sp);
+            MutationResult failed = MutationResult.failure(mutationId(m), e);
+            if (m.keyed() && !failed.retryable()) {
+                StoredMutation prev = tx.idempotency(w.namespace(), m.clientId(), m.mutationId());
+                if (prev == null || MutationResult.fromJson(prev.result()).retryable()) {
+                    tx.saveIdempotency(w.namespace(), m.clientId(), m.mutationId(), new StoredMutation(m.payloadHash(), failed.toJson()));
+                }
+            }
+            return failed;
+        }
+    }
+
+    /**
      * Seeds one record inside the caller's transaction: inserts it, or replaces the stored one when any value
      * differs. Returns false when the stored record already equals it (nothing written, no change recorded).
      */

@@ -72,6 +72,16 @@ public interface StoreTx {
     /** Stores (or replaces) the idempotency record for the key. */
     void saveIdempotency(String ns, String clientId, String mutationId, StoredMutation stored);
 
+    /** Marks a point this transaction can roll back to (the changes recorded after it included). */
+    Savepoint savepoint();
+
+    /** Undoes everything done since {@code savepoint}; the transaction goes on. */
+    void rollbackTo(Savepoint savepoint);
+
+    /** An opaque savepoint handle. */
+    interface Savepoint {
+    }
+
     // ------------------------------------------------------------------------------------------- change log
 
     /**

@@ -62,42 +62,48 @@ public final class PushService {
             }
         }
 
-        ArrayNode applied = Json.array();
-        ArrayNode errors = Json.array();
+        // one transaction for the batch, each mutation isolated by a savepoint: a failed mutation leaves no trace but
+        // its idempotency record, the others commit together (one commit, one seq allocation under the counter lock)
+        Written<Outcome> batch = store.writeTracked(tx -> {
+            ArrayNode applied = Json.array();
+            ArrayNode errors = Json.array();
+            Map<String, Mutation> seen = new HashMap<>(); // first occurrence of each key in this batch
+            Map<String, Boolean> succeeded = new HashMap<>();
+            for (Mutation m : parsed) {
+                if (!m.keyed()) {
+                    error(errors, m.mutationId() == null ? "" : m.mutationId(), "DFQL_INVALID",
+                            "Invalid DFQL: missing clientId or mutationId", "$", false);
+                    continue;
+                }
+                String key = m.clientId() + "\u0000" + m.mutationId();
+                Mutation first = seen.get(key);
+                if (first != null) {
+                    if (!first.payloadHash().equals(m.payloadHash())) {
+                        // the key names another mutation: reporting it applied would silently drop this one
+                        DatafnException e = MutationService.payloadMismatch(m);
+                        error(errors, m.mutationId(), e.code().name(), e.getMessage(), e.path(), false);
+                    } else if (succeeded.get(key)) {
+                        applied.add(m.mutationId()); // an intra-batch duplicate of an applied mutation
+                    }
+                    continue;
+                }
+                MutationResult r = mutations.executeIsolated(tx, writer, m);
+                seen.put(key, m);
+                succeeded.put(key, r.ok());
+                if (r.ok()) {
+                    applied.add(m.mutationId());
+                } else {
+                    MutationResult.Error e = r.errors().get(0);
+                    error(errors, m.mutationId(), e.code(), e.message(), e.path(), e.retryable());
+                }
+            }
+            return new Outcome(applied, errors);
+        });
+        ArrayNode applied = batch.value().applied();
+        ArrayNode errors = batch.value().errors();
         TreeSet<Long> assigned = new TreeSet<>();
-        Map<String, Mutation> seen = new HashMap<>(); // first occurrence of each key in this batch
-        Map<String, Boolean> succeeded = new HashMap<>();
-        for (Mutation m : parsed) {
-            if (!m.keyed()) {
-                error(errors, m.mutationId() == null ? "" : m.mutationId(), "DFQL_INVALID",
-                        "Invalid DFQL: missing clientId or mutationId", "$", false);
-                continue;
-            }
-            String key = m.clientId() + "\u0000" + m.mutationId();
-            Mutation first = seen.get(key);
-            if (first != null) {
-                if (!first.payloadHash().equals(m.payloadHash())) {
-                    // the key names another mutation: reporting it applied would silently drop this one
-                    DatafnException e = MutationService.payloadMismatch(m);
-                    error(errors, m.mutationId(), e.code().name(), e.getMessage(), e.path(), false);
-                } else if (succeeded.get(key)) {
-                    applied.add(m.mutationId()); // an intra-batch duplicate of an applied mutation
-                }
-                continue;
-            }
-            Written<MutationResult> w = mutations.executeTracked(writer, m);
-            MutationResult r = w.value();
-            seen.put(key, m);
-            succeeded.put(key, r.ok());
-            if (r.ok()) {
-                applied.add(m.mutationId());
-                for (ChangeRow c : w.changes()) {
-                    assigned.add(c.seq());
-                }
-            } else {
-                MutationResult.Error e = r.errors().get(0);
-                error(errors, m.mutationId(), e.code(), e.message(), e.path(), e.retryable());
-            }
+        for (ChangeRow c : batch.changes()) {
+            assigned.add(c.seq());
         }
         long cursor = assigned.isEmpty() ? store.read(tx -> tx.currentSeq(writer.namespace())) : assigned.last();
         // the highest seq at or below cursor that this push did not assign: a client whose global cursor equals it
@@ -113,6 +119,10 @@ public final class PushService {
         result.put("cursor", Long.toString(cursor));
         result.put("cursorBefore", Long.toString(before));
         return result;
+    }
+
+    /** What a batch transaction reports: applied mutation ids and error items. */
+    private record Outcome(ArrayNode applied, ArrayNode errors) {
     }
 
     private static void error(ArrayNode errors, String mutationId, String code, String message, String path, boolean retryable) {

@@ -206,7 +206,7 @@ public final class JdbcStore implements Store {
                 begin(c, readOnly);
                 try {
                     DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
-                    JdbcTx tx = new JdbcTx(ctx, s, dialect);
+                    JdbcTx tx = new JdbcTx(c, ctx, s, dialect);
                     T result = work.run(tx);
                     List<ChangeRow> changes = tx.flushChanges(System.currentTimeMillis(), sequences);
                     commit(c);
@@ -277,9 +277,6 @@ public final class JdbcStore implements Store {
     }
 
     private static boolean retryable(RuntimeException e) {
-        if (e instanceof JdbcTx.Retry) {
-            return true;
-        }
         SQLException sql = sqlCause(e);
         if (sql == null) {
             return false;

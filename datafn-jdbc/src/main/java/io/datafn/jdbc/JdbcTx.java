@@ -40,9 +40,11 @@ final class JdbcTx implements StoreTx {
     private final Columns columns;
 
     private final List<ChangeRow> pending = new ArrayList<>();
+    private final java.sql.Connection connection;
     private String pendingNs;
 
-    JdbcTx(DSLContext ctx, Schema schema, Dialect dialect) {
+    JdbcTx(java.sql.Connection connection, DSLContext ctx, Schema schema, Dialect dialect) {
+        this.connection = connection;
         this.ctx = ctx;
         this.schema = schema;
         this.dialect = dialect;
@@ -130,14 +132,6 @@ final class JdbcTx implements StoreTx {
         return out;
     }
 
-    /** Thrown to make {@link JdbcStore#write} run the work again (a concurrent writer took the same key first). */
-    static final class Retry extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        Retry(String why) {
-            super(why, null, false, false);
-        }
-    }
 
     private static Table<?> table(Resource r) {
         return DSL.table(DSL.name(SqlNames.table(r)));
@@ -352,6 +346,32 @@ final class JdbcTx implements StoreTx {
         }
     }
 
+    /** A JDBC savepoint and how many changes were recorded when it was taken. */
+    private record Mark(java.sql.Savepoint sp, int recorded, String ns) implements Savepoint {
+    }
+
+    @Override
+    public Savepoint savepoint() {
+        try {
+            return new Mark(connection.setSavepoint(), pending.size(), pendingNs);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("database: savepoint failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void rollbackTo(Savepoint savepoint) {
+        Mark m = (Mark) savepoint;
+        try {
+            connection.rollback(m.sp());
+            connection.releaseSavepoint(m.sp());
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("database: rollback to savepoint failed: " + e.getMessage(), e);
+        }
+        pending.subList(m.recorded(), pending.size()).clear();
+        pendingNs = m.ns();
+    }
+
     @Override
     public void recordChange(String ns, ChangeRow change) {
         if (pendingNs != null && !pendingNs.equals(ns)) {
@@ -520,6 +540,8 @@ final class JdbcTx implements StoreTx {
         // A second request with the same key waits here until the first one's transaction ends, then reads its record
         // (READ COMMITTED: the next statement sees it). Without the wait it would run the mutation again and fail on
         // the first one's row (an insert's "Record already exists") instead of answering deduped.
+        // (The lock and the read must be two statements: at READ COMMITTED a statement reads the snapshot taken when it
+        // started, before it waited for the lock.)
         dialect.lockKey(ctx, "idempotency:" + ns.length() + ":" + ns + clientId.length() + ":" + clientId + mutationId);
         Record r = ctx.select(text("payload"), text("result")).from(DSL.table(DSL.name(SqlNames.IDEMPOTENCY)))
                 .where(idemKey(ns, clientId, mutationId)).fetchOne();
@@ -528,19 +550,15 @@ final class JdbcTx implements StoreTx {
 
     @Override
     public void saveIdempotency(String ns, String clientId, String mutationId, StoredMutation stored) {
-        Table<?> t = DSL.table(DSL.name(SqlNames.IDEMPOTENCY));
-        ctx.deleteFrom(t).where(idemKey(ns, clientId, mutationId)).execute();
-        Map<org.jooq.Field<?>, Object> row = new LinkedHashMap<>();
-        row.put(text("ns"), ns);
-        row.put(text("client_id"), clientId);
-        row.put(text("mutation_id"), mutationId);
-        row.put(text("payload"), stored.payload());
-        row.put(text("result"), Json.text(stored.result()));
-        row.put(DSL.field(DSL.name("created_at"), Long.class), System.currentTimeMillis());
-        int n = ctx.insertInto(t).set(row).onConflictDoNothing().execute();
-        if (n == 0) {
-            // a concurrent request with the same key committed first: run again and answer from its record
-            throw new Retry("idempotency key " + clientId + "/" + mutationId + " taken concurrently");
-        }
+        // the key is locked by idempotency() for this transaction, so an upsert cannot overwrite a concurrent request's
+        // record: that request waits for this one and then reads what it stored
+        ctx.insertInto(DSL.table(DSL.name(SqlNames.IDEMPOTENCY)), text("ns"), text("client_id"), text("mutation_id"),
+                        text("payload"), text("result"), DSL.field(DSL.name("created_at"), Long.class))
+                .values(ns, clientId, mutationId, stored.payload(), Json.text(stored.result()), System.currentTimeMillis())
+                .onConflict(text("ns"), text("client_id"), text("mutation_id"))
+                .doUpdate().set(text("payload"), DSL.field(DSL.name("excluded", "payload"), String.class))
+                .set(text("result"), DSL.field(DSL.name("excluded", "result"), String.class))
+                .set(DSL.field(DSL.name("created_at"), Long.class), DSL.field(DSL.name("excluded", "created_at"), Long.class))
+                .execute();
     }
 }

@@ -36,6 +36,8 @@ final class JsonErrorHandler extends ErrorHandler {
         io.datafn.router.Response r = Router.error(new DatafnException(code, message, "$", status, java.util.Map.of(), null));
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, io.datafn.router.Response.JSON);
+        // Jetty drops the connection after a request it could not parse; say so, so that clients do not reuse it
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
         response.write(true, ByteBuffer.wrap(r.body()), callback);
         return true;
     }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Sync benchmark (issue 3): push of 10 000 mutations in batches of 100 (one namespace, many namespaces), pull
+# catch-up of 100 000 changes, clone of 1 000 000 rows; each against the standalone server on PostgreSQL, with the
+# server's peak heap. Everything runs on 127.0.0.1 and stops by itself. Usage: bench/sync.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PG=/usr/lib/postgresql/15/bin
+DB=datafn_syncbench
+PORT=${PORT:-18901}
+HEAP=${HEAP:-256m}
+SECRET=bench-secret-bench-secret-bench-secret-0
+URL=http://127.0.0.1:$PORT/datafn
+OUT=bench/out/sync-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT"
+
+[ -f datafn-server/target/datafn-server.jar ] || ./mvnw -q -DskipTests package -pl datafn-server -am
+psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+
+java -Xmx$HEAP -jar datafn-server/target/datafn-server.jar --schema bench/sync.schema.json --port $PORT --host 127.0.0.1 \
+  --db "jdbc:postgresql://127.0.0.1:5432/$DB?user=postgres" --db-pool 16 --max-pull-limit 1000 \
+  --auth jwt --jwt-secret "$SECRET" > "$OUT/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; kill $SAMPLER 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do curl -sf "$URL/status" >/dev/null && break; sleep 1; done
+
+# peak heap: the highest "used" that jcmd reports, sampled every 200 ms
+peak_file="$OUT/heap.txt"; : > "$peak_file"
+( while kill -0 $SERVER 2>/dev/null; do
+    jcmd $SERVER GC.heap_info 2>/dev/null | awk '/garbage-first heap/ {gsub("[^0-9]","",$6); print $6}' >> "$peak_file"; sleep 0.2; done ) &
+SAMPLER=$!
+peak() { sort -n "$peak_file" | tail -1 | awk '{printf "%.0f MB", $1/1024}'; : > "$peak_file"; }
+
+run() { echo "$*" >&2; java bench/SyncBench.java "$@" | tee -a "$OUT/results.txt"; }
+
+run push "$URL" "$SECRET" 10000 100 8 1 a;  echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+run push "$URL" "$SECRET" 10000 100 8 16 b; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+# 100 000 changes to catch up on (one namespace), then the pull
+run push "$URL" "$SECRET" 100000 100 8 1 c | tee -a "$OUT/results.txt"; peak > /dev/null
+run pull "$URL" "$SECRET" 1000 bench-user-0; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+
+# clone: 1 000 000 rows written straight into the table of one user's namespace, then one clone streamed to /dev/null
+psql -q -h 127.0.0.1 -U postgres -d $DB -c "INSERT INTO items (\"__ns\", id, title, priority, done)
+  SELECT 'user:clone', 'item:' || lpad(g::text, 8, '0'), 'Item number ' || g, g % 10, g % 2 = 0 FROM generate_series(1, 1000000) g"
+TOKEN=$(java bench/SyncBench.java jwt "$SECRET" clone)
+start=$(date +%s.%N)
+curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" -X POST "$URL/clone" -d '{"tables":["items"]}'
+end=$(date +%s.%N)
+awk -v s="$start" -v e="$end" 'BEGIN { printf "clone: 1000000 rows in %.1f s\n", e - s }' | tee -a "$OUT/results.txt"
+echo "  peak heap $(peak) (server -Xmx$HEAP)" | tee -a "$OUT/results.txt"
+echo "results in $OUT/results.txt"
