@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
+import io.datafn.json.Uuids;
 import io.datafn.schema.Field;
 import io.datafn.schema.FieldValues;
 import io.datafn.schema.Link;
@@ -24,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * Executes mutations (PROTOCOL.md "Mutation"; original §5.2–§5.5). Each mutation's writes, guard check and
@@ -162,12 +162,12 @@ public final class MutationService {
     }
 
     private static String mutationId(Mutation m) {
-        return m.mutationId() != null ? m.mutationId() : UUID.randomUUID().toString();
+        return m.mutationId() != null ? m.mutationId() : Uuids.random();
     }
 
     /** PROTOCOL.md "Generated ids": {@code <prefix><uuid>} after ':' or '-', else {@code <prefix>:<uuid>}. */
     public static String generateId(Resource r) {
-        String uuid = UUID.randomUUID().toString();
+        String uuid = Uuids.random();
         String p = r.idPrefix();
         if (p == null) {
             return r.name() + ":" + uuid;

@@ -9,6 +9,7 @@ import io.datafn.auth.NamespaceProvider;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
+import io.datafn.json.Uuids;
 import io.datafn.mutation.MutationEndpoint;
 import io.datafn.mutation.MutationService;
 import io.datafn.plugin.PluginChain;
@@ -34,7 +35,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
@@ -125,7 +125,7 @@ public final class Router {
 
     public Response handle(Request req) {
         String incoming = req.header().apply("X-Request-Id");
-        String requestId = incoming != null && REQUEST_ID.matcher(incoming).matches() ? incoming : UUID.randomUUID().toString();
+        String requestId = incoming != null && REQUEST_ID.matcher(incoming).matches() ? incoming : Uuids.random();
         MDC.put("requestId", requestId);
         inFlight.incrementAndGet();
         Response resp;

@@ -160,7 +160,7 @@ public final class TransactService {
     private static JsonNode failure(Step s, DatafnException e) {
         if (s.kind().equals("mutation")) {
             String id = s.mutation() != null && s.mutation().mutationId() != null ? s.mutation().mutationId()
-                    : java.util.UUID.randomUUID().toString();
+                    : io.datafn.json.Uuids.random();
             return withError(MutationResult.failure(id, e));
         }
         ObjectNode r = Json.object();
