@@ -9,7 +9,8 @@
 #   ROUNDS=3     runs per side of each comparison, alternating; the report shows medians
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres BENCH_DB=datafn_bench   (the database is dropped and re-created)
 #   PORT=28471 DB_POOL=32 JAVA_OPTS="-Xms1g -Xmx1g"             our server
-#   EXTRA=1      also run pgbench with the server's complete statement sequence (where the time goes)
+#   EXTRA=1      also run pgbench with bench/pgbench-*-sequence.sql, the statement sequence of an earlier server
+#                version (before the change log); kept for reference, off by default
 #   PROFILE=1    record a JFR profile of the server during the HTTP scenarios (OUT/server.jfr)
 #   REBUILD=1    rebuild the jar even when it looks up to date
 #   SERVER_JAR=path   measure this jar instead of building the worktree's (e.g. an older build, for before/after)
@@ -34,7 +35,7 @@ PORT=${PORT:-28471}
 DB_POOL=${DB_POOL:-32}
 JAVA_OPTS=${JAVA_OPTS:--Xms1g -Xmx1g}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-EXTRA=${EXTRA:-1}
+EXTRA=${EXTRA:-0}
 ROUNDS=${ROUNDS:-3}
 PROFILE=${PROFILE:-0}
 REBUILD=${REBUILD:-0}
