@@ -318,7 +318,7 @@ public final class DatafnServer implements AutoCloseable {
             MutationService pushMutations = new MutationService(schema, store, clock, true);
             Router.SyncServices sync = new Router.SyncServices(new CloneService(schema, store),
                     new PullService(schema, store, limits),
-                    new PushService(mutationParser, pushMutations, store, limits),
+                    new PushService(mutationParser, pushMutations, store, limits, clock),
                     new ReconcileService(schema, store),
                     new SeedService(mutationParser, mutationService, store, clock));
             QueryService queries = new QueryService(queryParser, store, chain, search);

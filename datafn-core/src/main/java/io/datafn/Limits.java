@@ -10,9 +10,11 @@ package io.datafn;
  * @param maxBatchSize      mutations per batch or push (default 500)
  * @param maxIdLength       record id length (default 255)
  * @param transactStepsConfigured whether {@code maxTransactSteps} was set explicitly (status only shows it then)
+ * @param maxPushAttempts   pushes of one mutation (same clientId and mutationId) answered with a retryable error
+ *                          before it is answered not retryable and quarantined (default 5)
  */
 public record Limits(int maxLimit, int maxTransactSteps, long maxPayloadBytes, int maxPullLimit, int maxBatchSize,
-                     int maxIdLength, boolean transactStepsConfigured) {
+                     int maxIdLength, boolean transactStepsConfigured, int maxPushAttempts) {
     public static final int MAX_SELECT_TOKENS = 50;
     public static final int MAX_FILTER_KEYS = 20;
     public static final int MAX_SORT_FIELDS = 10;
@@ -28,30 +30,36 @@ public record Limits(int maxLimit, int maxTransactSteps, long maxPayloadBytes, i
         positive("maxPullLimit", maxPullLimit);
         positive("maxBatchSize", maxBatchSize);
         positive("maxIdLength", maxIdLength);
+        positive("maxPushAttempts", maxPushAttempts);
     }
 
     public static Limits defaults() {
-        return new Limits(100, 100, 5_242_880L, 1000, 500, 255, false);
+        return new Limits(100, 100, 5_242_880L, 1000, 500, 255, false, 5);
     }
 
     public Limits withMaxLimit(int v) {
-        return new Limits(v, maxTransactSteps, maxPayloadBytes, maxPullLimit, maxBatchSize, maxIdLength, transactStepsConfigured);
+        return new Limits(v, maxTransactSteps, maxPayloadBytes, maxPullLimit, maxBatchSize, maxIdLength, transactStepsConfigured, maxPushAttempts);
     }
 
     public Limits withMaxTransactSteps(int v) {
-        return new Limits(maxLimit, v, maxPayloadBytes, maxPullLimit, maxBatchSize, maxIdLength, true);
+        return new Limits(maxLimit, v, maxPayloadBytes, maxPullLimit, maxBatchSize, maxIdLength, true, maxPushAttempts);
     }
 
     public Limits withMaxPayloadBytes(long v) {
-        return new Limits(maxLimit, maxTransactSteps, v, maxPullLimit, maxBatchSize, maxIdLength, transactStepsConfigured);
+        return new Limits(maxLimit, maxTransactSteps, v, maxPullLimit, maxBatchSize, maxIdLength, transactStepsConfigured, maxPushAttempts);
     }
 
     public Limits withMaxPullLimit(int v) {
-        return new Limits(maxLimit, maxTransactSteps, maxPayloadBytes, v, maxBatchSize, maxIdLength, transactStepsConfigured);
+        return new Limits(maxLimit, maxTransactSteps, maxPayloadBytes, v, maxBatchSize, maxIdLength, transactStepsConfigured, maxPushAttempts);
     }
 
     public Limits withMaxBatchSize(int v) {
-        return new Limits(maxLimit, maxTransactSteps, maxPayloadBytes, maxPullLimit, v, maxIdLength, transactStepsConfigured);
+        return new Limits(maxLimit, maxTransactSteps, maxPayloadBytes, maxPullLimit, v, maxIdLength, transactStepsConfigured, maxPushAttempts);
+    }
+
+    public Limits withMaxPushAttempts(int v) {
+        return new Limits(maxLimit, maxTransactSteps, maxPayloadBytes, maxPullLimit, maxBatchSize, maxIdLength,
+                transactStepsConfigured, v);
     }
 
     private static void positive(String name, long v) {

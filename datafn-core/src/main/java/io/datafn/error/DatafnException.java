@@ -15,6 +15,8 @@ public class DatafnException extends RuntimeException {
     private final String path;
     private final int status;
     private final Map<String, Object> details;
+    /** Overrides the code's retry rule when not null (see {@link #retryable()}). */
+    private Boolean retryable;
 
     public DatafnException(ErrorCode code, String message, String path) {
         this(code, message, path, code.status(), Map.of(), null);
@@ -27,6 +29,26 @@ public class DatafnException extends RuntimeException {
         this.path = path == null ? "$" : path;
         this.status = status;
         this.details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
+    }
+
+    /**
+     * Whether a client that queued the mutation that failed with this error should send it again (the error items'
+     * {@code retryable}). By default: {@code NOT_FOUND} and {@code INTERNAL}, and {@code CONFLICT} on {@code id}
+     * (an insert of an id another device may be deleting), as the original (reference-sync.md §4.3); a few errors
+     * decide otherwise ({@link #withRetryable}).
+     */
+    public boolean retryable() {
+        if (retryable != null) {
+            return retryable;
+        }
+        return code == ErrorCode.NOT_FOUND || code == ErrorCode.INTERNAL || (code == ErrorCode.CONFLICT && "id".equals(path));
+    }
+
+    /** The same error with its retry decision fixed. */
+    public DatafnException withRetryable(boolean value) {
+        DatafnException e = new DatafnException(code, getMessage(), path, status, details, getCause());
+        e.retryable = value;
+        return e;
     }
 
     public static DatafnException invalid(String message, String path) {
@@ -66,11 +88,15 @@ public class DatafnException extends RuntimeException {
     public DatafnException withDetail(String key, Object value) {
         Map<String, Object> d = new LinkedHashMap<>(details);
         d.put(key, value);
-        return new DatafnException(code, getMessage(), path, status, d, getCause());
+        DatafnException e = new DatafnException(code, getMessage(), path, status, d, getCause());
+        e.retryable = retryable;
+        return e;
     }
 
     /** The same error with its path prefixed, e.g. {@code steps[2].} for a transact step. */
     public DatafnException withPathPrefix(String prefix) {
-        return new DatafnException(code, getMessage(), prefix + path, status, details, getCause());
+        DatafnException e = new DatafnException(code, getMessage(), prefix + path, status, details, getCause());
+        e.retryable = retryable;
+        return e;
     }
 }

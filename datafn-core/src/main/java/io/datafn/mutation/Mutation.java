@@ -11,12 +11,14 @@ import java.util.List;
  * A validated mutation. {@code record} holds only writable fields with values already in storage form (dates as
  * epoch milliseconds).
  *
- * @param id          null only for an insert that lets the server generate the id
+ * @param id          null only for an insert that lets the server generate the id, and for a resource-scope share
  * @param guard       the {@code if} condition, or null
+ * @param share       what a share or unshare grants or revokes, null for other operations
  * @param payloadHash canonical JSON of the idempotency payload (PROTOCOL.md "Idempotency")
  */
 public record Mutation(Resource resource, Operation operation, String id, ObjectNode record, Filter guard,
-                       List<RelationChange> relations, String clientId, String mutationId, String payloadHash) {
+                       List<RelationChange> relations, Share share, String clientId, String mutationId,
+                       String payloadHash) {
     public Mutation {
         relations = List.copyOf(relations);
     }
@@ -27,7 +29,14 @@ public record Mutation(Resource resource, Operation operation, String id, Object
     }
 
     public Mutation withId(String newId) {
-        return new Mutation(resource, operation, newId, record, guard, relations, clientId, mutationId, payloadHash);
+        return new Mutation(resource, operation, newId, record, guard, relations, share, clientId, mutationId, payloadHash);
+    }
+
+    /**
+     * A share grant: {@code principal} gets {@code level} on the record, or with {@code resourceScope} on every
+     * record of the resource that the sharing actor owns.
+     */
+    public record Share(String principal, String level, boolean resourceScope) {
     }
 
     /** The targets of one relation in a relation operation. */

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
 public final class MutationParser {
     /** The keys whose canonical JSON is compared on an idempotent replay (PROTOCOL.md "Idempotency"). */
     private static final List<String> PAYLOAD_KEYS = List.of("resource", "operation", "id", "record", "relations",
-            "relation", "targetId", "metadata", "if");
+            "relation", "targetId", "metadata", "if", "scope", "shareWith");
 
     private final Schema schema;
     private final Limits limits;
@@ -62,11 +62,16 @@ public final class MutationParser {
         if (op == null) {
             throw DatafnException.unsupported("Unsupported DFQL feature: mutation.operation." + opNode.asText(), base + ".operation");
         }
+        if (op.capability() != null && !res.has(op.capability())) {
+            // trash/restore need the trash capability, archive/unarchive archivable, share/unshare shareable
+            throw DatafnException.unsupported("Unsupported DFQL feature: mutation.operation." + opNode.asText(), base + ".operation");
+        }
+        Mutation.Share share = op.isShare() ? share(res, m, base) : null;
         String clientId = key(m, "clientId", base);
         String mutationId = key(m, "mutationId", base);
         version(m.get("version"), base);
         JsonNode recNode = m.get("record");
-        String id = id(m, res, op, recNode, base);
+        String id = share != null && share.resourceScope() ? null : id(m, res, op, recNode, base);
         ObjectNode record = null;
         if (op.needsRecord()) {
             if (recNode == null || recNode.isNull()) {
@@ -85,7 +90,46 @@ public final class MutationParser {
             guard = FilterParser.parse(schema, res, ifNode, base + ".if", FilterParser.Mode.GUARD);
         }
         List<Mutation.RelationChange> relations = op.isRelationOp() ? relations(res, m, base) : List.of();
-        return new Mutation(res, op, id, record, guard, relations, clientId, mutationId, payloadHash(m));
+        return new Mutation(res, op, id, record, guard, relations, share, clientId, mutationId, payloadHash(m));
+    }
+
+    /** {@code scope} ({@code record}, the default, or {@code resource}) and {@code shareWith: {principalId|userId, level?}}. */
+    private Mutation.Share share(Resource res, JsonNode m, String base) {
+        JsonNode scope = m.get("scope");
+        boolean resourceScope = false;
+        if (scope != null && !scope.isNull()) {
+            if (!scope.isTextual() || !(scope.asText().equals("record") || scope.asText().equals("resource"))) {
+                throw new DatafnException(ErrorCode.DFQL_SHARE_SCOPE_INVALID,
+                        "Invalid DFQL: scope must be one of [record, resource]", base + ".scope");
+            }
+            resourceScope = scope.asText().equals("resource");
+        }
+        if (resourceScope && m.hasNonNull("id")) {
+            throw new DatafnException(ErrorCode.DFQL_SHARE_SCOPE_INVALID,
+                    "Invalid DFQL: a resource-scope share takes no id", base + ".id");
+        }
+        JsonNode with = m.get("shareWith");
+        if (with == null || !with.isObject()) {
+            throw new DatafnException(ErrorCode.DFQL_PRINCIPAL_INVALID, "Invalid DFQL: shareWith must be object", base + ".shareWith");
+        }
+        JsonNode principal = with.hasNonNull("principalId") ? with.get("principalId") : with.get("userId");
+        String key = with.hasNonNull("principalId") ? "principalId" : "userId";
+        if (principal == null || !principal.isTextual() || principal.asText().isEmpty()
+                || principal.asText().length() > limits.maxIdLength()) {
+            throw new DatafnException(ErrorCode.DFQL_PRINCIPAL_INVALID,
+                    "Invalid DFQL: shareWith.principalId or shareWith.userId must be a non-empty string of at most "
+                            + limits.maxIdLength() + " characters", base + ".shareWith." + key);
+        }
+        String level = res.sharing().levels().contains("viewer") ? "viewer" : res.sharing().levels().get(0);
+        JsonNode lv = with.get("level");
+        if (lv != null && !lv.isNull()) {
+            if (!lv.isTextual() || !res.sharing().levels().contains(lv.asText())) {
+                throw DatafnException.invalid("Invalid DFQL: shareWith.level must be one of " + res.sharing().levels(),
+                        base + ".shareWith.level");
+            }
+            level = lv.asText();
+        }
+        return new Mutation.Share(principal.asText(), level, resourceScope);
     }
 
     private static String payloadHash(JsonNode m) {

@@ -9,14 +9,10 @@ import io.datafn.json.Json;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /** The MutationResult of the wire: {@code {ok, mutationId, affectedIds, errors[{code,message,path,retryable}], deduped}}. */
 public record MutationResult(boolean ok, String mutationId, List<String> affectedIds, List<Error> errors,
                              boolean deduped) {
-    /** Codes whose stored failures are executed again on replay (PROTOCOL.md "Idempotency"). */
-    private static final Set<String> RETRYABLE = Set.of("NOT_FOUND", "INTERNAL");
-
     public MutationResult {
         affectedIds = List.copyOf(affectedIds);
         errors = List.copyOf(errors);
@@ -30,9 +26,8 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
     }
 
     public static MutationResult failure(String mutationId, DatafnException e) {
-        String code = e.code().name();
-        boolean retryable = RETRYABLE.contains(code) || (e.code() == ErrorCode.CONFLICT && "id".equals(e.path()));
-        return new MutationResult(false, mutationId, List.of(), List.of(new Error(code, e.getMessage(), e.path(), retryable)), false);
+        return new MutationResult(false, mutationId, List.of(), List.of(new Error(e.code().name(), e.getMessage(), e.path(),
+                e.retryable())), false);
     }
 
     /** A stored failure that a replay executes again instead of returning. */
@@ -47,7 +42,7 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
     /** The first error as an exception, for the single-mutation route (top-level envelope). */
     public DatafnException firstError() {
         Error e = errors.get(0);
-        return new DatafnException(ErrorCode.valueOf(e.code()), e.message(), e.path());
+        return new DatafnException(ErrorCode.valueOf(e.code()), e.message(), e.path()).withRetryable(e.retryable());
     }
 
     public ObjectNode toJson() {

@@ -14,6 +14,7 @@ import io.datafn.schema.Relation;
 import io.datafn.schema.RelationType;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
+import io.datafn.sharing.Access;
 import io.datafn.store.ChangeRow;
 import io.datafn.store.Store;
 import io.datafn.store.StoreTx;
@@ -37,17 +38,17 @@ public final class MutationService {
     private final Schema schema;
     private final Store store;
     private final Clock clock;
-    private final boolean insertReplays;
+    private final boolean push;
 
     /**
-     * @param insertReplays when true (push), an insert of an existing id whose supplied values all equal the stored
-     *                      ones succeeds without a change (the original's E2 push behaviour)
+     * @param push when true, the original's E2 push semantics: an insert of an existing id whose supplied values all
+     *             equal the stored ones succeeds without a change, and a replace of a missing record creates it
      */
-    public MutationService(Schema schema, Store store, Clock clock, boolean insertReplays) {
+    public MutationService(Schema schema, Store store, Clock clock, boolean push) {
         this.schema = schema;
         this.store = store;
         this.clock = clock;
-        this.insertReplays = insertReplays;
+        this.push = push;
     }
 
     /** Who is writing: the namespace and the actor id the {@code audit} capability records (may be null). */
@@ -146,9 +147,11 @@ public final class MutationService {
                 }
             }
         }
-        Mutation withId = m.id() == null ? m.withId(generateId(m.resource())) : m;
+        Mutation withId = m.id() == null && m.operation() == Operation.INSERT ? m.withId(generateId(m.resource())) : m;
         apply(tx, w, withId);
-        MutationResult result = MutationResult.success(mutationId(m), withId.id());
+        MutationResult result = withId.id() == null
+                ? new MutationResult(true, mutationId(m), List.of(), List.of(), false) // a resource-scope share
+                : MutationResult.success(mutationId(m), withId.id());
         if (m.keyed()) {
             tx.saveIdempotency(w.namespace(), m.clientId(), m.mutationId(), new StoredMutation(m.payloadHash(), result.toJson()));
         }
@@ -182,7 +185,93 @@ public final class MutationService {
             case REPLACE -> replace(tx, w, m);
             case DELETE -> delete(tx, w, m);
             case RELATE, UNRELATE, MODIFY_RELATION -> relationOp(tx, w, m);
+            case TRASH, RESTORE, ARCHIVE, UNARCHIVE -> lifecycle(tx, w, m);
+            case SHARE, UNSHARE -> share(tx, w, m);
         }
+    }
+
+    /**
+     * A record that is not there: {@code NOT_FOUND}, retryable while it may still arrive (another device's insert on
+     * its way), not retryable once the change log shows it was deleted, so that a client's queue moves on.
+     */
+    private static DatafnException notFound(StoreTx tx, Writer w, Resource res, String id, String message, String path) {
+        if (tx.deletedInLog(w.namespace(), res.name(), id)) {
+            return new DatafnException(ErrorCode.NOT_FOUND, "Record was deleted", path).withRetryable(false);
+        }
+        return new DatafnException(ErrorCode.NOT_FOUND, message, path);
+    }
+
+    /** On a private (shareable) resource, the actor needs at least {@code needed} on the record. */
+    private static void authorize(StoreTx tx, Writer w, Resource res, String id, ObjectNode current, Access.Level needed) {
+        if (res.isPrivate()) {
+            Access.require(tx, w.namespace(), res, id, current, w.actorId(), needed);
+        }
+    }
+
+    /** trash / restore / archive / unarchive: set the capability fields of an existing record (a merge change). */
+    private void lifecycle(StoreTx tx, Writer w, Mutation m) {
+        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        checkGuard(tx, w, m, current);
+        if (current == null) {
+            throw notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
+        }
+        authorize(tx, w, m.resource(), m.id(), current, Access.Level.EDITOR);
+        ObjectNode values = Json.object();
+        switch (m.operation()) {
+            case TRASH -> {
+                values.put("trashedAt", clock.millis());
+                values.put("trashedBy", w.actorId());
+            }
+            case RESTORE -> {
+                if (current.path("trashedAt").isNull() || current.path("trashedAt").isMissingNode()) {
+                    return; // restoring a record that is not trashed succeeds and changes nothing
+                }
+                values.putNull("trashedAt");
+                values.putNull("trashedBy");
+            }
+            case ARCHIVE -> values.put("isArchived", true);
+            case UNARCHIVE -> values.put("isArchived", false);
+            default -> throw new IllegalStateException(m.operation().name());
+        }
+        stampUpdated(m.resource(), values, w);
+        tx.update(w.namespace(), m.resource(), m.id(), values);
+        // the original records the full row re-read after the update (reference-sync.md §1.3)
+        ObjectNode image = current.deepCopy();
+        image.setAll(values);
+        record(tx, w, m.resource(), ChangeRow.MERGE, m.id(), image);
+    }
+
+    /**
+     * share / unshare: grant or revoke a principal's access to a record (or, resource scope, to every record the actor
+     * owns). Only an owner may. A share records the record's full image again so that the principal's next pull
+     * brings it.
+     */
+    private void share(StoreTx tx, Writer w, Mutation m) {
+        if (w.actorId() == null) {
+            throw Access.forbidden();
+        }
+        Mutation.Share s = m.share();
+        String ns = w.namespace();
+        if (s.resourceScope()) {
+            if (m.operation() == Operation.SHARE) {
+                tx.saveGrant(ns, new StoreTx.Grant(m.resource().name(), "", s.principal(), s.level(), w.actorId(), clock.millis()));
+            } else {
+                tx.deleteGrant(ns, m.resource().name(), "", s.principal(), w.actorId());
+            }
+            return;
+        }
+        ObjectNode current = tx.lock(ns, m.resource(), m.id());
+        checkGuard(tx, w, m, current);
+        if (current == null) {
+            throw notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
+        }
+        Access.require(tx, ns, m.resource(), m.id(), current, w.actorId(), Access.Level.OWNER);
+        if (m.operation() == Operation.UNSHARE) {
+            tx.deleteGrant(ns, m.resource().name(), m.id(), s.principal(), null);
+            return;
+        }
+        tx.saveGrant(ns, new StoreTx.Grant(m.resource().name(), m.id(), s.principal(), s.level(), w.actorId(), clock.millis()));
+        record(tx, w, m.resource(), ChangeRow.UPSERT, m.id(), current);
     }
 
     private void checkGuard(StoreTx tx, Writer w, Mutation m, ObjectNode current) {
@@ -201,7 +290,7 @@ public final class MutationService {
         }
         String clash = insertNew(tx, w, m);
         if (clash != null) {
-            if (clash.equals("id") && insertReplays && sameValues(tx.lock(w.namespace(), m.resource(), m.id()), m.record())) {
+            if (clash.equals("id") && push && sameValues(tx.lock(w.namespace(), m.resource(), m.id()), m.record())) {
                 return; // push: re-sending an insert whose values are already stored succeeds and changes nothing
             }
             throw conflict(clash);
@@ -213,6 +302,9 @@ public final class MutationService {
      * nothing and returns the clashing field.
      */
     private String insertNew(StoreTx tx, Writer w, Mutation m) {
+        if (m.resource().isPrivate() && w.actorId() == null) {
+            throw Access.forbidden(); // a private record belongs to its creator: there must be one
+        }
         ObjectNode row = withDefaults(m.resource(), m.record());
         stampCreated(m.resource(), row, w);
         row.put("id", m.id());
@@ -272,7 +364,7 @@ public final class MutationService {
                 if (f.required() && !f.hasDefault() && f.writable()) {
                     JsonNode v = m.record().get(f.name());
                     if (v == null || (v.isNull() && !f.nullable())) {
-                        throw new DatafnException(ErrorCode.NOT_FOUND, "Record not found: " + m.id(), "id");
+                        throw notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
                     }
                 }
             }
@@ -286,6 +378,7 @@ public final class MutationService {
                 throw conflict(clash);
             }
         }
+        authorize(tx, w, m.resource(), m.id(), current, Access.Level.EDITOR);
         ObjectNode values = m.record().deepCopy();
         stampUpdated(m.resource(), values, w);
         if (values.isEmpty()) {
@@ -301,9 +394,20 @@ public final class MutationService {
     private void replace(StoreTx tx, Writer w, Mutation m) {
         ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
         checkGuard(tx, w, m, current); // a guard on a missing row fails as a guard, as for every other operation
-        if (current == null) {
-            throw new DatafnException(ErrorCode.NOT_FOUND, "Record not found: " + m.id(), "id");
+        if (current == null && push) {
+            // the original's push replace is an upsert (reference-sync.md §4.3): create the record with the values
+            Mutation create = new Mutation(m.resource(), Operation.INSERT, m.id(), replacement(m), null, List.of(),
+                    null, m.clientId(), m.mutationId(), m.payloadHash());
+            String clash = insertNew(tx, w, create);
+            if (clash != null) {
+                throw conflict(clash);
+            }
+            return;
         }
+        if (current == null) {
+            throw notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
+        }
+        authorize(tx, w, m.resource(), m.id(), current, Access.Level.EDITOR);
         ObjectNode values = replacement(m);
         stampUpdated(m.resource(), values, w);
         String clash = tx.update(w.namespace(), m.resource(), m.id(), values);
@@ -339,6 +443,7 @@ public final class MutationService {
         if (current == null) {
             return; // deleting a missing record succeeds and changes nothing
         }
+        authorize(tx, w, m.resource(), m.id(), current, Access.Level.OWNER);
         deleteCascading(tx, w, m.resource(), m.id(), new HashSet<>());
     }
 
@@ -421,8 +526,9 @@ public final class MutationService {
         ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
         checkGuard(tx, w, m, current);
         if (current == null) {
-            throw new DatafnException(ErrorCode.NOT_FOUND, "Record not found: " + m.id(), "id");
+            throw notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
         }
+        authorize(tx, w, m.resource(), m.id(), current, Access.Level.EDITOR);
         String ns = w.namespace();
         for (Mutation.RelationChange change : m.relations()) {
             Link link = change.link();
@@ -434,9 +540,12 @@ public final class MutationService {
             }
             if (m.operation() == Operation.RELATE) {
                 Set<String> found = tx.existing(ns, target, ids);
+                if (target.isPrivate()) {
+                    found = tx.visible(ns, target, w.actorId(), found); // a record one may not see is not there
+                }
                 for (String id : ids) {
                     if (!found.contains(id)) {
-                        throw new DatafnException(ErrorCode.NOT_FOUND, "Related record not found: " + id, change.path());
+                        throw notFound(tx, w, target, id, "Related record not found: " + id, change.path());
                     }
                 }
             }
@@ -515,6 +624,9 @@ public final class MutationService {
         if (res.has("audit")) {
             row.put("createdBy", w.actorId());
             row.put("updatedBy", w.actorId());
+        }
+        if (res.sharing() != null) {
+            row.put("visibility", res.sharing().defaultVisibility());
         }
     }
 

@@ -2,9 +2,17 @@ package io.datafn.mutation;
 
 import java.util.Locale;
 
-/** Mutation operations this server executes. */
+/** Mutation operations this server executes; some need a capability of the resource. */
 public enum Operation {
-    INSERT, MERGE, REPLACE, DELETE, RELATE, UNRELATE, MODIFY_RELATION;
+    INSERT(null), MERGE(null), REPLACE(null), DELETE(null), RELATE(null), UNRELATE(null), MODIFY_RELATION(null),
+    TRASH("trash"), RESTORE("trash"), ARCHIVE("archivable"), UNARCHIVE("archivable"), SHARE("shareable"),
+    UNSHARE("shareable");
+
+    private final String capability;
+
+    Operation(String capability) {
+        this.capability = capability;
+    }
 
     public static Operation parse(String s) {
         return switch (s) {
@@ -15,8 +23,19 @@ public enum Operation {
             case "relate" -> RELATE;
             case "unrelate" -> UNRELATE;
             case "modifyRelation" -> MODIFY_RELATION;
+            case "trash" -> TRASH;
+            case "restore" -> RESTORE;
+            case "archive" -> ARCHIVE;
+            case "unarchive" -> UNARCHIVE;
+            case "share" -> SHARE;
+            case "unshare" -> UNSHARE;
             default -> null;
         };
+    }
+
+    /** The capability the resource must have for this operation, or null. */
+    public String capability() {
+        return capability;
     }
 
     public boolean needsRecord() {
@@ -25,6 +44,15 @@ public enum Operation {
 
     public boolean isRelationOp() {
         return this == RELATE || this == UNRELATE || this == MODIFY_RELATION;
+    }
+
+    /** trash, restore, archive, unarchive: set capability fields of an existing record. */
+    public boolean isLifecycle() {
+        return this == TRASH || this == RESTORE || this == ARCHIVE || this == UNARCHIVE;
+    }
+
+    public boolean isShare() {
+        return this == SHARE || this == UNSHARE;
     }
 
     public String wireName() {

@@ -17,10 +17,12 @@ import java.util.Set;
  * @param cursor    keyset boundary, or null
  * @param aggregate grouping, or null for a row query
  * @param search    a full-text condition, or null; resolved to {@code id IN (...)} before the store sees the query
+ * @param viewer    the actor asking: rows of private (shareable) resources are limited to what it may see; null
+ *                  when there is no actor (then private resources show nothing)
  */
 public record Query(Resource resource, Selection select, Set<String> omit, Filter filter, List<SortTerm> sort,
                     int limit, int offset, Cursor cursor, boolean count, Aggregate aggregate,
-                    io.datafn.search.SearchRequest search) {
+                    io.datafn.search.SearchRequest search, String viewer) {
     public Query {
         omit = Set.copyOf(omit);
         sort = List.copyOf(sort);
@@ -28,7 +30,12 @@ public record Query(Resource resource, Selection select, Set<String> omit, Filte
 
     /** The same query with another filter and the search clause resolved. */
     public Query withFilter(Filter f) {
-        return new Query(resource, select, omit, f, sort, limit, offset, cursor, count, aggregate, null);
+        return new Query(resource, select, omit, f, sort, limit, offset, cursor, count, aggregate, null, viewer);
+    }
+
+    /** The same query asked by {@code actor}. */
+    public Query withViewer(String actor) {
+        return new Query(resource, select, omit, filter, sort, limit, offset, cursor, count, aggregate, search, actor);
     }
 
     /** One sort term; {@code key} names the value in cursors ({@code "updatedAt"}, {@code "goal.label"}, an alias). */

@@ -85,10 +85,70 @@ public final class QueryParser {
         List<SortTerm> sort = sort(res, q.get("sort"), aggregate);
         Cursor cursor = cursor(q.get("cursor"), sort, aggregate);
         SearchRequest searchClause = q.hasNonNull("search") ? search.parseClause(res, q.get("search")) : null;
-        return new Query(res, select, omit, filter, sort, limit, offset, cursor, count, aggregate, searchClause);
+        filter = lifecycleFilter(res, q.get("metadata"), filter);
+        return new Query(res, select, omit, filter, sort, limit, offset, cursor, count, aggregate, searchClause, null);
     }
 
-    private Resource resource(JsonNode q) {
+    /**
+     * Validates {@code metadata} (reference-query-mutation.md §4.2) and adds the capability auto-filters: trashed rows
+     * ({@code trashedAt} set) are hidden unless {@code includeTrashed}, archived rows unless {@code includeArchived}.
+     */
+    private Filter lifecycleFilter(Resource res, JsonNode meta, Filter filter) {
+        boolean includeTrashed = false;
+        boolean includeArchived = false;
+        if (meta != null && !meta.isNull()) {
+            if (!meta.isObject()) {
+                throw DatafnException.invalid("Invalid DFQL: metadata must be object", "metadata");
+            }
+            includeTrashed = flag(meta, "includeTrashed");
+            includeArchived = flag(meta, "includeArchived");
+            JsonNode mode = meta.get("accessMode");
+            if (mode != null && !mode.isNull()) {
+                if (!mode.isTextual() || !(mode.asText().equals("namespace") || mode.asText().equals("sharedWithMe"))) {
+                    throw DatafnException.invalid("Invalid DFQL: metadata.accessMode must be one of [namespace, sharedWithMe]",
+                            "metadata.accessMode");
+                }
+                if (mode.asText().equals("sharedWithMe")) {
+                    // grants live inside a namespace here (docs/PROTOCOL-NOTES.md "Sharing"): what is shared with the
+                    // actor is already part of what "namespace" shows; reading other namespaces is never allowed
+                    throw DatafnException.unsupported("Unsupported DFQL feature: metadata.accessMode.sharedWithMe",
+                            "metadata.accessMode");
+                }
+            }
+            if (meta.has("namespaceFilter")) {
+                JsonNode nf = meta.get("namespaceFilter");
+                if (!nf.isArray()) {
+                    throw DatafnException.invalid("Invalid DFQL: metadata.namespaceFilter must be array", "metadata.namespaceFilter");
+                }
+                throw DatafnException.invalid("Invalid DFQL: metadata.namespaceFilter requires metadata.accessMode=\"sharedWithMe\"",
+                        "metadata.namespaceFilter");
+            }
+        }
+        List<Filter> all = new ArrayList<>(List.of(filter));
+        if (res.has("trash") && !includeTrashed) {
+            all.add(new Filter.Compare(new FieldRef(List.of(), "trashedAt", FieldType.DATE, List.of()), Filter.Op.IS_NULL, null));
+        }
+        if (res.has("archivable") && !includeArchived) {
+            // "is not true": rows written before the capability was added have no value and count as not archived
+            all.add(new Filter.Compare(new FieldRef(List.of(), "isArchived", FieldType.BOOLEAN, List.of()), Filter.Op.NE,
+                    com.fasterxml.jackson.databind.node.BooleanNode.TRUE));
+        }
+        return Filter.and(all);
+    }
+
+    private static boolean flag(JsonNode meta, String key) {
+        JsonNode v = meta.get(key);
+        if (v == null || v.isNull()) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw DatafnException.invalid("Invalid DFQL: metadata." + key + " must be boolean", "metadata." + key);
+        }
+        return v.asBoolean();
+    }
+
+    /** The query's {@code resource}, which must name a resource of the schema. */
+    public Resource resource(JsonNode q) {
         JsonNode r = q.get("resource");
         if (r == null || !r.isTextual()) {
             throw DatafnException.invalid("Invalid DFQL: resource must be string", "$.resource");

@@ -18,18 +18,24 @@ public final class QueryService {
     private final Store store;
     private final PluginChain plugins;
     private final SearchService search;
+    private final io.datafn.sharing.PermissionsQuery permissions;
 
     public QueryService(QueryParser parser, Store store, PluginChain plugins, SearchService search) {
         this.parser = parser;
         this.store = store;
         this.plugins = plugins;
         this.search = search;
+        this.permissions = new io.datafn.sharing.PermissionsQuery(store);
     }
 
-    public JsonNode handle(RequestContext ctx, String ns, JsonNode body) {
+    /** @param actor who asks: private (shareable) resources show it only what it may see */
+    public JsonNode handle(RequestContext ctx, String ns, String actor, JsonNode body) {
         body = plugins.beforeQuery(ctx, body);
         if (body == null || !(body.isObject() || body.isArray())) {
             throw DatafnException.invalid("Invalid DFQL: expected object or array", "$");
+        }
+        if (body.isObject() && body.has("operation")) {
+            return plugins.afterQuery(ctx, body, permissions.handle(ns, actor, parser.resource(body), body));
         }
         List<Query> queries = new ArrayList<>();
         if (body.isArray()) {
@@ -44,7 +50,7 @@ public final class QueryService {
             queries.add(parser.parse(body));
         }
         List<Query> resolved = new ArrayList<>();
-        queries.forEach(q -> resolved.add(search.apply(ns, q)));
+        queries.forEach(q -> resolved.add(search.apply(ns, q).withViewer(actor)));
         List<JsonNode> results = store.read(tx -> {
             List<JsonNode> out = new ArrayList<>();
             for (Query q : resolved) {

@@ -71,7 +71,7 @@ public final class RestEndpoint {
             }
             q.put("resource", res.name()); // the URL wins over q
             q.put("version", res.version());
-            return queries.handle(ctx, ns, q);
+            return queries.handle(ctx, ns, writer.actorId(), q);
         }
         ObjectNode m = Json.object();
         m.put("resource", res.name());

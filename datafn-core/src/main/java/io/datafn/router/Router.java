@@ -213,7 +213,7 @@ public final class Router {
         if (route.equals("clone")) {
             JsonNode body = plugins.beforeSync(ctx, route, payload);
             CloneService.Plan plan = sync.cloneService().plan(body);
-            return streamed(requestId, sync.cloneService().stream(ns, plan));
+            return streamed(requestId, sync.cloneService().stream(ns, id.actorId(), plan));
         }
         if (route.equals("push")) {
             JsonNode body = plugins.beforeSync(ctx, route, payload);
@@ -237,17 +237,17 @@ public final class Router {
             case "status" -> status();
             case "resources" -> restEndpoint.handle(ctx, ns, writer, req.method(),
                     rest.substring("resources/".length()).split("/", -1), payload);
-            case "query" -> queries.handle(ctx, ns, payload);
+            case "query" -> queries.handle(ctx, ns, id.actorId(), payload);
             case "search" -> search.handle(ns, payload);
             case "mutation" -> mutations.handle(ctx, writer, payload);
             case "transact" -> transact.handle(writer, payload);
             case "pull" -> {
                 JsonNode body = plugins.beforeSync(ctx, route, payload);
-                yield afterSync(ctx, route, body, sync.pullService().pull(ns, body));
+                yield afterSync(ctx, route, body, sync.pullService().pull(ns, id.actorId(), body));
             }
             case "reconcile" -> {
                 JsonNode body = plugins.beforeSync(ctx, route, payload);
-                yield afterSync(ctx, route, body, sync.reconcileService().reconcile(ns, body));
+                yield afterSync(ctx, route, body, sync.reconcileService().reconcile(ns, id.actorId(), body));
             }
             case "seed" -> {
                 JsonNode body = plugins.beforeSync(ctx, route, payload);

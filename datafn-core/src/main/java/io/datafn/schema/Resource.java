@@ -10,9 +10,10 @@ import java.util.Set;
  * A resource (one SQL table). {@code fields} excludes {@code id}, which every resource has as a string key.
  *
  * @param indices each index is a list of field names
+ * @param sharing the {@code shareable} capability's configuration, null when the resource is not shareable
  */
 public record Resource(String name, int version, String idPrefix, List<Field> fields, List<List<String>> indices,
-                       Set<String> capabilities, Map<String, Link> links) {
+                       Set<String> capabilities, Map<String, Link> links, Sharing sharing) {
 
     public Resource {
         fields = List.copyOf(fields);
@@ -42,5 +43,10 @@ public record Resource(String name, int version, String idPrefix, List<Field> fi
 
     public boolean has(String capability) {
         return capabilities.contains(capability);
+    }
+
+    /** Shareable with {@code default: "private"}: a record is visible to its owner and its grantees only. */
+    public boolean isPrivate() {
+        return sharing != null && sharing.privateByDefault();
     }
 }

@@ -25,7 +25,8 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class SchemaParser {
     /** Capabilities this server implements; anything else is refused at start-up until it is built. */
-    public static final Set<String> SUPPORTED_CAPABILITIES = Set.of("timestamps", "audit");
+    public static final Set<String> SUPPORTED_CAPABILITIES = Set.of("timestamps", "audit", "trash", "archivable", "shareable");
+    private static final Set<String> SHARE_LEVELS = Set.of("viewer", "editor", "owner");
     public static final int MAX_RESOURCES = 100;
     public static final int MAX_FIELDS = 200;
 
@@ -72,13 +73,14 @@ public final class SchemaParser {
             throw new SchemaException(problems);
         }
         Set<String> globalCaps = capabilityList(doc.get("capabilities"), "capabilities");
+        Sharing globalSharing = sharing(doc.get("capabilities"), "capabilities");
         ArrayNode resNodes = (ArrayNode) doc.get("resources");
         if (resNodes.size() > MAX_RESOURCES) {
             problem("resources", "at most " + MAX_RESOURCES + " resources are allowed, got " + resNodes.size());
         }
         Map<String, ResourceDraft> drafts = new LinkedHashMap<>();
         for (int i = 0; i < resNodes.size(); i++) {
-            ResourceDraft d = resource(resNodes.get(i), "resources[" + i + "]", globalCaps);
+            ResourceDraft d = resource(resNodes.get(i), "resources[" + i + "]", globalCaps, globalSharing);
             if (d == null) {
                 continue;
             }
@@ -95,7 +97,8 @@ public final class SchemaParser {
         }
         List<Resource> resources = new ArrayList<>();
         for (ResourceDraft d : drafts.values()) {
-            resources.add(new Resource(d.name, d.version, d.idPrefix, d.fields, d.indices, d.caps, d.links));
+            resources.add(new Resource(d.name, d.version, d.idPrefix, d.fields, d.indices, d.caps, d.links,
+                    d.caps.contains("shareable") ? d.sharing : null));
         }
         return new Schema(resources, relations, globalCaps, normalized(resources, relations, globalCaps));
     }
@@ -108,6 +111,7 @@ public final class SchemaParser {
         List<List<String>> indices = new ArrayList<>();
         Set<String> caps = new TreeSet<>();
         Map<String, Link> links = new LinkedHashMap<>();
+        Sharing sharing;
         String path;
 
         Field field(String n) {
@@ -126,7 +130,7 @@ public final class SchemaParser {
             return caps;
         }
         if (!node.isArray()) {
-            problem(path, "capabilities must be an array of names");
+            problem(path, "capabilities must be an array of names (or {\"exclude\": [...]} on a resource)");
             return caps;
         }
         for (int i = 0; i < node.size(); i++) {
@@ -135,7 +139,8 @@ public final class SchemaParser {
             if (name == null) {
                 problem(path + "[" + i + "]", "a capability must be a name");
             } else if (!SUPPORTED_CAPABILITIES.contains(name)) {
-                problem(path + "[" + i + "]", "capability '" + name + "' is not supported by this server yet (supported: audit, timestamps)");
+                problem(path + "[" + i + "]", "capability '" + name + "' is not supported by this server"
+                        + " (supported: archivable, audit, shareable, timestamps, trash)");
             } else {
                 caps.add(name);
             }
@@ -143,7 +148,63 @@ public final class SchemaParser {
         return caps;
     }
 
-    private ResourceDraft resource(JsonNode node, String path, Set<String> globalCaps) {
+    /**
+     * The {@code shareable} configuration among capability entries ({@code {"shareable": {levels, default}}} or the
+     * bare name), or null when the list has none. Levels default to viewer, editor, owner; visibility to private.
+     */
+    private Sharing sharing(JsonNode caps, String path) {
+        if (caps == null || !caps.isArray()) {
+            return null;
+        }
+        for (int i = 0; i < caps.size(); i++) {
+            JsonNode c = caps.get(i);
+            if (c.isTextual() && c.asText().equals("shareable")) {
+                return Sharing.DEFAULT;
+            }
+            if (c.isObject() && c.has("shareable")) {
+                return sharingConfig(c.get("shareable"), path + "[" + i + "].shareable");
+            }
+        }
+        return null;
+    }
+
+    private Sharing sharingConfig(JsonNode cfg, String path) {
+        if (cfg == null || cfg.isNull() || cfg.isBoolean()) {
+            return Sharing.DEFAULT;
+        }
+        if (!cfg.isObject()) {
+            problem(path, "the shareable configuration must be an object");
+            return Sharing.DEFAULT;
+        }
+        List<String> levels = new ArrayList<>(Sharing.DEFAULT.levels());
+        JsonNode lv = cfg.get("levels");
+        if (lv != null && !lv.isNull()) {
+            levels.clear();
+            if (!lv.isArray() || lv.isEmpty()) {
+                problem(path + ".levels", "levels must be a non-empty array of viewer, editor, owner");
+            } else {
+                for (int i = 0; i < lv.size(); i++) {
+                    if (!lv.get(i).isTextual() || !SHARE_LEVELS.contains(lv.get(i).asText())) {
+                        problem(path + ".levels[" + i + "]", "a share level is one of viewer, editor, owner");
+                    } else {
+                        levels.add(lv.get(i).asText());
+                    }
+                }
+            }
+        }
+        String dflt = Sharing.DEFAULT.defaultVisibility();
+        JsonNode dv = cfg.get("default");
+        if (dv != null && !dv.isNull()) {
+            if (!dv.isTextual() || !(dv.asText().equals("private") || dv.asText().equals("shared"))) {
+                problem(path + ".default", "default must be private or shared");
+            } else {
+                dflt = dv.asText();
+            }
+        }
+        return new Sharing(levels, dflt);
+    }
+
+    private ResourceDraft resource(JsonNode node, String path, Set<String> globalCaps, Sharing globalSharing) {
         if (!node.isObject()) {
             problem(path, "a resource must be an object");
             return null;
@@ -174,6 +235,11 @@ public final class SchemaParser {
             }
         }
         JsonNode caps = node.get("capabilities");
+        d.sharing = globalSharing;
+        Sharing own = sharing(caps, path + ".capabilities");
+        if (own != null) {
+            d.sharing = own;
+        }
         if (caps != null && caps.isObject()) {
             Set<String> exclude = new HashSet<>();
             caps.path("exclude").forEach(e -> exclude.add(e.asText()));
@@ -185,6 +251,10 @@ public final class SchemaParser {
         } else {
             d.caps.addAll(globalCaps);
             d.caps.addAll(capabilityList(caps, path + ".capabilities"));
+        }
+        if (d.caps.contains("shareable") && !d.caps.contains("audit")) {
+            // the owner of a private record is its createdBy, which only the audit capability records
+            problem(path + ".capabilities", "CAPABILITY_DEPENDENCY: capability 'shareable' requires 'audit' on " + d.name);
         }
         JsonNode fields = node.get("fields");
         if (fields == null || !fields.isArray()) {
@@ -218,23 +288,38 @@ public final class SchemaParser {
     }
 
     private void addCapabilityFields(ResourceDraft d, String path) {
-        Map<String, FieldType> injected = new LinkedHashMap<>();
+        List<Field> injected = new ArrayList<>();
         if (d.caps.contains("timestamps")) {
             // The original writes epoch-millisecond numbers (Date.now()) into these fields.
-            injected.put("createdAt", FieldType.NUMBER);
-            injected.put("updatedAt", FieldType.NUMBER);
+            injected.add(Field.simple("createdAt", FieldType.NUMBER, true));
+            injected.add(Field.simple("updatedAt", FieldType.NUMBER, true));
         }
         if (d.caps.contains("audit")) {
-            injected.put("createdBy", FieldType.STRING);
-            injected.put("updatedBy", FieldType.STRING);
+            injected.add(Field.simple("createdBy", FieldType.STRING, true));
+            injected.add(Field.simple("updatedBy", FieldType.STRING, true));
         }
-        injected.forEach((name, type) -> {
-            if (d.field(name) != null) {
-                problem(path + ".fields", "field '" + name + "' collides with a field of a capability of the resource");
+        if (d.caps.contains("trash")) {
+            injected.add(Field.simple("trashedAt", FieldType.DATE, true));
+            injected.add(Field.simple("trashedBy", FieldType.STRING, true));
+        }
+        if (d.caps.contains("archivable")) {
+            // writable by clients (the original's one writable capability field), never null
+            injected.add(new Field("isArchived", FieldType.BOOLEAN, false, false, false, Json.NODES.booleanNode(false),
+                    false, List.of(), null, null, null, null, null, false, false));
+        }
+        if (d.caps.contains("shareable")) {
+            // read-only but not silently dropped: a client that writes it gets DFQL_UNKNOWN_FIELD, as the original
+            injected.add(new Field("visibility", FieldType.STRING, false, true, false, null, true, List.of(), null, null,
+                    null, null, null, false, false));
+        }
+        for (Field f : injected) {
+            if (d.field(f.name()) != null) {
+                problem(path + ".fields", "CAPABILITY_FIELD_COLLISION: field '" + f.name()
+                        + "' collides with a field of a capability of the resource");
             } else {
-                d.fields.add(Field.simple(name, type, true));
+                d.fields.add(f);
             }
-        });
+        }
     }
 
     private Field field(JsonNode node, String path, boolean metadata) {
@@ -511,6 +596,11 @@ public final class SchemaParser {
             }
             ArrayNode rc = rn.putArray("capabilities");
             new TreeSet<>(r.capabilities()).forEach(rc::add);
+            if (r.sharing() != null) {
+                ObjectNode sh = rn.putObject("shareable");
+                r.sharing().levels().forEach(sh.putArray("levels")::add);
+                sh.put("default", r.sharing().defaultVisibility());
+            }
             ArrayNode fs = rn.putArray("fields");
             for (Field f : r.fields()) {
                 fs.add(fieldNode(f));

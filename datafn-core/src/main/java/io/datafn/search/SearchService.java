@@ -118,7 +118,7 @@ public final class SearchService {
             Query q = new Query(res, Selection.all(), Set.of(),
                     new Filter.Compare(Operand.FieldRef.of("id", FieldType.STRING), Filter.Op.IN, in),
                     List.of(new Query.SortTerm("id", Operand.FieldRef.of("id", FieldType.STRING), false)),
-                    ids.size(), 0, null, false, null, null);
+                    ids.size(), 0, null, false, null, null, null);
             Map<String, ObjectNode> byId = new HashMap<>();
             tx.query(ns, q).rows().forEach(row -> byId.put(row.get("id").asText(), (ObjectNode) row));
             out.put(resource, byId);

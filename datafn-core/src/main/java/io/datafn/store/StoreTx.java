@@ -107,14 +107,18 @@ public interface StoreTx {
 
     // ------------------------------------------------------------------------------------------- bulk reads
 
-    /** Streams the records of a resource in id order (wire form), after {@code afterId} (null = from the start). */
-    void scan(String ns, Resource resource, String afterId, int limit, java.util.function.Consumer<ObjectNode> sink);
+    /**
+     * Streams the records of a resource that {@code viewer} may see ({@link #visible}) in id order (wire form), after
+     * {@code afterId} (null = from the start).
+     */
+    void scan(String ns, Resource resource, String viewer, String afterId, int limit,
+              java.util.function.Consumer<ObjectNode> sink);
 
     /** Streams the join rows of a many-many relation in (from, to) order: {@code {id, from, to, ...metadata}}. */
     void scanJoins(String ns, Relation relation, java.util.function.Consumer<ObjectNode> sink);
 
-    /** Rows of a resource in the namespace. */
-    long count(String ns, Resource resource);
+    /** Rows of a resource in the namespace that {@code viewer} may see. */
+    long count(String ns, Resource resource, String viewer);
 
     /** Join rows of a many-many relation in the namespace. */
     long countJoins(String ns, Relation relation);
@@ -124,6 +128,58 @@ public interface StoreTx {
 
     /** Marks the namespace as seeded (idempotent); true when the marker was new. */
     boolean markSeeded(String ns, long atMillis);
+
+    /** True when the change log of the namespace holds a deletion of the record (the record existed once). */
+    boolean deletedInLog(String ns, String resource, String id);
+
+    // ------------------------------------------------------------------------------------------- sharing
+
+    /**
+     * The ids among {@code ids} that {@code viewer} may see: all of them unless the resource is private
+     * ({@link Resource#isPrivate()}); of a private resource, those the viewer owns or was granted, none without a
+     * viewer.
+     */
+    Set<String> visible(String ns, Resource resource, String viewer, Collection<String> ids);
+
+    /** Stores (or replaces) a grant. */
+    void saveGrant(String ns, Grant grant);
+
+    /** Removes the grant of {@code principal} on the record ({@code ""}: the resource scope of {@code owner}). */
+    boolean deleteGrant(String ns, String resource, String recordId, String principal, String owner);
+
+    /** The grants on a record: its own, and the resource-scope grants of {@code owner} (may be null). */
+    List<Grant> grants(String ns, String resource, String recordId, String owner);
+
+    /**
+     * A share grant. {@code recordId} is {@code ""} for a resource-scope grant, which covers every record of the
+     * resource whose owner ({@code createdBy}) is {@code grantedBy}.
+     */
+    record Grant(String resource, String recordId, String principal, String level, String grantedBy, long grantedAt) {
+    }
+
+    // ------------------------------------------------------------------------------------------- push attempts
+
+    /**
+     * Counts one more failed attempt of a pushed mutation and returns the attempts so far (1 the first time).
+     */
+    int countAttempt(String ns, String clientId, String mutationId, Quarantined failure);
+
+    /** Marks a counted mutation as given up: an operator sees it in {@link #quarantined}. */
+    void quarantine(String ns, String clientId, String mutationId);
+
+    /** The mutations given up, oldest first; {@code ns} null for every namespace. */
+    List<Quarantined> quarantined(String ns, int limit);
+
+    /**
+     * Forgets given-up mutations of a namespace: one ({@code clientId} and {@code mutationId}), a client's, or all
+     * ({@code null}s); returns how many.
+     */
+    int clearQuarantine(String ns, String clientId, String mutationId);
+
+    /** A pushed mutation that kept failing with a retryable error. */
+    record Quarantined(String ns, String clientId, String mutationId, String payload, String code, String message,
+                       int attempts, long firstSeen, long lastSeen) {
+    }
 
     /** An idempotency record: the payload's canonical JSON and the MutationResult as JSON. */
     record StoredMutation(String payload, JsonNode result) {

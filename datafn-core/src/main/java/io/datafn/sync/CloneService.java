@@ -94,8 +94,11 @@ public final class CloneService {
         return new Plan(tables, pageTable, afterId, limit, body.path("includeJoins").asBoolean(false));
     }
 
-    /** Streams the clone result; runs in one read transaction while it writes. */
-    public BodyWriter stream(String ns, Plan plan) {
+    /**
+     * Streams the clone result; runs in one read transaction while it writes. Rows of private resources are those
+     * {@code viewer} may see.
+     */
+    public BodyWriter stream(String ns, String viewer, Plan plan) {
         return out -> {
             try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
                 store.read(tx -> {
@@ -118,7 +121,7 @@ public final class CloneService {
                                 int limit = plan.pageTable() == null ? 0 : plan.pageLimit();
                                 String[] last = new String[1];
                                 int[] count = new int[1];
-                                tx.scan(ns, r, plan.pageTable() == null ? null : plan.afterId(), limit, row -> {
+                                tx.scan(ns, r, viewer, plan.pageTable() == null ? null : plan.afterId(), limit, row -> {
                                     write(g, row);
                                     last[0] = row.get("id").asText();
                                     count[0]++;

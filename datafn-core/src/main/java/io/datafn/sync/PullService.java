@@ -10,7 +10,11 @@ import io.datafn.schema.Relation;
 import io.datafn.schema.RelationType;
 import io.datafn.schema.Schema;
 import io.datafn.store.ChangeRow;
+import io.datafn.schema.Resource;
 import io.datafn.store.Store;
+import io.datafn.store.StoreTx;
+import java.util.HashMap;
+import java.util.HashSet;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -46,8 +50,11 @@ public final class PullService {
         }
     }
 
-    /** The pull result: {@code ok:false} with {@code error} inside when the request is invalid. */
-    public JsonNode pull(String ns, JsonNode body) {
+    /**
+     * The pull result: {@code ok:false} with {@code error} inside when the request is invalid. Changes of private
+     * records {@code viewer} may not see are left out (their cursors still advance).
+     */
+    public JsonNode pull(String ns, String viewer, JsonNode body) {
         boolean global = body.isObject() && body.path("cursor").isTextual();
         try {
             if (!body.isObject()) {
@@ -57,7 +64,7 @@ public final class PullService {
                 throw DatafnException.invalid("Pull requests must use either cursor or cursors, not both", "cursor");
             }
             SyncRequests.clientId(body);
-            return global ? globalPull(ns, body) : tablePull(ns, body);
+            return global ? globalPull(ns, viewer, body) : tablePull(ns, viewer, body);
         } catch (DatafnException e) {
             ObjectNode r = Json.object();
             r.put("ok", false);
@@ -77,7 +84,7 @@ public final class PullService {
         }
     }
 
-    private JsonNode tablePull(String ns, JsonNode body) {
+    private JsonNode tablePull(String ns, String viewer, JsonNode body) {
         JsonNode cursorsNode = body.get("cursors");
         if (cursorsNode == null || !cursorsNode.isObject()) {
             throw DatafnException.invalid("Invalid DFQL: cursors must be an object", "cursors");
@@ -99,7 +106,12 @@ public final class PullService {
                 streams.put(key, cur);
             }
         });
-        List<ChangeRow> fetched = store.read(tx -> tx.changesSince(ns, streams, limit + 1));
+        List<ChangeRow> visible = new ArrayList<>();
+        List<ChangeRow> fetched = store.read(tx -> {
+            List<ChangeRow> rows = tx.changesSince(ns, streams, limit + 1);
+            visible.addAll(visibleTo(tx, ns, viewer, rows.subList(0, Math.min(limit, rows.size()))));
+            return rows;
+        });
         boolean hasMore = fetched.size() > limit;
         List<ChangeRow> page = hasMore ? fetched.subList(0, limit) : fetched;
 
@@ -122,7 +134,7 @@ public final class PullService {
         result.put("hasMore", hasMore);
 
         NetEffect net = new NetEffect();
-        page.forEach(net::apply);
+        visible.forEach(net::apply);
         ObjectNode merged = Json.object();
         ObjectNode joins = Json.object();
         net.emit(records, merged, deleted, joins);
@@ -135,10 +147,42 @@ public final class PullService {
         return result;
     }
 
-    private JsonNode globalPull(String ns, JsonNode body) {
+    /**
+     * The changes of {@code rows} that {@code viewer} may see: all but those of private records it neither owns nor
+     * was granted (a record no longer there is not visible, so neither is its deletion).
+     */
+    private List<ChangeRow> visibleTo(StoreTx tx, String ns, String viewer, List<ChangeRow> rows) {
+        Map<String, Set<String>> ids = new HashMap<>();
+        for (ChangeRow c : rows) {
+            Resource r = schema.resource(c.resource());
+            if (r != null && r.isPrivate()) {
+                ids.computeIfAbsent(r.name(), k -> new HashSet<>()).add(c.recordId());
+            }
+        }
+        if (ids.isEmpty()) {
+            return rows;
+        }
+        Map<String, Set<String>> allowed = new HashMap<>();
+        ids.forEach((res, set) -> allowed.put(res, tx.visible(ns, schema.resource(res), viewer, set)));
+        List<ChangeRow> out = new ArrayList<>();
+        for (ChangeRow c : rows) {
+            Set<String> ok = allowed.get(c.resource());
+            if (ok == null || ok.contains(c.recordId())) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private JsonNode globalPull(String ns, String viewer, JsonNode body) {
         long cursor = SyncRequests.cursor(body.get("cursor"), "cursor");
         int limit = Math.min(SyncRequests.positiveLimit(body.get("limit"), DEFAULT_GLOBAL_LIMIT), limits.maxPullLimit());
-        List<ChangeRow> rows = store.read(tx -> tx.changesAfter(ns, cursor, limit));
+        List<ChangeRow> all = new ArrayList<>();
+        List<ChangeRow> rows = store.read(tx -> {
+            List<ChangeRow> fetched = tx.changesAfter(ns, cursor, limit);
+            all.addAll(fetched);
+            return visibleTo(tx, ns, viewer, fetched);
+        });
         ObjectNode result = Json.object();
         result.put("ok", true);
         ArrayNode changes = result.putArray("changes");
@@ -151,10 +195,10 @@ public final class PullService {
             n.put("op", c.op().equals(ChangeRow.DELETE) ? ChangeRow.DELETE : ChangeRow.UPSERT);
             n.set("record", c.record() == null ? Json.NODES.nullNode() : c.record());
         }
-        if (rows.isEmpty()) {
+        if (all.isEmpty()) {
             result.putNull("nextCursor");
         } else {
-            result.put("nextCursor", Long.toString(rows.get(rows.size() - 1).seq()));
+            result.put("nextCursor", Long.toString(all.get(all.size() - 1).seq()));
         }
         return result;
     }

@@ -29,12 +29,14 @@ public final class PushService {
     private final MutationService mutations;
     private final Store store;
     private final Limits limits;
+    private final PushAttempts attempts;
 
-    public PushService(MutationParser parser, MutationService mutations, Store store, Limits limits) {
+    public PushService(MutationParser parser, MutationService mutations, Store store, Limits limits, java.time.Clock clock) {
         this.parser = parser;
         this.mutations = mutations;
         this.store = store;
         this.limits = limits;
+        this.attempts = new PushAttempts(limits.maxPushAttempts(), clock);
     }
 
     /** The push result; {@code result.ok} is false when any mutation failed (the router answers 400 then). */
@@ -50,15 +52,21 @@ public final class PushService {
         if (list.size() > limits.maxBatchSize()) {
             throw DatafnException.invalid("Batch size " + list.size() + " exceeds limit " + limits.maxBatchSize(), "mutations");
         }
-        List<Mutation> parsed = new ArrayList<>();
+        // only a malformed envelope fails the request; everything wrong with one mutation is that mutation's own
+        // error (PROTOCOL.md "Sync", push): a request-level 400 would leave the client's whole queue stuck
         for (int i = 0; i < list.size(); i++) {
-            parsed.add(parser.parse(list.get(i), "mutations[" + i + "]"));
-        }
-        for (int i = 0; i < parsed.size(); i++) {
-            String own = parsed.get(i).clientId();
-            if (clientId != null && own != null && !own.equals(clientId)) {
+            JsonNode own = list.get(i).path("clientId");
+            if (clientId != null && own.isTextual() && !own.asText().equals(clientId)) {
                 throw DatafnException.invalid("Invalid DFQL: push.mutations[" + i + "].clientId must equal request.clientId",
                         "mutations[" + i + "].clientId");
+            }
+        }
+        List<Object> parsed = new ArrayList<>(); // a Mutation, or the Invalid error of one that did not parse
+        for (int i = 0; i < list.size(); i++) {
+            try {
+                parsed.add(parser.parse(list.get(i), "$"));
+            } catch (DatafnException e) {
+                parsed.add(new Invalid(list.get(i).path("mutationId").asText(""), relative(e)));
             }
         }
 
@@ -69,7 +77,12 @@ public final class PushService {
             ArrayNode errors = Json.array();
             Map<String, Mutation> seen = new HashMap<>(); // first occurrence of each key in this batch
             Map<String, Boolean> succeeded = new HashMap<>();
-            for (Mutation m : parsed) {
+            for (Object item : parsed) {
+                if (item instanceof Invalid bad) {
+                    error(errors, bad.mutationId(), bad.error().code().name(), bad.error().getMessage(), bad.error().path(), false);
+                    continue;
+                }
+                Mutation m = (Mutation) item;
                 if (!m.keyed()) {
                     error(errors, m.mutationId() == null ? "" : m.mutationId(), "DFQL_INVALID",
                             "Invalid DFQL: missing clientId or mutationId", "$", false);
@@ -87,7 +100,7 @@ public final class PushService {
                     }
                     continue;
                 }
-                MutationResult r = mutations.executeIsolated(tx, writer, m);
+                MutationResult r = attempts.bound(tx, writer, m, mutations.executeIsolated(tx, writer, m));
                 seen.put(key, m);
                 succeeded.put(key, r.ok());
                 if (r.ok()) {
@@ -119,6 +132,17 @@ public final class PushService {
         result.put("cursor", Long.toString(cursor));
         result.put("cursorBefore", Long.toString(before));
         return result;
+    }
+
+    /** A mutation of the batch that failed validation; its path is relative to the mutation. */
+    private record Invalid(String mutationId, DatafnException error) {
+    }
+
+    /** A path of the parser ({@code $.record.label}, {@code $}) relative to the mutation ({@code record.label}). */
+    private static DatafnException relative(DatafnException e) {
+        String p = e.path();
+        String rel = p.equals("$") ? "$" : p.startsWith("$.") ? p.substring(2) : p;
+        return new DatafnException(e.code(), e.getMessage(), rel);
     }
 
     /** What a batch transaction reports: applied mutation ids and error items. */

@@ -30,7 +30,8 @@ public final class ReconcileService {
         this.store = store;
     }
 
-    public ObjectNode reconcile(String ns, JsonNode body) {
+    /** Counts of private resources are of the rows {@code viewer} may see (reference-sync.md §5). */
+    public ObjectNode reconcile(String ns, String viewer, JsonNode body) {
         if (!body.isObject()) {
             throw DatafnException.invalid("Invalid DFQL: reconcile body must be object", "$");
         }
@@ -78,7 +79,7 @@ public final class ReconcileService {
             ObjectNode out = result.putObject("counts");
             Map<String, Long> server = new LinkedHashMap<>();
             for (String t : tables) {
-                long n = tx.count(ns, schema.resource(t));
+                long n = tx.count(ns, schema.resource(t), viewer);
                 server.put(t, n);
                 out.put(t, n);
             }

@@ -74,7 +74,7 @@ public final class TransactService {
         for (int i = 0; i < stepsNode.size(); i++) {
             Step s = step(stepsNode.get(i), "steps[" + i + "]");
             // a search clause is resolved before the transaction: the index reflects what was committed before it
-            steps.add(s.query() == null ? s : new Step(s.kind(), search.apply(writer.namespace(), s.query()), null, null));
+            steps.add(s.query() == null ? s : new Step(s.kind(), search.apply(writer.namespace(), s.query()).withViewer(writer.actorId()), null, null));
         }
         ObjectNode out = Json.object();
         ArrayNode results = Json.array();

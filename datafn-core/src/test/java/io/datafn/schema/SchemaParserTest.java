@@ -61,8 +61,34 @@ class SchemaParserTest {
 
     @Test
     void unsupportedCapability_isRefusedByName() {
-        assertThat(problems("{\"capabilities\":[\"trash\"],\"resources\":[]}").getMessage())
-                .contains("capabilities[0]").contains("'trash' is not supported");
+        assertThat(problems("{\"capabilities\":[\"teleport\"],\"resources\":[]}").getMessage())
+                .contains("capabilities[0]").contains("'teleport' is not supported");
+    }
+
+    @Test
+    void capabilities_trashArchivableShareable_injectTheirFields() {
+        Schema s = SchemaParser.parse(io.datafn.json.Json.parse("{\"resources\":[{\"name\":\"t\",\"version\":1,"
+                + "\"capabilities\":[\"trash\",\"archivable\",\"audit\",{\"shareable\":{\"default\":\"shared\"}}],"
+                + "\"fields\":[]}]}"));
+        Resource t = s.resource("t");
+        assertThat(t.field("trashedAt").type()).isEqualTo(FieldType.DATE);
+        assertThat(t.field("trashedAt").writable()).isFalse();
+        assertThat(t.field("trashedBy").writable()).isFalse();
+        assertThat(t.field("isArchived").writable()).isTrue();
+        assertThat(t.field("isArchived").defaultValue().asBoolean(true)).isFalse();
+        assertThat(t.field("visibility").writable()).isFalse();
+        assertThat(t.field("visibility").system()).isFalse(); // refused when written, not dropped
+        assertThat(t.sharing().defaultVisibility()).isEqualTo("shared");
+        assertThat(t.isPrivate()).isFalse();
+    }
+
+    @Test
+    void shareable_withoutAudit_isACapabilityDependencyProblem() {
+        assertThat(problems("{\"resources\":[{\"name\":\"t\",\"version\":1,\"capabilities\":[\"shareable\"],\"fields\":[]}]}")
+                .getMessage()).contains("resources[0].capabilities").contains("CAPABILITY_DEPENDENCY");
+        assertThat(problems("{\"resources\":[{\"name\":\"t\",\"version\":1,\"capabilities\":[\"audit\","
+                + "{\"shareable\":{\"levels\":[\"boss\"],\"default\":\"open\"}}],\"fields\":[]}]}").getMessage())
+                .contains("levels[0]").contains("default must be private or shared");
     }
 
     @Test

@@ -31,12 +31,43 @@ final class Conditions {
     private final Schema schema;
     private final Dialect dialect;
     private final Columns columns;
+    private final String viewer;
     private int aliasCounter;
 
     Conditions(Schema schema, Dialect dialect) {
+        this(schema, dialect, null);
+    }
+
+    /** @param viewer the actor whose view of private resources every relation subquery is limited to */
+    Conditions(Schema schema, Dialect dialect, String viewer) {
         this.schema = schema;
         this.dialect = dialect;
         this.columns = new Columns(dialect);
+        this.viewer = viewer;
+    }
+
+    /**
+     * The rows of {@code res} (as {@code alias}) that {@code viewer} may see: every row unless the resource is private
+     * (shareable, default private); of a private one, the rows it owns ({@code createdBy}), the rows shared with it,
+     * and the rows of owners who shared the whole resource with it; none without a viewer.
+     */
+    static Condition visible(Resource res, String alias, String viewer) {
+        if (!res.isPrivate()) {
+            return DSL.trueCondition();
+        }
+        if (viewer == null) {
+            return DSL.falseCondition();
+        }
+        Field<String> owner = DSL.field(DSL.name(alias, "createdBy"), String.class);
+        String g = alias + "g";
+        Field<String> grantRecord = DSL.field(DSL.name(g, "record_id"), String.class);
+        return owner.isNotNull().and(owner.eq(viewer)).or(DSL.exists(DSL.selectOne()
+                .from(DSL.table(DSL.name(SqlNames.GRANTS)).as(g))
+                .where(DSL.field(DSL.name(g, "ns"), String.class).eq(DSL.field(DSL.name(alias, Columns.NS), String.class)))
+                .and(DSL.field(DSL.name(g, "resource"), String.class).eq(res.name()))
+                .and(DSL.field(DSL.name(g, "principal"), String.class).eq(viewer))
+                .and(grantRecord.eq(DSL.field(DSL.name(alias, "id"), String.class))
+                        .or(grantRecord.eq("").and(DSL.field(DSL.name(g, "granted_by"), String.class).eq(owner))))));
     }
 
     /** A fresh table alias for a correlated subquery or join. */
@@ -104,6 +135,7 @@ final class Conditions {
         Field<String> outerId = DSL.field(DSL.name(outer, "id"), String.class);
         Field<String> bNs = DSL.field(DSL.name(b, Columns.NS), String.class);
         Field<String> bId = DSL.field(DSL.name(b, "id"), String.class);
+        extra = extra.and(visible(schema.resource(link.target()), b, viewer)); // no rule sees past what the viewer may see
         return switch (link.kind()) {
             case FK_ON_SOURCE -> DSL.selectOne().from(target)
                     .where(bNs.eq(outerNs)).and(bId.eq(DSL.field(DSL.name(outer, link.fkField()), String.class))).and(extra);

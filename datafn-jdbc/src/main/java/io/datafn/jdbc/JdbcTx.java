@@ -147,7 +147,7 @@ final class JdbcTx implements StoreTx {
 
     @Override
     public QueryResult query(String ns, Query query) {
-        return new QueryRunner(ctx, schema, dialect).run(ns, query);
+        return new QueryRunner(ctx, schema, dialect, query.viewer()).run(ns, query);
     }
 
     @Override
@@ -432,8 +432,9 @@ final class JdbcTx implements StoreTx {
     }
 
     @Override
-    public void scan(String ns, Resource resource, String afterId, int limit, Consumer<ObjectNode> sink) {
-        Condition where = DSL.field(DSL.name(Columns.NS), String.class).eq(ns);
+    public void scan(String ns, Resource resource, String viewer, String afterId, int limit, Consumer<ObjectNode> sink) {
+        Condition where = DSL.field(DSL.name(Columns.NS), String.class).eq(ns)
+                .and(Conditions.visible(resource, SqlNames.table(resource), viewer));
         if (afterId != null) {
             where = where.and(text("id").gt(afterId));
         }
@@ -477,9 +478,136 @@ final class JdbcTx implements StoreTx {
     }
 
     @Override
-    public long count(String ns, Resource resource) {
+    public long count(String ns, Resource resource, String viewer) {
         return ctx.selectCount().from(table(resource)).where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
-                .fetchOne(0, Long.class);
+                .and(Conditions.visible(resource, SqlNames.table(resource), viewer)).fetchOne(0, Long.class);
+    }
+
+    @Override
+    public boolean deletedInLog(String ns, String resource, String id) {
+        return ctx.fetchExists(ctx.selectOne().from(DSL.table(DSL.name(SqlNames.CHANGES)))
+                .where(text("ns").eq(ns)).and(text("resource").eq(resource)).and(text("record_id").eq(id))
+                .and(text("op").eq(ChangeRow.DELETE)));
+    }
+
+    @Override
+    public Set<String> visible(String ns, Resource resource, String viewer, Collection<String> ids) {
+        if (!resource.isPrivate() || ids.isEmpty()) {
+            return resource.isPrivate() ? Set.of() : new HashSet<>(ids);
+        }
+        Set<String> out = new HashSet<>();
+        for (List<String> chunk : chunks(new ArrayList<>(new HashSet<>(ids)))) {
+            out.addAll(ctx.select(text("id")).from(table(resource))
+                    .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns)).and(text("id").in(chunk))
+                    .and(Conditions.visible(resource, SqlNames.table(resource), viewer)).fetch(0, String.class));
+        }
+        return out;
+    }
+
+    private static List<List<String>> chunks(List<String> values) {
+        List<List<String>> out = new ArrayList<>();
+        for (int i = 0; i < values.size(); i += 500) {
+            out.add(values.subList(i, Math.min(values.size(), i + 500)));
+        }
+        return out;
+    }
+
+    private static final org.jooq.Table<?> GRANTS = DSL.table(DSL.name(SqlNames.GRANTS));
+
+    @Override
+    public void saveGrant(String ns, Grant g) {
+        ctx.insertInto(GRANTS, text("ns"), text("resource"), text("record_id"), text("principal"), text("level"),
+                        text("granted_by"), DSL.field(DSL.name("granted_at"), Long.class))
+                .values(ns, g.resource(), g.recordId(), g.principal(), g.level(), g.grantedBy(), g.grantedAt())
+                .onConflict(text("ns"), text("resource"), text("record_id"), text("principal"), text("granted_by"))
+                .doUpdate().set(text("level"), DSL.field(DSL.name("excluded", "level"), String.class))
+                .set(DSL.field(DSL.name("granted_at"), Long.class), DSL.field(DSL.name("excluded", "granted_at"), Long.class))
+                .execute();
+    }
+
+    @Override
+    public boolean deleteGrant(String ns, String resource, String recordId, String principal, String owner) {
+        Condition where = text("ns").eq(ns).and(text("resource").eq(resource)).and(text("record_id").eq(recordId))
+                .and(text("principal").eq(principal));
+        if (recordId.isEmpty()) {
+            where = where.and(text("granted_by").eq(owner));
+        }
+        return ctx.deleteFrom(GRANTS).where(where).execute() > 0;
+    }
+
+    @Override
+    public List<Grant> grants(String ns, String resource, String recordId, String owner) {
+        Condition scope = text("record_id").eq(recordId);
+        if (owner != null) {
+            scope = scope.or(text("record_id").eq("").and(text("granted_by").eq(owner)));
+        }
+        List<Grant> out = new ArrayList<>();
+        for (Record r : ctx.select(text("resource"), text("record_id"), text("principal"), text("level"), text("granted_by"),
+                        DSL.field(DSL.name("granted_at"), Long.class)).from(GRANTS)
+                .where(text("ns").eq(ns)).and(text("resource").eq(resource)).and(scope)
+                .orderBy(text("principal"), text("record_id").desc()).fetch()) {
+            out.add(new Grant(r.get(0, String.class), r.get(1, String.class), r.get(2, String.class), r.get(3, String.class),
+                    r.get(4, String.class), r.get(5, Long.class)));
+        }
+        return out;
+    }
+
+    private static final org.jooq.Table<?> QUARANTINE = DSL.table(DSL.name(SqlNames.QUARANTINE));
+    private static final org.jooq.Field<Long> ATTEMPTS = DSL.field(DSL.name("attempts"), Long.class);
+
+    @Override
+    public int countAttempt(String ns, String clientId, String mutationId, Quarantined f) {
+        // the mutation's idempotency key is locked by this transaction (idempotency()), so attempts are counted one
+        // at a time per key
+        return ctx.insertInto(QUARANTINE, text("ns"), text("client_id"), text("mutation_id"), text("payload"), text("code"),
+                        text("message"), ATTEMPTS, DSL.field(DSL.name("quarantined"), Long.class),
+                        DSL.field(DSL.name("first_seen"), Long.class), DSL.field(DSL.name("last_seen"), Long.class))
+                .values(ns, clientId, mutationId, f.payload(), f.code(), f.message(), 1L, 0L, f.lastSeen(), f.lastSeen())
+                .onConflict(text("ns"), text("client_id"), text("mutation_id"))
+                .doUpdate().set(ATTEMPTS, DSL.field(DSL.name(SqlNames.QUARANTINE, "attempts"), Long.class).plus(1L))
+                .set(text("payload"), DSL.field(DSL.name("excluded", "payload"), String.class))
+                .set(text("code"), DSL.field(DSL.name("excluded", "code"), String.class))
+                .set(text("message"), DSL.field(DSL.name("excluded", "message"), String.class))
+                .set(DSL.field(DSL.name("last_seen"), Long.class), DSL.field(DSL.name("excluded", "last_seen"), Long.class))
+                .returning(ATTEMPTS).fetchOne(ATTEMPTS).intValue();
+    }
+
+    private static Condition quarantineKey(String ns, String clientId, String mutationId) {
+        Condition c = ns == null ? DSL.trueCondition() : text("ns").eq(ns);
+        if (clientId != null) {
+            c = c.and(text("client_id").eq(clientId));
+        }
+        if (mutationId != null) {
+            c = c.and(text("mutation_id").eq(mutationId));
+        }
+        return c;
+    }
+
+    @Override
+    public void quarantine(String ns, String clientId, String mutationId) {
+        ctx.update(QUARANTINE).set(DSL.field(DSL.name("quarantined"), Long.class), 1L)
+                .where(quarantineKey(ns, clientId, mutationId)).execute();
+    }
+
+    @Override
+    public List<Quarantined> quarantined(String ns, int limit) {
+        List<Quarantined> out = new ArrayList<>();
+        for (Record r : ctx.select(text("ns"), text("client_id"), text("mutation_id"), text("payload"), text("code"),
+                        text("message"), ATTEMPTS, DSL.field(DSL.name("first_seen"), Long.class),
+                        DSL.field(DSL.name("last_seen"), Long.class)).from(QUARANTINE)
+                .where(quarantineKey(ns, null, null)).and(DSL.field(DSL.name("quarantined"), Long.class).eq(1L))
+                .orderBy(DSL.field(DSL.name("last_seen")), text("ns"), text("client_id"), text("mutation_id"))
+                .limit(limit).fetch()) {
+            out.add(new Quarantined(r.get(0, String.class), r.get(1, String.class), r.get(2, String.class),
+                    r.get(3, String.class), r.get(4, String.class), r.get(5, String.class), r.get(6, Long.class).intValue(),
+                    r.get(7, Long.class), r.get(8, Long.class)));
+        }
+        return out;
+    }
+
+    @Override
+    public int clearQuarantine(String ns, String clientId, String mutationId) {
+        return ctx.deleteFrom(QUARANTINE).where(quarantineKey(ns, clientId, mutationId)).execute();
     }
 
     @Override

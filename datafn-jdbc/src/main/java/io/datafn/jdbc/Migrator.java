@@ -58,6 +58,22 @@ final class Migrator {
                     + " NOT NULL, record " + text + ", created_at " + bigint + " NOT NULL, PRIMARY KEY (ns, seq))");
             st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.CHANGES + "__res ON " + SqlNames.CHANGES + " (ns, resource, seq)");
             st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.CHANGES + "__age ON " + SqlNames.CHANGES + " (created_at)");
+            // deletions by record, for "Record was deleted" answers (partial: only delete rows pay for it)
+            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.CHANGES + "__del ON " + SqlNames.CHANGES
+                    + " (ns, resource, record_id) WHERE op = 'delete'");
+            // share grants: record_id '' is a resource-scope grant covering every record its granted_by owns
+            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.GRANTS + " (ns " + text + " NOT NULL, resource " + text
+                    + " NOT NULL, record_id " + text + " NOT NULL, principal " + text + " NOT NULL, level " + text
+                    + " NOT NULL, granted_by " + text + " NOT NULL, granted_at " + bigint
+                    + " NOT NULL, PRIMARY KEY (ns, resource, record_id, principal, granted_by))");
+            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.GRANTS + "__principal ON " + SqlNames.GRANTS
+                    + " (ns, resource, principal)");
+            // pushed mutations failing with a retryable error: attempts counted, given up after a bound
+            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.QUARANTINE + " (ns " + text + " NOT NULL, client_id " + text
+                    + " NOT NULL, mutation_id " + text + " NOT NULL, payload " + text + " NOT NULL, code " + text
+                    + " NOT NULL, message " + text + " NOT NULL, attempts " + bigint + " NOT NULL, quarantined " + bigint
+                    + " NOT NULL, first_seen " + bigint + " NOT NULL, last_seen " + bigint
+                    + " NOT NULL, PRIMARY KEY (ns, client_id, mutation_id))");
             st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.SEQ + " (ns " + text + " PRIMARY KEY, value " + bigint + " NOT NULL)");
             st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.SEED + " (ns " + text + " PRIMARY KEY, created_at " + bigint + " NOT NULL)");
         }

@@ -50,13 +50,16 @@ final class QueryRunner {
     private final Dialect dialect;
     private final Columns columns;
     private final Conditions conditions;
+    private final String viewer;
 
-    QueryRunner(DSLContext ctx, Schema schema, Dialect dialect) {
+    /** @param viewer the actor whose view of private resources every statement of the query is limited to */
+    QueryRunner(DSLContext ctx, Schema schema, Dialect dialect, String viewer) {
         this.ctx = ctx;
         this.schema = schema;
         this.dialect = dialect;
         this.columns = new Columns(dialect);
-        this.conditions = new Conditions(schema, dialect);
+        this.conditions = new Conditions(schema, dialect, viewer);
+        this.viewer = viewer;
     }
 
     QueryResult run(String ns, Query q) {
@@ -68,7 +71,8 @@ final class QueryRunner {
     private QueryResult rows(String ns, Query q) {
         Resource res = q.resource();
         Table<?> t = DSL.table(DSL.name(SqlNames.table(res))).as(ROOT);
-        Condition where = nsOf(ROOT, ns).and(conditions.translate(q.filter(), res, ROOT, a -> null));
+        Condition where = nsOf(ROOT, ns).and(conditions.translate(q.filter(), res, ROOT, a -> null))
+                .and(Conditions.visible(res, ROOT, viewer));
 
         Map<List<Link>, String> hops = new LinkedHashMap<>();
         List<Field<Object>> sortExprs = new ArrayList<>();
@@ -249,7 +253,8 @@ final class QueryRunner {
     private QueryResult groups(String ns, Query q) {
         Resource res = q.resource();
         Table<?> t = DSL.table(DSL.name(SqlNames.table(res))).as(ROOT);
-        Condition where = nsOf(ROOT, ns).and(conditions.translate(q.filter(), res, ROOT, a -> null));
+        Condition where = nsOf(ROOT, ns).and(conditions.translate(q.filter(), res, ROOT, a -> null))
+                .and(Conditions.visible(res, ROOT, viewer));
         Map<List<Link>, String> hops = new LinkedHashMap<>();
         Map<String, Conditions.AliasColumn> aliases = new LinkedHashMap<>();
         List<SelectField<?>> select = new ArrayList<>();
@@ -427,9 +432,16 @@ final class QueryRunner {
         Map<String, List<ObjectNode>> byOwner = new HashMap<>();
         List<String> ownerIds = ids(loaded);
         for (List<String> chunk : chunks(ownerIds)) {
+            Condition visibleTarget = target.isPrivate()
+                    ? DSL.field(DSL.name(theirs), String.class).in(DSL.select(DSL.field(DSL.name("e1", "id"), String.class))
+                            .from(DSL.table(DSL.name(SqlNames.table(target))).as("e1"))
+                            .where(DSL.field(DSL.name("e1", Columns.NS), String.class).eq(ns))
+                            .and(Conditions.visible(target, "e1", viewer)))
+                    : DSL.trueCondition();
             for (Record r : ctx.select(select).from(DSL.table(DSL.name(SqlNames.joinTable(rel))))
                     .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
                     .and(DSL.field(DSL.name(mine), String.class).in(chunk))
+                    .and(visibleTarget)
                     .orderBy(orderBy).fetch()) {
                 ObjectNode j = JdbcTx.joinWire(rel, r);
                 byOwner.computeIfAbsent(j.get(link.forward() ? "from" : "to").asText(), k -> new ArrayList<>()).add(j);
@@ -496,9 +508,10 @@ final class QueryRunner {
         List<ObjectNode> full = new ArrayList<>();
         List<ObjectNode> out = new ArrayList<>();
         for (List<String> chunk : chunks(new ArrayList<>(new LinkedHashSet<>(values)))) {
-            for (Record r : ctx.select(select).from(DSL.table(DSL.name(SqlNames.table(res))))
+            for (Record r : ctx.select(select).from(DSL.table(DSL.name(SqlNames.table(res))).as("e0"))
                     .where(DSL.field(DSL.name(Columns.NS), String.class).eq(ns))
                     .and(DSL.field(DSL.name(matchColumn), String.class).in(chunk))
+                    .and(Conditions.visible(res, "e0", viewer))
                     .orderBy(DSL.field(DSL.name("id")).asc()).fetch()) {
                 ObjectNode f = Json.object();
                 for (int i = 0; i < loadedList.size(); i++) {

@@ -18,6 +18,8 @@ final class SqlNames {
     static final String CHANGES = "datafn_changes";
     static final String SEQ = "datafn_seq";
     static final String SEED = "datafn_seed";
+    static final String GRANTS = "datafn_grants";
+    static final String QUARANTINE = "datafn_quarantine";
     static final String FROM = "from_id";
     static final String TO = "to_id";
 

@@ -78,9 +78,16 @@ public final class LuceneSearchProvider implements SearchProvider {
         indexes.clear();
     }
 
-    /** The text fields of a resource: what is indexed and what a search without {@code fields} looks in. */
+    /**
+     * The text fields of a resource: what is indexed and what a search without {@code fields} looks in. Private
+     * (shareable) resources have none: one index serves every actor of the namespace, so it holds only what all of
+     * them may see.
+     */
     private static List<String> textFields(Resource r) {
         List<String> out = new ArrayList<>();
+        if (r.isPrivate()) {
+            return out;
+        }
         for (Field f : r.fields()) {
             if (f.type().isText()) {
                 out.add(f.name());
@@ -135,7 +142,7 @@ public final class LuceneSearchProvider implements SearchProvider {
                     long seq = tx.currentSeq(ns); // read first: the scan sees everything up to it (one snapshot)
                     for (Resource r : schema.resources()) {
                         if (!textFields(r).isEmpty()) {
-                            tx.scan(ns, r, null, 0, row -> {
+                            tx.scan(ns, r, null, null, 0, row -> {
                                 index(r, row);
                                 docs[0]++;
                             });

@@ -40,7 +40,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "datafn-server", mixinStandardHelpOptions = true, version = "datafn-server 0.1.0",
         description = "Runs a DataFn server (DFQL query, mutation, transact) over SQLite or PostgreSQL.",
-        sortOptions = false)
+        sortOptions = false, subcommands = QuarantineCommand.class)
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -84,6 +84,10 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--max-pull-limit", description = "Changes per pull page (env DATAFN_MAX_PULL_LIMIT; default 1000)")
     Integer maxPullLimit;
+
+    @Option(names = "--max-push-attempts", description = "Pushes of one mutation answered with a retryable error before it"
+            + " is answered not retryable and quarantined (env DATAFN_MAX_PUSH_ATTEMPTS; default 5)")
+    Integer maxPushAttempts;
 
     @Option(names = "--auth", description = "none (one namespace) or jwt (namespace per user/tenant from a verified JWT) (env DATAFN_AUTH; default none)")
     String auth;
@@ -175,7 +179,8 @@ public final class Main implements Callable<Integer> {
         Limits limits = Limits.defaults()
                 .withMaxLimit(pick(maxLimit, "MAX_LIMIT", file, "maxLimit", 100))
                 .withMaxPayloadBytes(pickLong(maxPayloadBytes, "MAX_PAYLOAD_BYTES", file, "maxPayloadBytes", 5_242_880L))
-                .withMaxPullLimit(pick(maxPullLimit, "MAX_PULL_LIMIT", file, "maxPullLimit", 1000));
+                .withMaxPullLimit(pick(maxPullLimit, "MAX_PULL_LIMIT", file, "maxPullLimit", 1000))
+                .withMaxPushAttempts(pick(maxPushAttempts, "MAX_PUSH_ATTEMPTS", file, "maxPushAttempts", 5));
         Integer steps = maxTransactSteps != null ? maxTransactSteps
                 : env("MAX_TRANSACT_STEPS") != null ? Integer.valueOf(env("MAX_TRANSACT_STEPS"))
                 : file != null && file.hasNonNull("maxTransactSteps") ? file.get("maxTransactSteps").asInt() : null;

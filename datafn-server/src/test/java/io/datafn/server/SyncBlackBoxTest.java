@@ -96,13 +96,15 @@ class SyncBlackBoxTest {
     }
 
     @Test
-    void push_validationErrors_are400WithMutationPaths() {
+    void push_validationErrors_arePerMutationWithRelativePaths_envelopeErrorsFailTheRequest() {
         start();
         TestServer.Reply r = s.post("push", "{\"clientId\":\"c1\",\"mutations\":[" + insertTag("tag:1", "a", "m1")
                 + ",{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"tag:2\",\"record\":{\"label\":1},\"clientId\":\"c1\",\"mutationId\":\"m2\"}]}");
         assertThat(r.status()).isEqualTo(400);
+        assertJson(r.result().get("applied"), "[\"m1\"]");
+        assertJson(r.result().get("errors"), "[{\"mutationId\":\"m2\",\"code\":\"DFQL_INVALID\",\"message\":\"Field 'label' expects string, got number\",\"path\":\"record.label\",\"retryable\":false}]");
         assertThat(r.code()).isEqualTo("DFQL_INVALID");
-        assertThat(r.path()).isEqualTo("mutations[1].record.label");
+        assertThat(r.path()).isEqualTo("record.label");
         r = s.post("push", "{\"clientId\":\"c1\",\"mutations\":[{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"tag:1\",\"record\":{\"label\":\"a\"},\"clientId\":\"c2\",\"mutationId\":\"m\"}]}");
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.message()).isEqualTo("Invalid DFQL: push.mutations[0].clientId must equal request.clientId");
@@ -111,8 +113,9 @@ class SyncBlackBoxTest {
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.path()).isEqualTo("mutations");
         r = s.post("push", "{\"clientId\":\"c1\",\"mutations\":[{\"resource\":\"task\",\"operation\":\"relate\",\"id\":\"task:1\",\"relations\":{\"unknownRel\":\"x\"},\"clientId\":\"c1\",\"mutationId\":\"m\"}]}");
-        assertThat(r.code()).isEqualTo("DFQL_UNKNOWN_RELATION");
-        assertThat(r.message()).contains("unknownRel");
+        assertThat(r.result().get("errors").get(0).get("code").asText()).isEqualTo("DFQL_UNKNOWN_RELATION");
+        assertThat(r.result().get("errors").get(0).get("path").asText()).isEqualTo("relations.unknownRel");
+        assertThat(r.result().get("errors").get(0).get("retryable").asBoolean()).isFalse();
         StringBuilder many = new StringBuilder();
         for (int i = 0; i < 501; i++) {
             many.append(i == 0 ? "" : ",").append(insertTag("tag:" + i, "x", "m" + i));
