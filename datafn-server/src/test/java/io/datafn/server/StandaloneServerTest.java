@@ -31,6 +31,36 @@ class StandaloneServerTest {
     static String lastError;
 
     @Test
+    void quarantineCommand_listsAndClearsGivenUpMutations() throws Exception {
+        Path dir = Files.createTempDirectory("datafn-quarantine");
+        String db = "jdbc:sqlite:" + dir.resolve("q.db");
+        Path schema = Files.createTempFile("schema", ".json");
+        Files.writeString(schema, "{\"resources\":[{\"name\":\"t\",\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"string\"}]}]}");
+        try (io.datafn.jdbc.JdbcStore store = io.datafn.jdbc.JdbcStore.open(db)) {
+            store.migrate(io.datafn.schema.SchemaParser.parse(schema));
+            store.write(tx -> {
+                tx.countAttempt("ns1", "c1", "m1", new io.datafn.store.StoreTx.Quarantined("ns1", "c1", "m1", "{}",
+                        "NOT_FOUND", "Record not found: t:1", 0, 5, 5));
+                tx.quarantine("ns1", "c1", "m1");
+                return null;
+            });
+        }
+        PrintStream out = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf));
+        try {
+            assertThat(run("--db", db, "--schema", schema.toString(), "quarantine", "list")).isZero();
+            assertThat(buf.toString()).contains("\"mutationId\":\"m1\"").contains("\"code\":\"NOT_FOUND\"");
+            assertThat(run("--db", db, "--schema", schema.toString(), "quarantine", "clear")).isEqualTo(Main.EXIT_USAGE);
+            buf.reset();
+            assertThat(run("--db", db, "--schema", schema.toString(), "quarantine", "clear", "--namespace", "ns1")).isZero();
+            assertThat(buf.toString()).contains("cleared 1");
+        } finally {
+            System.setOut(out);
+        }
+    }
+
+    @Test
     void badSchema_exitsWithThreeAndNamesThePath() throws Exception {
         Path schema = Files.createTempFile("bad", ".json");
         Files.writeString(schema, "{\"resources\":[{\"name\":\"t\",\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"nope\"}]}]}");
