@@ -6,13 +6,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.Limits;
 import io.datafn.error.DatafnException;
 import io.datafn.json.Json;
+import io.datafn.schema.Field;
+import io.datafn.schema.FieldType;
+import io.datafn.schema.FieldValues;
 import io.datafn.schema.Relation;
 import io.datafn.schema.RelationType;
+import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
 import io.datafn.store.ChangeRow;
 import io.datafn.store.Store;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,16 +39,46 @@ public final class PullService {
     private final Store store;
     private final Limits limits;
     private final Set<String> joinKeys = new TreeSet<>();
+    /** Per change-log key, the date fields of its images (resource fields or join metadata); keys without any absent. */
+    private final Map<String, List<Field>> dateFields = new HashMap<>();
 
     public PullService(Schema schema, Store store, Limits limits) {
         this.schema = schema;
         this.store = store;
         this.limits = limits;
+        for (Resource r : schema.resources()) {
+            addDateFields(r.name(), r.fields());
+        }
         for (Relation r : schema.relations()) {
             if (r.type() == RelationType.MANY_MANY) {
                 joinKeys.add(r.joinKey());
+                addDateFields(r.joinKey(), r.metadata());
             }
         }
+    }
+
+    private void addDateFields(String key, List<Field> fields) {
+        List<Field> dates = fields.stream().filter(f -> f.type() == FieldType.DATE).toList();
+        if (!dates.isEmpty()) {
+            dateFields.put(key, dates);
+        }
+    }
+
+    /**
+     * The change with its image in wire form. Images written before dates travelled as epoch milliseconds hold
+     * ISO-8601 strings in date fields; they are converted as they are read, so old change rows keep working.
+     */
+    private ChangeRow wire(ChangeRow c) {
+        List<Field> dates = dateFields.get(c.resource());
+        if (dates == null || !(c.record() instanceof ObjectNode image)) {
+            return c;
+        }
+        for (Field f : dates) {
+            if (image.path(f.name()).isTextual()) {
+                return new ChangeRow(c.seq(), c.resource(), c.recordId(), c.op(), FieldValues.toWire(dates, image));
+            }
+        }
+        return c;
     }
 
     /** The pull result: {@code ok:false} with {@code error} inside when the request is invalid. */
@@ -99,7 +134,7 @@ public final class PullService {
                 streams.put(key, cur);
             }
         });
-        List<ChangeRow> fetched = store.read(tx -> tx.changesSince(ns, streams, limit + 1));
+        List<ChangeRow> fetched = store.read(tx -> tx.changesSince(ns, streams, limit + 1)).stream().map(this::wire).toList();
         boolean hasMore = fetched.size() > limit;
         List<ChangeRow> page = hasMore ? fetched.subList(0, limit) : fetched;
 
@@ -138,7 +173,7 @@ public final class PullService {
     private JsonNode globalPull(String ns, JsonNode body) {
         long cursor = SyncRequests.cursor(body.get("cursor"), "cursor");
         int limit = Math.min(SyncRequests.positiveLimit(body.get("limit"), DEFAULT_GLOBAL_LIMIT), limits.maxPullLimit());
-        List<ChangeRow> rows = store.read(tx -> tx.changesAfter(ns, cursor, limit));
+        List<ChangeRow> rows = store.read(tx -> tx.changesAfter(ns, cursor, limit)).stream().map(this::wire).toList();
         ObjectNode result = Json.object();
         result.put("ok", true);
         ArrayNode changes = result.putArray("changes");
