@@ -305,6 +305,8 @@ public final class DatafnServer implements AutoCloseable {
             if (store == null) {
                 throw new IllegalStateException("store: required (e.g. JdbcStore.open(\"jdbc:sqlite:data/datafn.db\"))");
             }
+            // what the DataFn client would refuse: the server serves it, the operator should hear about it
+            schema.warnings().forEach(w -> LOG.warn("schema: {}", w));
             store.migrate(schema);
             store.sequences(sequences);
             PluginChain chain = new PluginChain(plugins);

@@ -1,6 +1,8 @@
 package io.datafn.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.Instant;
 import java.time.LocalDate;
@@ -8,9 +10,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.regex.Pattern;
 
-/** Value rules of the field types: what a JSON value must look like, and how dates travel (PROTOCOL.md "Dates"). */
+/** Value rules of the field types: what a JSON value must look like, and how dates travel (PROTOCOL.md "Dates": epoch milliseconds). */
 public final class FieldValues {
     private static final Pattern ISO = Pattern.compile(
             "^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?$");
@@ -74,22 +77,39 @@ public final class FieldValues {
     }
 
     /**
-     * A record (or join metadata) in storage form turned into wire form: date fields from epoch milliseconds to
-     * ISO-8601 strings. Keys without a field are copied as they are.
+     * A record or join row (metadata) as stored, in wire form: the values of the date fields among {@code fields}
+     * through {@link #dateToWire(JsonNode)}. Keys without a field are copied as they are. Returns a copy.
      */
-    public static com.fasterxml.jackson.databind.node.ObjectNode toWire(java.util.List<Field> fields,
-                                                                         com.fasterxml.jackson.databind.node.ObjectNode storage) {
-        com.fasterxml.jackson.databind.node.ObjectNode out = storage.deepCopy();
+    public static ObjectNode toWire(List<Field> fields, ObjectNode stored) {
+        ObjectNode out = stored.deepCopy();
         for (Field f : fields) {
             JsonNode v = out.get(f.name());
-            if (f.type() == FieldType.DATE && v != null && v.isNumber()) {
-                out.put(f.name(), iso(v.asLong()));
+            if (f.type() == FieldType.DATE && v != null) {
+                out.set(f.name(), dateToWire(v));
             }
         }
         return out;
     }
 
-    /** Epoch milliseconds as the wire's ISO-8601 UTC string with milliseconds. */
+    /**
+     * A stored date in wire form (PROTOCOL.md "Dates": epoch milliseconds as a JSON integer). Takes what the date
+     * columns and change images hold (epoch milliseconds), and the ISO-8601 strings that change images written by
+     * earlier versions of this server hold; null and anything that is no date stay as they are.
+     */
+    public static JsonNode dateToWire(JsonNode stored) {
+        if (stored.isIntegralNumber() && stored.canConvertToLong()) {
+            return stored;
+        }
+        Long ms = dateMillis(stored);
+        return ms == null ? stored : dateToWire(ms);
+    }
+
+    /** Epoch milliseconds read from a date column, in wire form. */
+    public static JsonNode dateToWire(long millis) {
+        return LongNode.valueOf(millis);
+    }
+
+    /** Epoch milliseconds as an ISO-8601 UTC string with milliseconds (for messages; the wire carries numbers). */
     public static String iso(long millis) {
         return OUT.format(Instant.ofEpochMilli(millis));
     }

@@ -9,15 +9,20 @@ import java.util.Set;
 /**
  * A resource (one SQL table). {@code fields} excludes {@code id}, which every resource has as a string key.
  *
- * @param indices each index is a list of field names
- * @param sharing the {@code shareable} capability's configuration, null when the resource is not shareable
+ * @param indices       each index is a list of field names (the {@code base} indices: SQL indexes)
+ * @param searchIndices the fields of {@code indices.search}, as declared (the client's full-text fields)
+ * @param vectorIndices the fields of {@code indices.vector}, as declared
+ * @param sharing       the {@code shareable} capability's configuration, null when the resource is not shareable
  */
 public record Resource(String name, int version, String idPrefix, List<Field> fields, List<List<String>> indices,
-                       Set<String> capabilities, Map<String, Link> links, Sharing sharing) {
+                       Set<String> capabilities, Map<String, Link> links, List<String> searchIndices,
+                       List<String> vectorIndices, Sharing sharing) {
 
     public Resource {
         fields = List.copyOf(fields);
         indices = List.copyOf(indices);
+        searchIndices = List.copyOf(searchIndices);
+        vectorIndices = List.copyOf(vectorIndices);
         capabilities = Set.copyOf(capabilities);
         links = Collections.unmodifiableMap(new LinkedHashMap<>(links));
     }

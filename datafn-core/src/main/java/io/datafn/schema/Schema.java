@@ -14,18 +14,31 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A validated, normalised schema: the resources this server serves (built-in {@code kv} included), their relations,
- * and the {@code schemaHash} = {@code "sha256:" + hex(sha256(canonical JSON of the normalised schema))}.
- * Build one with {@link SchemaParser}.
+ * A validated, normalised schema: the resources this server serves (built-in {@code kv} and {@code datafnTimezoneChange}
+ * included), their relations, and the {@code schemaHash} = {@code "sha256:" + hex(sha256(canonical JSON of the
+ * normalised schema))}. Build one with {@link SchemaParser}.
  */
 public final class Schema {
+    /**
+     * Something this server serves but the DataFn client would refuse or treat differently, at a JSON path of the
+     * schema document (e.g. {@code resources[1].indices[1]}). The server logs each at start-up.
+     */
+    public record Warning(String path, String message) {
+        @Override
+        public String toString() {
+            return path + ": " + message;
+        }
+    }
+
     private final Map<String, Resource> resources;
     private final List<Relation> relations;
     private final Set<String> capabilities;
     private final ObjectNode normalized;
     private final String hash;
+    private final List<Warning> warnings;
 
-    Schema(List<Resource> resources, List<Relation> relations, Set<String> capabilities, ObjectNode normalized) {
+    Schema(List<Resource> resources, List<Relation> relations, Set<String> capabilities, ObjectNode normalized,
+           List<Warning> warnings) {
         Map<String, Resource> byName = new LinkedHashMap<>();
         resources.forEach(r -> byName.put(r.name(), r));
         this.resources = byName;
@@ -33,6 +46,12 @@ public final class Schema {
         this.capabilities = Set.copyOf(capabilities);
         this.normalized = normalized;
         this.hash = "sha256:" + sha256(Json.canonical(normalized));
+        this.warnings = List.copyOf(warnings);
+    }
+
+    /** What the DataFn client would refuse in this schema (the server serves it regardless), in the order found. */
+    public List<Warning> warnings() {
+        return warnings;
     }
 
     /** The resource named {@code name}, or null. */

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,9 +20,10 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Loads and validates a DataFn schema document (PROTOCOL.md "Schema"), adds the built-in {@code kv} resource and the
- * capability fields, and derives relation links. Every problem is collected with its JSON path; any problem means
- * {@link SchemaException}.
+ * Loads and validates a DataFn schema document (PROTOCOL.md "Schema"), adds the built-in {@code kv} and
+ * {@code datafnTimezoneChange} resources and the capability fields, and derives relation links. Every problem is
+ * collected with its JSON path; any problem means {@link SchemaException}. What this server accepts but the DataFn
+ * client would refuse is collected too, as {@link Schema#warnings()}.
  */
 public final class SchemaParser {
     /** Capabilities this server implements; anything else is refused at start-up until it is built. */
@@ -34,7 +36,20 @@ public final class SchemaParser {
     private static final Set<FieldType> METADATA_TYPES = Set.of(FieldType.STRING, FieldType.NUMBER, FieldType.BOOLEAN,
             FieldType.DATE, FieldType.OBJECT, FieldType.JSON);
 
+    /**
+     * The built-in resources of the original (reference-query-mutation.md §2.8), appended in this order when the
+     * schema does not define them; parsed like any resource, without capabilities.
+     */
+    private static final List<String> BUILT_INS = List.of("""
+            {"name":"kv","version":1,"idPrefix":"kv","fields":[{"name":"id","type":"string","required":true},
+             {"name":"value","type":"json","required":false,"nullable":true}],"indices":["id"]}""", """
+            {"name":"datafnTimezoneChange","version":1,"idPrefix":"timezoneChange","fields":[
+             {"name":"id","type":"string","required":true},{"name":"timezone","type":"string","required":true},
+             {"name":"effectiveFrom","type":"number","required":true},{"name":"recordedAt","type":"number","required":true},
+             {"name":"source","type":"string","required":false,"nullable":true}],"indices":["id","effectiveFrom","timezone"]}""");
+
     private final List<SchemaException.Problem> problems = new ArrayList<>();
+    private final List<Schema.Warning> warnings = new ArrayList<>();
 
     private SchemaParser() {
     }
@@ -61,6 +76,10 @@ public final class SchemaParser {
 
     private void problem(String path, String message) {
         problems.add(new SchemaException.Problem(path, message));
+    }
+
+    private void warn(String path, String message) {
+        warnings.add(new Schema.Warning(path, message));
     }
 
     private Schema run(JsonNode doc) {
@@ -90,17 +109,20 @@ public final class SchemaParser {
                 drafts.put(d.name, d);
             }
         }
-        addKv(drafts);
+        warnSharedIdPrefixes(drafts.values());
+        for (String builtIn : BUILT_INS) {
+            addBuiltIn(drafts, Json.parse(builtIn));
+        }
         List<Relation> relations = relations(doc.get("relations"), drafts);
         if (!problems.isEmpty()) {
             throw new SchemaException(problems);
         }
         List<Resource> resources = new ArrayList<>();
         for (ResourceDraft d : drafts.values()) {
-            resources.add(new Resource(d.name, d.version, d.idPrefix, d.fields, d.indices, d.caps, d.links,
-                    d.caps.contains("shareable") ? d.sharing : null));
+            resources.add(new Resource(d.name, d.version, d.idPrefix, d.fields, d.indices, d.caps, d.links, d.search,
+                    d.vector, d.caps.contains("shareable") ? d.sharing : null));
         }
-        return new Schema(resources, relations, globalCaps, normalized(resources, relations, globalCaps));
+        return new Schema(resources, relations, globalCaps, normalized(resources, relations, globalCaps), warnings);
     }
 
     private static final class ResourceDraft {
@@ -109,6 +131,9 @@ public final class SchemaParser {
         String idPrefix;
         List<Field> fields = new ArrayList<>();
         List<List<String>> indices = new ArrayList<>();
+        List<String> search = new ArrayList<>();
+        List<String> vector = new ArrayList<>();
+        boolean idDeclared;
         Set<String> caps = new TreeSet<>();
         Map<String, Link> links = new LinkedHashMap<>();
         Sharing sharing;
@@ -232,6 +257,10 @@ public final class SchemaParser {
                 problem(path + ".idPrefix", "idPrefix must be a non-empty string");
             } else {
                 d.idPrefix = prefix.asText();
+                if (d.idPrefix.endsWith(":")) {
+                    warn(path + ".idPrefix", "\"" + d.idPrefix + "\" ends with ':'; the DataFn client generates ids as"
+                            + " \"<idPrefix>:<uuid>\", so its ids would be \"" + d.idPrefix + ":<uuid>\"");
+                }
             }
         }
         JsonNode caps = node.get("capabilities");
@@ -271,6 +300,7 @@ public final class SchemaParser {
                 continue;
             }
             if (f.name().equals("id")) {
+                d.idDeclared = true;
                 if (f.type() != FieldType.STRING) {
                     problem(fp + ".type", "the id field must be of type string");
                 }
@@ -359,6 +389,9 @@ public final class SchemaParser {
         }
         Double min = number(node, "min", path);
         Double max = number(node, "max", path);
+        if (type == FieldType.DATE) {
+            warnDateBounds(def, min, max, path);
+        }
         Double minLength = number(node, "minLength", path);
         Double maxLength = number(node, "maxLength", path);
         String pattern = null;
@@ -378,6 +411,17 @@ public final class SchemaParser {
         return new Field(n, type, required, nullable, unique, def, readonly, enumValues, min, max,
                 minLength == null ? null : minLength.intValue(), maxLength == null ? null : maxLength.intValue(),
                 pattern, false, false);
+    }
+
+    /** The client refuses date bounds out of order and a date default outside its bounds. */
+    private void warnDateBounds(JsonNode def, Double min, Double max, String path) {
+        if (min != null && max != null && min > max) {
+            warn(path + ".min", "the DataFn client refuses a date field whose min exceeds its max");
+        }
+        Long ms = def == null ? null : FieldValues.dateMillis(def);
+        if (ms != null && ((min != null && ms < min) || (max != null && ms > max))) {
+            warn(path + ".default", "the DataFn client refuses a date default outside the field's min/max");
+        }
     }
 
     private boolean bool(JsonNode node, String key, boolean dflt, String path) {
@@ -404,13 +448,43 @@ public final class SchemaParser {
         return v.asDouble();
     }
 
+    /**
+     * {@code indices}: an array (the base indices) or the client's {@code {base, search, vector}}. A base entry is a
+     * field name, or (our extension, which the client refuses) an array of names or {@code {fields:[...]}} for a
+     * composite index; search and vector entries are field names, kept as declared.
+     */
     private void indices(JsonNode node, ResourceDraft d, String path) {
         if (node == null || node.isNull()) {
             return;
         }
-        if (node.isObject()) {
-            node = node.path("base");
-            path = path + ".base";
+        if (!node.isObject()) {
+            baseIndices(node, d, path);
+            return;
+        }
+        baseIndices(node.get("base"), d, path + ".base");
+        for (String kind : List.of("search", "vector")) {
+            JsonNode list = node.get(kind);
+            if (list == null || list.isNull()) {
+                continue;
+            }
+            if (!list.isArray()) {
+                problem(path + "." + kind, "indices." + kind + " must be an array of field names");
+                continue;
+            }
+            for (int i = 0; i < list.size(); i++) {
+                String ip = path + "." + kind + "[" + i + "]";
+                if (!list.get(i).isTextual()) {
+                    problem(ip, "a " + kind + " index is a field name");
+                } else if (indexField(list.get(i).asText(), d, ip, true)) {
+                    (kind.equals("search") ? d.search : d.vector).add(list.get(i).asText());
+                }
+            }
+        }
+    }
+
+    private void baseIndices(JsonNode node, ResourceDraft d, String path) {
+        if (node == null || node.isNull()) {
+            return;
         }
         if (!node.isArray()) {
             problem(path, "indices must be an array");
@@ -418,23 +492,20 @@ public final class SchemaParser {
         }
         for (int i = 0; i < node.size(); i++) {
             JsonNode idx = node.get(i);
+            String ip = path + "[" + i + "]";
             List<String> cols = new ArrayList<>();
             if (idx.isTextual()) {
                 cols.add(idx.asText());
-            } else if (idx.isArray()) {
-                idx.forEach(c -> cols.add(c.asText()));
-            } else if (idx.isObject() && idx.path("fields").isArray()) {
-                idx.path("fields").forEach(c -> cols.add(c.asText()));
+            } else if (idx.isArray() || (idx.isObject() && idx.path("fields").isArray())) {
+                (idx.isArray() ? idx : idx.get("fields")).forEach(c -> cols.add(c.asText()));
+                warn(ip, "the DataFn client refuses non-string index definitions (index definitions must be string[])");
             } else {
-                problem(path + "[" + i + "]", "an index is a field name or an array of field names");
+                problem(ip, "an index is a field name or an array of field names");
                 continue;
             }
             boolean ok = !cols.isEmpty();
             for (String c : cols) {
-                if (!c.equals("id") && d.field(c) == null) {
-                    problem(path + "[" + i + "]", "index field '" + c + "' is not a field of " + d.name);
-                    ok = false;
-                }
+                ok &= indexField(c, d, ip, idx.isTextual());
             }
             if (ok && !(cols.size() == 1 && cols.get(0).equals("id"))) {
                 d.indices.add(cols);
@@ -442,23 +513,67 @@ public final class SchemaParser {
         }
     }
 
-    private void addKv(Map<String, ResourceDraft> drafts) {
-        ResourceDraft existing = drafts.get("kv");
-        if (existing != null) {
-            Field value = existing.field("value");
-            if (value == null || value.type() != FieldType.JSON || existing.fields.stream().anyMatch(f -> !f.system() && !f.name().equals("value"))) {
-                problem(existing.path, "a user-defined 'kv' resource must be compatible with the built-in one (fields id and value: json)");
+    /**
+     * Whether {@code c} may be indexed: {@code id} or a field of the resource (a problem otherwise). The client only
+     * knows {@code id} as an index field when the resource declares it among its fields.
+     */
+    private boolean indexField(String c, ResourceDraft d, String path, boolean warnUndeclaredId) {
+        if (c.equals("id")) {
+            if (!d.idDeclared && warnUndeclaredId) {
+                warn(path, "the DataFn client refuses index fields that are not declared fields ('id' is not among"
+                        + " the fields of " + d.name + ")");
             }
+            return true;
+        }
+        if (d.field(c) == null) {
+            problem(path, "index field '" + c + "' is not a field of " + d.name);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The client refuses two resources whose id prefixes are equal once a trailing ':' is dropped (a resource without
+     * {@code idPrefix} has its name as prefix), and a prefix that is empty then.
+     */
+    private void warnSharedIdPrefixes(Iterable<ResourceDraft> drafts) {
+        Map<String, String> owners = new HashMap<>();
+        for (ResourceDraft d : drafts) {
+            String p = d.idPrefix == null ? d.name
+                    : d.idPrefix.endsWith(":") ? d.idPrefix.substring(0, d.idPrefix.length() - 1) : d.idPrefix;
+            String other = owners.putIfAbsent(p, d.name);
+            if (p.isEmpty()) {
+                warn(d.path + ".idPrefix", "the DataFn client refuses an idPrefix that is empty without its trailing ':'");
+            } else if (other != null) {
+                warn(d.path + ".idPrefix", "the DataFn client refuses it: resource '" + other + "' has the same id prefix \""
+                        + p + "\" (a trailing ':' dropped, the name when there is no idPrefix)");
+            }
+        }
+    }
+
+    /**
+     * Appends a built-in resource, or checks that the schema's resource of that name is compatible with it: the same
+     * fields with the same types (capability fields aside), so that clients of the original can use it.
+     */
+    private void addBuiltIn(Map<String, ResourceDraft> drafts, JsonNode definition) {
+        String name = definition.get("name").asText();
+        ResourceDraft builtIn = resource(definition, name, Set.of(), null);
+        ResourceDraft existing = drafts.get(name);
+        if (existing == null) {
+            drafts.put(name, builtIn);
             return;
         }
-        ResourceDraft kv = new ResourceDraft();
-        kv.name = "kv";
-        kv.version = 1;
-        kv.idPrefix = "kv";
-        kv.fields.add(new Field("value", FieldType.JSON, false, true, false, null, false, List.of(), null, null, null,
-                null, null, false, false));
-        kv.path = "kv";
-        drafts.put("kv", kv);
+        boolean compatible = existing.fields.stream().allMatch(f -> f.system() || builtIn.field(f.name()) != null);
+        StringBuilder fields = new StringBuilder("id");
+        for (Field f : builtIn.fields) {
+            Field mine = existing.field(f.name());
+            compatible &= mine != null && mine.type() == f.type();
+            fields.append(", ").append(f.name()).append(": ").append(f.type().wireName());
+        }
+        if (!compatible) {
+            problem(existing.path, "a user-defined '" + name + "' resource must be compatible with the built-in one (fields "
+                    + fields + ")");
+        }
     }
 
     private List<Relation> relations(JsonNode node, Map<String, ResourceDraft> drafts) {
@@ -609,6 +724,12 @@ public final class SchemaParser {
             for (List<String> cols : r.indices()) {
                 ArrayNode c = idx.addArray();
                 cols.forEach(c::add);
+            }
+            if (!r.searchIndices().isEmpty()) {
+                r.searchIndices().forEach(rn.putArray("searchIndices")::add);
+            }
+            if (!r.vectorIndices().isEmpty()) {
+                r.vectorIndices().forEach(rn.putArray("vectorIndices")::add);
             }
         }
         ArrayNode rels = root.putArray("relations");

@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param recordId the record id, or {@code <from>:<to>} for a join row
  * @param op       {@code insert | merge | replace | upsert | delete}
  * @param record   full image (insert/replace/upsert), partial delta (merge), {@code {from,to}} for a join delete,
- *                 null for a record delete; wire form
+ *                 null for a record delete; wire form (images written by versions before dates travelled as
+ *                 epoch milliseconds may hold ISO-8601 strings in date fields: readers convert them with
+ *                 {@code FieldValues.toWire})
  */
 public record ChangeRow(long seq, String resource, String recordId, String op, JsonNode record) {
     public static final String INSERT = "insert";

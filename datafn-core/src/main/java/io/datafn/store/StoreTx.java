@@ -14,8 +14,8 @@ import java.util.Set;
 
 /**
  * Operations inside one transaction, all scoped to a namespace. Records cross this boundary as JSON objects in
- * storage form: field name to value, dates as epoch milliseconds; records read back are in wire form (dates as
- * ISO-8601 strings), as the client sees them.
+ * storage form: field name to value, dates as epoch milliseconds. Records read back are in wire form, as the client
+ * sees them, which is the same form (PROTOCOL.md "Dates": epoch milliseconds everywhere).
  */
 public interface StoreTx {
 

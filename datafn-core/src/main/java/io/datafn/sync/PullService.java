@@ -6,8 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.Limits;
 import io.datafn.error.DatafnException;
 import io.datafn.json.Json;
+import io.datafn.schema.Field;
+import io.datafn.schema.FieldType;
+import io.datafn.schema.FieldValues;
 import io.datafn.schema.Relation;
 import io.datafn.schema.RelationType;
+import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
 import io.datafn.store.ChangeRow;
 import io.datafn.schema.Resource;
@@ -17,6 +21,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,16 +43,46 @@ public final class PullService {
     private final Store store;
     private final Limits limits;
     private final Set<String> joinKeys = new TreeSet<>();
+    /** Per change-log key, the date fields of its images (resource fields or join metadata); keys without any absent. */
+    private final Map<String, List<Field>> dateFields = new HashMap<>();
 
     public PullService(Schema schema, Store store, Limits limits) {
         this.schema = schema;
         this.store = store;
         this.limits = limits;
+        for (Resource r : schema.resources()) {
+            addDateFields(r.name(), r.fields());
+        }
         for (Relation r : schema.relations()) {
             if (r.type() == RelationType.MANY_MANY) {
                 joinKeys.add(r.joinKey());
+                addDateFields(r.joinKey(), r.metadata());
             }
         }
+    }
+
+    private void addDateFields(String key, List<Field> fields) {
+        List<Field> dates = fields.stream().filter(f -> f.type() == FieldType.DATE).toList();
+        if (!dates.isEmpty()) {
+            dateFields.put(key, dates);
+        }
+    }
+
+    /**
+     * The change with its image in wire form. Images written before dates travelled as epoch milliseconds hold
+     * ISO-8601 strings in date fields; they are converted as they are read, so old change rows keep working.
+     */
+    private ChangeRow wire(ChangeRow c) {
+        List<Field> dates = dateFields.get(c.resource());
+        if (dates == null || !(c.record() instanceof ObjectNode image)) {
+            return c;
+        }
+        for (Field f : dates) {
+            if (image.path(f.name()).isTextual()) {
+                return new ChangeRow(c.seq(), c.resource(), c.recordId(), c.op(), FieldValues.toWire(dates, image));
+            }
+        }
+        return c;
     }
 
     /**
@@ -108,7 +143,7 @@ public final class PullService {
         });
         List<ChangeRow> visible = new ArrayList<>();
         List<ChangeRow> fetched = store.read(tx -> {
-            List<ChangeRow> rows = tx.changesSince(ns, streams, limit + 1);
+            List<ChangeRow> rows = tx.changesSince(ns, streams, limit + 1).stream().map(this::wire).toList();
             visible.addAll(visibleTo(tx, ns, viewer, rows.subList(0, Math.min(limit, rows.size()))));
             return rows;
         });
@@ -179,7 +214,7 @@ public final class PullService {
         int limit = Math.min(SyncRequests.positiveLimit(body.get("limit"), DEFAULT_GLOBAL_LIMIT), limits.maxPullLimit());
         List<ChangeRow> all = new ArrayList<>();
         List<ChangeRow> rows = store.read(tx -> {
-            List<ChangeRow> fetched = tx.changesAfter(ns, cursor, limit);
+            List<ChangeRow> fetched = tx.changesAfter(ns, cursor, limit).stream().map(this::wire).toList();
             all.addAll(fetched);
             return visibleTo(tx, ns, viewer, fetched);
         });

@@ -12,7 +12,8 @@ import org.jooq.impl.SQLDataType;
 
 /**
  * How each field type is stored and bound: text, double, boolean, epoch-millisecond bigint for dates, JSON documents
- * (jsonb on PostgreSQL, canonical text on SQLite). Values enter in storage form and leave in wire form.
+ * (jsonb on PostgreSQL, canonical text on SQLite). Values enter in storage form and leave in wire
+ * form, which for every type is the storage form (dates are epoch milliseconds in both).
  */
 final class Columns {
     private final Dialect dialect;
@@ -72,7 +73,7 @@ final class Columns {
         };
     }
 
-    /** A column value read back, in wire form (dates as ISO-8601 strings, integral numbers without fraction). */
+    /** A column value read back, in wire form (dates as epoch milliseconds, integral numbers without fraction). */
     static JsonNode toWire(FieldType type, Object v) {
         if (v == null) {
             return Json.NODES.nullNode();
@@ -81,16 +82,8 @@ final class Columns {
             case STRING, FILE -> Json.NODES.textNode(v.toString());
             case NUMBER -> Json.number(((Number) v).doubleValue());
             case BOOLEAN -> Json.NODES.booleanNode(v instanceof Boolean b ? b : ((Number) v).intValue() != 0);
-            case DATE -> Json.NODES.textNode(FieldValues.iso(((Number) v).longValue()));
+            case DATE -> FieldValues.dateToWire(((Number) v).longValue());
             case OBJECT, ARRAY, JSON -> Json.parse(v instanceof JSONB j ? j.data() : v.toString());
         };
-    }
-
-    /** A column value read back in storage form (dates stay epoch milliseconds). */
-    static JsonNode toStorage(FieldType type, Object v) {
-        if (type == FieldType.DATE && v != null) {
-            return Json.NODES.numberNode(((Number) v).longValue());
-        }
-        return toWire(type, v);
     }
 }

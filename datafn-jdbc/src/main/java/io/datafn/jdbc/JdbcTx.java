@@ -154,7 +154,7 @@ final class JdbcTx implements StoreTx {
     public ObjectNode lock(String ns, Resource resource, String id) {
         var q = ctx.select(allColumns(resource)).from(table(resource)).where(key(ns, id));
         Record r = dialect.rowLocks() ? q.forUpdate().fetchOne() : q.fetchOne();
-        return r == null ? null : row(resource, r, false);
+        return r == null ? null : row(resource, r);
     }
 
     @Override
@@ -273,7 +273,7 @@ final class JdbcTx implements StoreTx {
         out.put("to", to);
         int i = 1;
         for (Field m : relation.metadata()) {
-            out.set(m.name(), Columns.toStorage(m.type(), r.get(i++)));
+            out.set(m.name(), Columns.toWire(m.type(), r.get(i++)));
         }
         return out;
     }
@@ -442,7 +442,7 @@ final class JdbcTx implements StoreTx {
         // fetchLazy with a fetch size streams from a server-side cursor: memory stays flat for any table size
         try (Cursor<Record> cursor = (limit > 0 ? q.limit(limit) : q).fetchSize(500).fetchLazy()) {
             for (Record r : cursor) {
-                sink.accept(row(resource, r, true));
+                sink.accept(row(resource, r));
             }
         }
     }
@@ -619,7 +619,7 @@ final class JdbcTx implements StoreTx {
     @Override
     public ObjectNode read(String ns, Resource resource, String id) {
         Record r = ctx.select(allColumns(resource)).from(table(resource)).where(key(ns, id)).fetchOne();
-        return r == null ? null : row(resource, r, true);
+        return r == null ? null : row(resource, r);
     }
 
     /** {@code id} and every field column of a resource, in schema order. */
@@ -632,14 +632,14 @@ final class JdbcTx implements StoreTx {
         return select;
     }
 
-    /** A record read with {@link #allColumns}, in wire form or storage form (dates as epoch milliseconds). */
-    private static ObjectNode row(Resource resource, Record r, boolean wire) {
+    /** A record read with {@link #allColumns}, in wire form (which is also its storage form). */
+    private static ObjectNode row(Resource resource, Record r) {
         ObjectNode out = Json.object();
         out.put("id", r.get(0, String.class));
         int i = 1;
         for (Field f : resource.fields()) {
             Object v = r.get(i++);
-            out.set(f.name(), wire ? Columns.toWire(f.type(), v) : Columns.toStorage(f.type(), v));
+            out.set(f.name(), Columns.toWire(f.type(), v));
         }
         return out;
     }

@@ -84,6 +84,9 @@ final class Migrator {
                 String t = quote(SqlNames.table(r));
                 Map<String, JsonNode> known = oldFields.get(r.name());
                 if (known == null) {
+                    if (previous != null) {
+                        log.info("schema: adding resource {} (new table)", r.name());
+                    }
                     StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS " + t + " (" + quote(Columns.NS)
                             + " " + text + " NOT NULL, " + quote("id") + " " + text + " NOT NULL");
                     for (Field f : r.fields()) {

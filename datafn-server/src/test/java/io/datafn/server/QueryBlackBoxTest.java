@@ -60,11 +60,11 @@ class QueryBlackBoxTest {
         JsonNode r = s.query("{\"resource\":\"task\",\"select\":[\"id\",\"tags\",\"goal\"],\"filters\":{\"id\":\"task:t1\"}}");
         assertJson(r.path("data"), "[{\"id\":\"task:t1\",\"tags\":[\"tag:home\",\"tag:urgent\"],\"goal\":\"goal:g1\"}]");
         r = s.query("{\"resource\":\"task\",\"select\":[\"id\",\"tags.#\"],\"filters\":{\"id\":\"task:t1\"}}");
-        assertJson(r.path("data").get(0).path("tags"), "[{\"id\":\"task:t1:tag:home\",\"from\":\"task:t1\",\"to\":\"tag:home\",\"order\":1,\"addedAt\":\"2026-01-02T00:00:00.000Z\"},"
-                + "{\"id\":\"task:t1:tag:urgent\",\"from\":\"task:t1\",\"to\":\"tag:urgent\",\"order\":2,\"addedAt\":\"2026-01-02T00:00:00.000Z\"}]");
+        assertJson(r.path("data").get(0).path("tags"), "[{\"id\":\"task:t1:tag:home\",\"from\":\"task:t1\",\"to\":\"tag:home\",\"order\":1,\"addedAt\":1767312000000},"
+                + "{\"id\":\"task:t1:tag:urgent\",\"from\":\"task:t1\",\"to\":\"tag:urgent\",\"order\":2,\"addedAt\":1767312000000}]");
         r = s.query("{\"resource\":\"task\",\"select\":[\"id\",\"tags.*#\"],\"filters\":{\"id\":\"task:t1\"}}");
-        assertJson(r.path("data").get(0).path("tags"), "[{\"id\":\"tag:home\",\"label\":\"home\",\"$relation_metadata\":{\"order\":1,\"addedAt\":\"2026-01-02T00:00:00.000Z\"}},"
-                + "{\"id\":\"tag:urgent\",\"label\":\"urgent\",\"$relation_metadata\":{\"order\":2,\"addedAt\":\"2026-01-02T00:00:00.000Z\"}}]");
+        assertJson(r.path("data").get(0).path("tags"), "[{\"id\":\"tag:home\",\"label\":\"home\",\"$relation_metadata\":{\"order\":1,\"addedAt\":1767312000000}},"
+                + "{\"id\":\"tag:urgent\",\"label\":\"urgent\",\"$relation_metadata\":{\"order\":2,\"addedAt\":1767312000000}}]");
     }
 
     @Test

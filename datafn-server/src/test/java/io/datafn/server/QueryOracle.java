@@ -76,7 +76,12 @@ final class QueryOracle {
         }
     }
 
-    /** A value in wire form: dates as ISO-8601 UTC with milliseconds. */
+    /** A date as ISO-8601 UTC with milliseconds (a spelling filters accept; the wire carries epoch milliseconds). */
+    static String isoMillis(long ms) {
+        return ISO_OUT.format(Instant.ofEpochMilli(ms));
+    }
+
+    /** A value in wire form: dates as epoch milliseconds (PROTOCOL.md "Dates"). */
     static JsonNode wireValue(String field, Object v) {
         if (v == null) {
             return Json.NODES.nullNode();
@@ -85,7 +90,7 @@ final class QueryOracle {
             case STRING -> Json.NODES.textNode((String) v);
             case NUMBER -> Json.NODES.numberNode((Double) v);
             case BOOLEAN -> Json.NODES.booleanNode((Boolean) v);
-            case DATE -> Json.NODES.textNode(ISO_OUT.format(Instant.ofEpochMilli((Long) v)));
+            case DATE -> Json.NODES.numberNode((Long) v);
         };
     }
 

@@ -120,7 +120,7 @@ class QueryPropertyTest {
                 } else if (rnd.nextBoolean()) {
                     rec.put("d", r.d());
                 } else {
-                    rec.set("d", QueryOracle.wireValue("d", r.d()));
+                    rec.put("d", QueryOracle.isoMillis(r.d()));
                 }
                 batch.addObject().put("resource", "item").put("operation", "insert").put("id", r.id()).set("record", rec);
             }
@@ -495,7 +495,7 @@ class QueryPropertyTest {
         List<JsonNode> forms = new ArrayList<>();
         forms.add(Json.NODES.numberNode(ms));
         forms.add(Json.NODES.textNode(t.toString()));
-        forms.add(QueryOracle.wireValue("d", ms));
+        forms.add(Json.NODES.textNode(QueryOracle.isoMillis(ms)));
         forms.add(Json.NODES.textNode(t.atOffset(ZoneOffset.ofHours(2)).toString()));
         if (ms % 86_400_000L == 0) {
             forms.add(Json.NODES.textNode(t.toString().substring(0, 10)));
