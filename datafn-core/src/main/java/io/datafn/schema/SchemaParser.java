@@ -257,9 +257,11 @@ public final class SchemaParser {
                 problem(path + ".idPrefix", "idPrefix must be a non-empty string");
             } else {
                 d.idPrefix = prefix.asText();
-                if (d.idPrefix.endsWith(":")) {
-                    warn(path + ".idPrefix", "\"" + d.idPrefix + "\" ends with ':'; the DataFn client generates ids as"
-                            + " \"<idPrefix>:<uuid>\", so its ids would be \"" + d.idPrefix + ":<uuid>\"");
+                if (d.idPrefix.endsWith(":") || d.idPrefix.endsWith("-")) {
+                    // the server generates <idPrefix><uuid> then (PROTOCOL.md "Generated ids"): the two id forms differ
+                    warn(path + ".idPrefix", "\"" + d.idPrefix + "\" ends with '" + d.idPrefix.charAt(d.idPrefix.length() - 1)
+                            + "'; the DataFn client generates ids as \"<idPrefix>:<uuid>\", so its ids would be \""
+                            + d.idPrefix + ":<uuid>\" while this server generates \"" + d.idPrefix + "<uuid>\"");
                 }
             }
         }

@@ -213,7 +213,9 @@ class SchemaParserTest {
         Schema s = parse("{\"resources\":[{\"name\":\"task\",\"version\":1,\"idPrefix\":\"task:\",\"fields\":[]}]}");
         assertThat(s.warnings()).extracting(Schema.Warning::toString).containsExactly(
                 "resources[0].idPrefix: \"task:\" ends with ':'; the DataFn client generates ids as \"<idPrefix>:<uuid>\","
-                        + " so its ids would be \"task::<uuid>\"");
+                        + " so its ids would be \"task::<uuid>\" while this server generates \"task:<uuid>\"");
+        assertThat(parse("{\"resources\":[{\"name\":\"task\",\"version\":1,\"idPrefix\":\"task-\",\"fields\":[]}]}").warnings())
+                .extracting(Schema.Warning::path).containsExactly("resources[0].idPrefix");
         assertThat(parse("{\"resources\":[{\"name\":\"task\",\"version\":1,\"idPrefix\":\"task\",\"fields\":[]}]}").warnings())
                 .isEmpty();
     }
