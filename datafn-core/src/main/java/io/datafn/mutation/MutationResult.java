@@ -29,7 +29,11 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
         return new MutationResult(true, mutationId, List.of(id), List.of(), false);
     }
 
+    /** The result of a failure; for a {@link Replayed} stored failure, the stored result with {@code deduped:true}. */
     public static MutationResult failure(String mutationId, DatafnException e) {
+        if (e instanceof Replayed replayed) {
+            return replayed.stored;
+        }
         String code = e.code().name();
         boolean retryable = RETRYABLE.contains(code) || (e.code() == ErrorCode.CONFLICT && "id".equals(e.path()));
         return new MutationResult(false, mutationId, List.of(), List.of(new Error(code, e.getMessage(), e.path(), retryable)), false);
@@ -48,6 +52,24 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
     public DatafnException firstError() {
         Error e = errors.get(0);
         return new DatafnException(ErrorCode.valueOf(e.code()), e.message(), e.path());
+    }
+
+    /**
+     * A stored failure returned on replay (PROTOCOL.md "Idempotency"): thrown like the original failure, so that the
+     * caller's transaction or transact step fails as it did, and carrying the stored result ({@code deduped:true}) for
+     * the answer ({@link #failure}).
+     */
+    public static final class Replayed extends DatafnException {
+        private final transient MutationResult stored;
+
+        public Replayed(MutationResult stored) {
+            this(stored.asDeduped(), stored.firstError());
+        }
+
+        private Replayed(MutationResult stored, DatafnException e) {
+            super(e.code(), e.getMessage(), e.path(), e.status(), e.details(), null);
+            this.stored = stored;
+        }
     }
 
     public ObjectNode toJson() {
