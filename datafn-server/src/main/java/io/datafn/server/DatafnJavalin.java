@@ -15,6 +15,7 @@ import io.javalin.websocket.WsHandlerType;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.util.component.LifeCycle;
 
 import java.io.IOException;
 import java.util.Map;
@@ -40,7 +41,16 @@ public final class DatafnJavalin {
         Router router = server.router();
         config.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(UriCompliance.UNSAFE));
         config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
-        config.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
+        config.jetty.modifyServer(jetty -> {
+            jetty.setErrorHandler(new JsonErrorHandler());
+            // the connectors exist once the server starts (Javalin adds its default one just before)
+            jetty.addEventListener(new LifeCycle.Listener() {
+                @Override
+                public void lifeCycleStarting(LifeCycle event) {
+                    RawTargets.install(jetty, router.basePath());
+                }
+            });
+        });
         String pattern = router.basePath() + "/*";
         config.routes.addWsHandler(WsHandlerType.WEBSOCKET, router.basePath() + "/ws", ws -> websocket(server, ws));
         for (HandlerType method : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PUT,
@@ -103,8 +113,9 @@ public final class DatafnJavalin {
     }
 
     static void handle(Router router, Context ctx) throws IOException {
-        Request req = new Request(ctx.method().name(), ctx.path(), ctx.queryParamMap(), ctx::header,
-                ctx.req().getContentLengthLong(), ctx.req().getInputStream(), ctx);
+        String rawPath = (String) ctx.req().getAttribute(RawTargets.ATTRIBUTE);
+        Request req = new Request(ctx.method().name(), rawPath != null ? rawPath : ctx.path(), ctx.queryParamMap(),
+                ctx::header, ctx.req().getContentLengthLong(), ctx.req().getInputStream(), ctx);
         Response resp = router.handle(req);
         ctx.status(resp.status());
         for (Map.Entry<String, String> h : resp.headers().entrySet()) {
@@ -112,4 +123,5 @@ public final class DatafnJavalin {
         }
         resp.writeBody(ctx.res().getOutputStream());
     }
+
 }
