@@ -18,6 +18,7 @@ import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.util.component.LifeCycle;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Map;
 
 /**
@@ -115,7 +116,7 @@ public final class DatafnJavalin {
     static void handle(Router router, Context ctx) throws IOException {
         String rawPath = (String) ctx.req().getAttribute(RawTargets.ATTRIBUTE);
         Request req = new Request(ctx.method().name(), rawPath != null ? rawPath : ctx.path(), ctx.queryParamMap(),
-                ctx::header, ctx.req().getContentLengthLong(), ctx.req().getInputStream(), ctx);
+                ctx::header, ctx.req().getContentLengthLong(), body(ctx), ctx);
         Response resp = router.handle(req);
         ctx.status(resp.status());
         for (Map.Entry<String, String> h : resp.headers().entrySet()) {
@@ -124,4 +125,30 @@ public final class DatafnJavalin {
         resp.writeBody(ctx.res().getOutputStream());
     }
 
+    /**
+     * The request body, opened when it is first read: opening it is what sends {@code 100 Continue} to a client that
+     * asked for it, and a request refused before its body is needed must not invite the body.
+     */
+    private static InputStream body(Context ctx) {
+        return new InputStream() {
+            private InputStream in;
+
+            private InputStream in() throws IOException {
+                if (in == null) {
+                    in = ctx.req().getInputStream();
+                }
+                return in;
+            }
+
+            @Override
+            public int read() throws IOException {
+                return in().read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return in().read(b, off, len);
+            }
+        };
+    }
 }
