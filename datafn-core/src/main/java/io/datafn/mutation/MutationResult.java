@@ -25,7 +25,11 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
         return new MutationResult(true, mutationId, List.of(id), List.of(), false);
     }
 
+    /** The result of a failure; for a {@link Replayed} stored failure, the stored result with {@code deduped:true}. */
     public static MutationResult failure(String mutationId, DatafnException e) {
+        if (e instanceof Replayed replayed) {
+            return replayed.stored;
+        }
         return new MutationResult(false, mutationId, List.of(), List.of(new Error(e.code().name(), e.getMessage(), e.path(),
                 e.retryable())), false);
     }
@@ -43,6 +47,29 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
     public DatafnException firstError() {
         Error e = errors.get(0);
         return new DatafnException(ErrorCode.valueOf(e.code()), e.message(), e.path()).withRetryable(e.retryable());
+    }
+
+    /**
+     * A stored failure returned on replay (PROTOCOL.md "Idempotency"): thrown like the original failure, so that the
+     * caller's transaction or transact step fails as it did, and carrying the stored result ({@code deduped:true}) for
+     * the answer ({@link #failure}).
+     */
+    public static final class Replayed extends DatafnException {
+        private final transient MutationResult stored;
+
+        public Replayed(MutationResult stored) {
+            this(stored.asDeduped(), stored.firstError());
+        }
+
+        private Replayed(MutationResult stored, DatafnException e) {
+            super(e.code(), e.getMessage(), e.path(), e.status(), e.details(), null);
+            this.stored = stored;
+        }
+
+        @Override
+        public boolean retryable() {
+            return stored.retryable(); // only failures stored as not retryable are replayed
+        }
     }
 
     public ObjectNode toJson() {

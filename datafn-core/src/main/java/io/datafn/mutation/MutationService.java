@@ -70,7 +70,7 @@ public final class MutationService {
             return store.writeTracked(tx -> executeIn(tx, w, m));
         } catch (DatafnException e) {
             MutationResult failed = MutationResult.failure(mutationId(m), e);
-            if (m.keyed() && !failed.retryable()) {
+            if (m.keyed() && !failed.retryable() && !failed.deduped()) {
                 store.write(tx -> {
                     StoredMutation prev = tx.idempotency(w.namespace(), m.clientId(), m.mutationId());
                     if (prev == null || MutationResult.fromJson(prev.result()).retryable()) {
@@ -95,7 +95,7 @@ public final class MutationService {
         } catch (DatafnException e) {
             tx.rollbackTo(sp);
             MutationResult failed = MutationResult.failure(mutationId(m), e);
-            if (m.keyed() && !failed.retryable()) {
+            if (m.keyed() && !failed.retryable() && !failed.deduped()) {
                 StoredMutation prev = tx.idempotency(w.namespace(), m.clientId(), m.mutationId());
                 if (prev == null || MutationResult.fromJson(prev.result()).retryable()) {
                     tx.saveIdempotency(w.namespace(), m.clientId(), m.mutationId(), new StoredMutation(m.payloadHash(), failed.toJson()));
@@ -129,7 +129,8 @@ public final class MutationService {
 
     /**
      * Runs one mutation inside the caller's transaction (transact, push). A failure is thrown as
-     * {@link DatafnException}; the caller decides whether the transaction rolls back.
+     * {@link DatafnException} (a replayed stored failure as {@link MutationResult.Replayed}); the caller decides
+     * whether the transaction rolls back.
      */
     public MutationResult executeIn(StoreTx tx, Writer w, Mutation m) {
         if (m.keyed()) {
@@ -141,7 +142,7 @@ public final class MutationService {
                         throw payloadMismatch(m);
                     }
                     if (!prev.ok()) {
-                        throw prev.firstError();
+                        throw new MutationResult.Replayed(prev);
                     }
                     return prev.asDeduped();
                 }

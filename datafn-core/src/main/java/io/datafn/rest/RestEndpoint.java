@@ -12,7 +12,9 @@ import io.datafn.router.RequestContext;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
 
-import java.net.URLDecoder;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -44,13 +46,13 @@ public final class RestEndpoint {
      */
     public JsonNode handle(RequestContext ctx, String ns, MutationService.Writer writer, String method,
                            String[] rawSegments, JsonNode body) {
-        String resourceName = segment(rawSegments[0]);
+        String resourceName = segment(rawSegments[0], "resource");
+        String id = rawSegments.length > 1 ? segment(rawSegments[1], "id") : null;
         Resource res = schema.resource(resourceName);
         if (res == null) {
             throw new DatafnException(ErrorCode.DFQL_UNKNOWN_RESOURCE, "Unknown resource: " + resourceName, "resource", 400,
                     Map.of("resource", resourceName), null);
         }
-        String id = rawSegments.length > 1 ? segment(rawSegments[1]) : null;
         if (method.equals("GET")) {
             ObjectNode q = Json.object();
             String param = ctx.request().queryParam("q");
@@ -112,17 +114,39 @@ public final class RestEndpoint {
         return mutations.handle(ctx, writer, m);
     }
 
-    /** A URL-decoded path segment; NUL bytes, {@code ..} and encoded slashes are refused. */
-    private static String segment(String raw) {
+    /**
+     * A percent-decoded path segment ({@code +} stays a plus), refused at {@code path} when an escape is malformed, the
+     * bytes are not UTF-8 (a lone surrogate included), or it is empty or holds NUL, a slash, a backslash or {@code ..}.
+     */
+    private static String segment(String raw, String path) {
+        byte[] in = raw.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(in.length);
+        for (int i = 0; i < in.length; i++) {
+            if (in[i] != '%') {
+                bytes.write(in[i]);
+                continue;
+            }
+            int hi = i + 2 < in.length ? Character.digit(in[i + 1], 16) : -1;
+            int lo = hi < 0 ? -1 : Character.digit(in[i + 2], 16);
+            if (lo < 0) {
+                throw invalidSegment(path);
+            }
+            bytes.write(hi * 16 + lo);
+            i += 2;
+        }
         String s;
         try {
-            s = URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw DatafnException.invalid("Invalid path segment", "resource");
+            s = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            throw invalidSegment(path);
         }
         if (s.isEmpty() || s.contains("\u0000") || s.contains("/") || s.contains("\\") || s.contains("..")) {
-            throw DatafnException.invalid("Invalid path segment", "resource");
+            throw invalidSegment(path);
         }
         return s;
+    }
+
+    private static DatafnException invalidSegment(String path) {
+        return DatafnException.invalid("Invalid path segment", path);
     }
 }

@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
@@ -49,6 +50,8 @@ public final class Router {
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final List<String> CAPABILITIES = List.of("dfql.query", "dfql.mutation", "dfql.transact",
             "sync.seed", "sync.clone", "sync.pull", "sync.push", "sync.reconcile");
+    private static final long DISCARD_AT_LEAST = 16L << 20;
+    private static final long DISCARD_NANOS = 10_000_000_000L;
     private static final Set<String> POST_ROUTES = Set.of("query", "search", "mutation", "transact", "clone", "pull", "push",
             "reconcile", "seed");
 
@@ -128,9 +131,11 @@ public final class Router {
         String requestId = incoming != null && REQUEST_ID.matcher(incoming).matches() ? incoming : Uuids.random();
         MDC.put("requestId", requestId);
         inFlight.incrementAndGet();
+        Body body = new Body(req.body());
         Response resp;
         try {
-            resp = dispatch(req, requestId);
+            resp = dispatch(new Request(req.method(), req.path(), req.query(), req.header(), req.contentLength(), body,
+                    req.native_()), requestId);
         } catch (DatafnException e) {
             resp = error(e);
         } catch (RuntimeException | Error e) {
@@ -140,7 +145,7 @@ public final class Router {
             inFlight.decrementAndGet();
             MDC.remove("requestId");
         }
-        return resp.withHeader("X-Request-Id", requestId);
+        return discardRest(req, body, resp).withHeader("X-Request-Id", requestId);
     }
 
     /** The error envelope {@code {ok:false,error:{code,message,details:{path,...}}}} with the error's status. */
@@ -355,6 +360,55 @@ public final class Router {
             throw DatafnException.invalid("Failed to read request body", "$");
         }
         return out.toByteArray();
+    }
+
+    /** The request body as the router reads it: whether it was read at all, and whether its end was seen. */
+    private static final class Body extends FilterInputStream {
+        boolean touched;
+        boolean ended;
+
+        Body(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            touched = true;
+            int b = super.read();
+            ended |= b < 0;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            touched = true;
+            int n = super.read(b, off, len);
+            ended |= n < 0;
+            return n;
+        }
+    }
+
+    /**
+     * Reads away what is left of the request body after an answer that did not need all of it (an early error such as
+     * 413), so that a client still sending can finish and then read the answer instead of having its connection reset:
+     * at most 4 x {@code maxPayloadBytes} (at least 16 MiB) and 10 seconds. When the rest stays unread (a longer body,
+     * or a client that awaits {@code 100-continue} and has not sent it) the answer closes the connection.
+     */
+    private Response discardRest(Request req, Body body, Response resp) {
+        long budget = Math.max(Math.min(limits.maxPayloadBytes(), Long.MAX_VALUE / 4) * 4, DISCARD_AT_LEAST);
+        boolean awaitsContinue = !body.touched && "100-continue".equalsIgnoreCase(req.header().apply("Expect"));
+        if (!body.ended && !awaitsContinue && req.contentLength() <= budget) {
+            long deadline = System.nanoTime() + DISCARD_NANOS;
+            byte[] buf = new byte[8192];
+            try {
+                while (!body.ended && budget > 0 && System.nanoTime() - deadline < 0) {
+                    budget -= Math.max(body.read(buf), 0);
+                }
+            } catch (IOException e) {
+                // the client stopped sending or went away
+            }
+        }
+        return body.ended ? resp : resp.withHeader("Connection", "close");
     }
 
     private JsonNode status() {

@@ -15,8 +15,10 @@ import io.javalin.websocket.WsHandlerType;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.util.component.LifeCycle;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Map;
 
 /**
@@ -40,7 +42,16 @@ public final class DatafnJavalin {
         Router router = server.router();
         config.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(UriCompliance.UNSAFE));
         config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
-        config.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
+        config.jetty.modifyServer(jetty -> {
+            jetty.setErrorHandler(new JsonErrorHandler());
+            // the connectors exist once the server starts (Javalin adds its default one just before)
+            jetty.addEventListener(new LifeCycle.Listener() {
+                @Override
+                public void lifeCycleStarting(LifeCycle event) {
+                    RawTargets.install(jetty, router.basePath());
+                }
+            });
+        });
         String pattern = router.basePath() + "/*";
         config.routes.addWsHandler(WsHandlerType.WEBSOCKET, router.basePath() + "/ws", ws -> websocket(server, ws));
         for (HandlerType method : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PUT,
@@ -103,13 +114,41 @@ public final class DatafnJavalin {
     }
 
     static void handle(Router router, Context ctx) throws IOException {
-        Request req = new Request(ctx.method().name(), ctx.path(), ctx.queryParamMap(), ctx::header,
-                ctx.req().getContentLengthLong(), ctx.req().getInputStream(), ctx);
+        String rawPath = (String) ctx.req().getAttribute(RawTargets.ATTRIBUTE);
+        Request req = new Request(ctx.method().name(), rawPath != null ? rawPath : ctx.path(), ctx.queryParamMap(),
+                ctx::header, ctx.req().getContentLengthLong(), body(ctx), ctx);
         Response resp = router.handle(req);
         ctx.status(resp.status());
         for (Map.Entry<String, String> h : resp.headers().entrySet()) {
             ctx.header(h.getKey(), h.getValue());
         }
         resp.writeBody(ctx.res().getOutputStream());
+    }
+
+    /**
+     * The request body, opened when it is first read: opening it is what sends {@code 100 Continue} to a client that
+     * asked for it, and a request refused before its body is needed must not invite the body.
+     */
+    private static InputStream body(Context ctx) {
+        return new InputStream() {
+            private InputStream in;
+
+            private InputStream in() throws IOException {
+                if (in == null) {
+                    in = ctx.req().getInputStream();
+                }
+                return in;
+            }
+
+            @Override
+            public int read() throws IOException {
+                return in().read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return in().read(b, off, len);
+            }
+        };
     }
 }

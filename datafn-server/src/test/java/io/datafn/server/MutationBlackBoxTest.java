@@ -705,6 +705,25 @@ class MutationBlackBoxTest {
     }
 
     @Test
+    void replay_ofStoredGuardFailureInsideBatch_isTheStoredResultDeduped() {
+        insertTask("task:idem-bguard", "\"priority\":1");
+        String batch = "[{\"resource\":\"task\",\"operation\":\"merge\",\"clientId\":\"c1\",\"mutationId\":\"m-idem-bguard\","
+                + "\"id\":\"task:idem-bguard\",\"record\":{\"title\":\"applied\"},\"if\":{\"priority\":2}}]";
+        String item = "{\"ok\":false,\"mutationId\":\"m-idem-bguard\",\"affectedIds\":[],"
+                + "\"errors\":[{\"code\":\"CONFLICT\",\"message\":\"Guard condition not met\",\"path\":\"if\",\"retryable\":false}],";
+        Reply first = mutation(batch);
+        assertThat(first.status()).isEqualTo(200);
+        assertJson(first.body(), "{\"ok\":true,\"result\":[" + item + "\"deduped\":false}]}");
+        s.mutate("{\"resource\":\"task\",\"operation\":\"merge\",\"id\":\"task:idem-bguard\",\"record\":{\"priority\":2}}");
+        Reply replay = mutation(batch);
+        assertThat(replay.status()).isEqualTo(200);
+        assertJson(replay.body(), "{\"ok\":true,\"result\":[" + item + "\"deduped\":true}]}");
+        // the single route answers the same stored failure with the top-level envelope
+        assertError(mutation(batch.substring(1, batch.length() - 1)), 409, "CONFLICT", "Guard condition not met", "if");
+        assertThat(row("task", "task:idem-bguard").path("title").isNull()).isTrue();
+    }
+
+    @Test
     void replay_ofStoredNotFound_runsAgain() {
         String merge = "{\"resource\":\"task\",\"operation\":\"merge\",\"clientId\":\"c1\",\"mutationId\":\"m-idem-404\","
                 + "\"id\":\"task:idem-404\",\"record\":{\"priority\":5}}";

@@ -1,16 +1,19 @@
 package io.datafn.server;
 
+import io.datafn.json.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 
 import static io.datafn.server.JsonAssert.assertJson;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -63,6 +66,29 @@ class RestAndRateLimitTest {
         TestServer.Reply dup = rest("POST", "task?clientId=c&mutationId=m2", "{\"operation\":\"insert\",\"id\":\"task:1\",\"record\":{\"label\":\"A\"}}");
         assertThat(dup.status()).isEqualTo(409);
         assertThat(rest("PATCH", "task/task:none?clientId=c&mutationId=m3", "{\"record\":{\"priority\":1}}").status()).isEqualTo(404);
+    }
+
+    @Test
+    void rest_malformedSegments_areInvalidAtTheSegmentsPath() throws IOException {
+        s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.rest(true));
+        String invalid = "{\"ok\":false,\"error\":{\"code\":\"DFQL_INVALID\",\"message\":\"Invalid path segment\",\"details\":{\"path\":\"%s\"}}}";
+        String patch = "{\"record\":{\"label\":\"x\"}}";
+        // NUL, a bad or cut escape (Jetty itself refuses those), a lone surrogate, a cut UTF-8 sequence
+        for (String bad : List.of("ta%00sks", "%00", "ta%ZZsks", "ta%sks", "ta%4", "ta%ED%A0%80sks", "ta%C3sks")) {
+            try (RawHttp c = new RawHttp(s)) {
+                assertInvalid(c.send("GET /datafn/resources/" + bad + " HTTP/1.1", null).read(), invalid.formatted("resource"), bad);
+                assertInvalid(c.send("PATCH /datafn/resources/task/ab" + bad + "?clientId=c&mutationId=m-bad HTTP/1.1", patch).read(),
+                        invalid.formatted("id"), bad);
+                assertInvalid(c.send("DELETE /datafn/resources/tasks/" + bad + "?clientId=c&mutationId=m-bad HTTP/1.1", null).read(),
+                        invalid.formatted("id"), bad);
+            }
+        }
+        assertThat(s.query("{\"resource\":\"task\"}").get("data")).isEmpty();
+    }
+
+    private static void assertInvalid(RawHttp.Reply r, String expected, String segment) {
+        assertThat(r.status()).as(segment).isEqualTo(400);
+        assertJson(Json.parse(r.body()), expected);
     }
 
     @Test

@@ -96,6 +96,23 @@ class SyncBlackBoxTest {
     }
 
     @Test
+    void push_replayOfAStoredGuardFailure_reportsTheSameErrorAgain() {
+        start();
+        s.post("push", push(insertTag("tag:1", "one", "m1")));
+        String guarded = push("{\"resource\":\"tag\",\"operation\":\"merge\",\"id\":\"tag:1\",\"record\":{\"label\":\"two\"},"
+                + "\"if\":{\"label\":\"nope\"},\"clientId\":\"c1\",\"mutationId\":\"m2\"}");
+        String expected = "{\"ok\":false,\"result\":{\"ok\":false,\"applied\":[],\"errors\":[{\"mutationId\":\"m2\",\"code\":\"CONFLICT\","
+                + "\"message\":\"Guard condition not met\",\"path\":\"if\",\"retryable\":false}],\"cursor\":\"1\",\"cursorBefore\":\"1\"},"
+                + "\"error\":{\"code\":\"CONFLICT\",\"message\":\"Guard condition not met\",\"details\":{\"path\":\"if\"}}}";
+        for (int i = 0; i < 2; i++) {
+            TestServer.Reply r = s.post("push", guarded);
+            assertThat(r.status()).isEqualTo(400);
+            assertJson(r.body(), expected);
+        }
+        assertThat(s.query("{\"resource\":\"tag\"}").get("data").get(0).get("label").asText()).isEqualTo("one");
+    }
+
+    @Test
     void push_validationErrors_arePerMutationWithRelativePaths_envelopeErrorsFailTheRequest() {
         start();
         TestServer.Reply r = s.post("push", "{\"clientId\":\"c1\",\"mutations\":[" + insertTag("tag:1", "a", "m1")

@@ -235,6 +235,24 @@ class TransactBlackBoxTest {
     }
 
     @Test
+    void keyedStep_replayOfAStoredGuardFailure_isAFailedDedupedStep() {
+        String guarded = "{\"resource\":\"task\",\"operation\":\"merge\",\"id\":\"task:t1\",\"clientId\":\"c1\","
+                + "\"mutationId\":\"m-tx-guard\",\"record\":{\"priority\":7},\"if\":{\"priority\":99}}";
+        assertError(s.post("mutation", guarded), 409, "CONFLICT", "Guard condition not met", "if");
+        String failed = """
+                {"ok":false,"mutationId":"m-tx-guard","affectedIds":[],
+                 "errors":[{"code":"CONFLICT","message":"Guard condition not met","path":"if","retryable":false}],"deduped":true,
+                 "error":{"code":"CONFLICT","message":"Guard condition not met","path":"if"}}""";
+        JsonNode atomic = ok("{\"steps\":[{\"mutation\":{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"tag:tx-guard\","
+                + "\"record\":{\"label\":\"g\"}}},{\"mutation\":" + guarded + "}]}");
+        assertThat(atomic.path("ok").asBoolean(true)).isFalse();
+        assertJson(atomic.path("results").get(1), "{\"kind\":\"mutation\",\"ok\":false,\"result\":" + failed + "}");
+        assertThat(exists("tag", "tag:tx-guard")).isFalse();
+        JsonNode separate = ok("{\"atomic\":false,\"steps\":[{\"mutation\":" + guarded + "}]}");
+        assertJson(separate, "{\"ok\":false,\"results\":[{\"kind\":\"mutation\",\"ok\":false,\"result\":" + failed + "}]}");
+    }
+
+    @Test
     void keyedStep_replayedInALaterTransaction_isDeduped() {
         String step = "{\"mutation\":{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"tag:tx-idem\",\"clientId\":\"c1\",\"mutationId\":\"m-tx-idem\",\"record\":{\"label\":\"i\"}}}";
         ok("{\"steps\":[" + step + "]}");

@@ -1,0 +1,106 @@
+package io.datafn.server;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * HTTP/1.1 over a plain socket, for requests {@code java.net.http} will not send (malformed request targets) or to
+ * control how a body is written.
+ */
+final class RawHttp implements AutoCloseable {
+    private final Socket socket;
+
+    /** A response: status, headers (lower-case names) and the body of its Content-Length. */
+    record Reply(int status, Map<String, String> headers, String body) {
+    }
+
+    RawHttp(TestServer server) throws IOException {
+        socket = new Socket("127.0.0.1", server.app.port());
+        socket.setSoTimeout(20_000);
+    }
+
+    /** Sends a request head (request line and headers, without the blank line) and an optional text body. */
+    RawHttp send(String head, String body) throws IOException {
+        byte[] b = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+        OutputStream out = socket.getOutputStream();
+        out.write((head + "\r\nHost: t\r\n" + (body == null ? "" : "Content-Length: " + b.length + "\r\n") + "\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(b);
+        out.flush();
+        return this;
+    }
+
+    /**
+     * Sends a request head, then {@code total} body bytes ({@code [} and spaces) in pieces of {@code piece} bytes with
+     * {@code pauseMs} between them, chunked or not as the head declares.
+     */
+    RawHttp sendBody(String head, int total, int piece, int pauseMs, boolean chunked) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        out.write((head + "\r\nHost: t\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        byte[] bytes = new byte[Math.max(piece, 1)];
+        Arrays.fill(bytes, (byte) ' ');
+        bytes[0] = '[';
+        for (int sent = 0; sent < total; sent += piece) {
+            int n = Math.min(piece, total - sent);
+            if (chunked) {
+                out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            }
+            out.write(bytes, 0, n);
+            if (chunked) {
+                out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            }
+            bytes[0] = ' ';
+            if (pauseMs > 0) {
+                out.flush();
+                sleep(pauseMs);
+            }
+        }
+        if (chunked) {
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        out.flush();
+        return this;
+    }
+
+    /** Reads one response. */
+    Reply read() throws IOException {
+        InputStream in = socket.getInputStream();
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed inside the response head: " + head);
+            }
+            head.write(b);
+        }
+        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+        }
+        byte[] body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
+        return new Reply(Integer.parseInt(lines[0].split(" ")[1]), headers, new String(body, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    private static void sleep(int ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
