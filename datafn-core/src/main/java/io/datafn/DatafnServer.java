@@ -316,11 +316,10 @@ public final class DatafnServer implements AutoCloseable {
             SearchService search = new SearchService(schema, store, searchProvider, limits);
             QueryParser queryParser = new QueryParser(schema, limits, search);
             MutationParser mutationParser = new MutationParser(schema, limits);
-            MutationService mutationService = new MutationService(schema, store, clock, false);
-            MutationService pushMutations = new MutationService(schema, store, clock, true);
+            MutationService mutationService = new MutationService(schema, store, clock);
             Router.SyncServices sync = new Router.SyncServices(new CloneService(schema, store),
                     new PullService(schema, store, limits),
-                    new PushService(mutationParser, pushMutations, store, limits, clock),
+                    new PushService(mutationParser, mutationService, store, limits, clock),
                     new ReconcileService(schema, store),
                     new SeedService(mutationParser, mutationService, store, clock));
             QueryService queries = new QueryService(queryParser, store, chain, search);

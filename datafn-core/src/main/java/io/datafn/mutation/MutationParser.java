@@ -9,7 +9,6 @@ import io.datafn.json.Json;
 import io.datafn.query.Filter;
 import io.datafn.query.FilterParser;
 import io.datafn.schema.Field;
-import io.datafn.schema.FieldType;
 import io.datafn.schema.FieldValues;
 import io.datafn.schema.Link;
 import io.datafn.schema.Resource;
@@ -19,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Validates one mutation object (PROTOCOL.md "Mutation"; original §5.1). Paths carry the caller's base: {@code $},
@@ -213,7 +211,7 @@ public final class MutationParser {
             if (f == null || !f.writable()) {
                 throw DatafnException.unknownField("Unknown field: " + k + " on " + res.name(), path + "." + k);
             }
-            out.set(k, value(f, e.getValue(), path + "." + k));
+            out.set(k, FieldValues.checked(f, e.getValue(), path + "." + k));
         }
         if (op == Operation.INSERT || op == Operation.REPLACE) {
             for (Field f : res.fields()) {
@@ -226,72 +224,6 @@ public final class MutationParser {
             }
         }
         return out;
-    }
-
-    /** Checks a value against its field and returns it in storage form (dates as epoch milliseconds). */
-    public static JsonNode value(Field f, JsonNode v, String path) {
-        if (v.isNull()) {
-            if (!f.nullable()) {
-                throw DatafnException.invalid("Field '" + f.name() + "' expects " + f.type().wireName() + ", got null", path);
-            }
-            return v;
-        }
-        if (!FieldValues.matches(f.type(), v)) {
-            throw DatafnException.invalid("Field '" + f.name() + "' expects " + f.type().wireName() + ", got "
-                    + mismatch(f.type(), v), path);
-        }
-        if (!f.enumValues().isEmpty() && f.enumValues().stream().noneMatch(e -> e.equals(v))) {
-            throw DatafnException.invalid("Field '" + f.name() + "' must be one of " + f.enumValues(), path);
-        }
-        if (f.type() == FieldType.NUMBER) {
-            double d = v.asDouble();
-            if (f.min() != null && d < f.min()) {
-                throw DatafnException.invalid("Field '" + f.name() + "' must be >= " + Json.number(f.min()), path);
-            }
-            if (f.max() != null && d > f.max()) {
-                throw DatafnException.invalid("Field '" + f.name() + "' must be <= " + Json.number(f.max()), path);
-            }
-        }
-        if (f.type().isText()) {
-            int len = v.asText().codePointCount(0, v.asText().length());
-            if (f.minLength() != null && len < f.minLength()) {
-                throw DatafnException.invalid("Field '" + f.name() + "' must have at least " + f.minLength() + " characters", path);
-            }
-            if (f.maxLength() != null && len > f.maxLength()) {
-                throw DatafnException.invalid("Field '" + f.name() + "' must have at most " + f.maxLength() + " characters", path);
-            }
-            if (f.pattern() != null && !Pattern.compile(f.pattern()).matcher(v.asText()).find()) {
-                throw DatafnException.invalid("Field '" + f.name() + "' must match pattern " + f.pattern(), path);
-            }
-        }
-        if (f.type() == FieldType.DATE) {
-            long ms = FieldValues.dateMillis(v);
-            if (f.min() != null && ms < f.min()) {
-                throw DatafnException.invalid("Field '" + f.name() + "' must be on or after " + FieldValues.iso(f.min().longValue()), path);
-            }
-            if (f.max() != null && ms > f.max()) {
-                throw DatafnException.invalid("Field '" + f.name() + "' must be on or before " + FieldValues.iso(f.max().longValue()), path);
-            }
-            return Json.NODES.numberNode(ms);
-        }
-        if (f.type() == FieldType.NUMBER) {
-            return Json.number(v.asDouble());
-        }
-        return v;
-    }
-
-    /** What a value that does not match its type is, for the message (a number may still be the wrong number). */
-    private static String mismatch(FieldType type, JsonNode v) {
-        if (type == FieldType.DATE && v.isTextual()) {
-            return "an invalid date string";
-        }
-        if (type == FieldType.DATE && v.isNumber()) {
-            return Double.isFinite(v.asDouble()) ? "a number outside the date range" : "a non-finite number";
-        }
-        if (type == FieldType.NUMBER && v.isNumber()) {
-            return "a non-finite number";
-        }
-        return Json.typeName(v);
     }
 
     private List<Mutation.RelationChange> relations(Resource res, JsonNode m, String base) {
@@ -368,7 +300,7 @@ public final class MutationParser {
             if (f == null) {
                 throw DatafnException.unknownField("Unknown relation metadata key: " + e.getKey(), path + "." + e.getKey());
             }
-            meta.set(f.name(), value(nullable(f), e.getValue(), path + "." + e.getKey()));
+            meta.set(f.name(), FieldValues.checked(nullable(f), e.getValue(), path + "." + e.getKey()));
         }
         return new Mutation.Target(item.get("$ref").asText(), meta);
     }

@@ -3,6 +3,8 @@ package io.datafn.schema;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.error.DatafnException;
+import io.datafn.json.Json;
 
 import java.time.Instant;
 import java.time.LocalDate;
@@ -112,5 +114,75 @@ public final class FieldValues {
     /** Epoch milliseconds as an ISO-8601 UTC string with milliseconds (for messages; the wire carries numbers). */
     public static String iso(long millis) {
         return OUT.format(Instant.ofEpochMilli(millis));
+    }
+
+    /**
+     * Checks a value against its field (type, enum, min/max, length, pattern) and returns it in storage form (dates as
+     * epoch milliseconds, numbers canonical); a value that breaks a rule is {@code DFQL_INVALID} at {@code path}. The
+     * one check of field values: record values, relation metadata and schema defaults all pass through it.
+     */
+    public static JsonNode checked(Field f, JsonNode v, String path) {
+        if (v.isNull()) {
+            if (!f.nullable()) {
+                throw DatafnException.invalid("Field '" + f.name() + "' expects " + f.type().wireName() + ", got null", path);
+            }
+            return v;
+        }
+        if (!matches(f.type(), v)) {
+            throw DatafnException.invalid("Field '" + f.name() + "' expects " + f.type().wireName() + ", got "
+                    + mismatch(f.type(), v), path);
+        }
+        if (!f.enumValues().isEmpty() && f.enumValues().stream().noneMatch(e -> e.equals(v))) {
+            throw DatafnException.invalid("Field '" + f.name() + "' must be one of " + f.enumValues(), path);
+        }
+        if (f.type() == FieldType.NUMBER) {
+            double d = v.asDouble();
+            if (f.min() != null && d < f.min()) {
+                throw DatafnException.invalid("Field '" + f.name() + "' must be >= " + Json.number(f.min()), path);
+            }
+            if (f.max() != null && d > f.max()) {
+                throw DatafnException.invalid("Field '" + f.name() + "' must be <= " + Json.number(f.max()), path);
+            }
+        }
+        if (f.type().isText()) {
+            int len = v.asText().codePointCount(0, v.asText().length());
+            if (f.minLength() != null && len < f.minLength()) {
+                throw DatafnException.invalid("Field '" + f.name() + "' must have at least " + f.minLength() + " characters", path);
+            }
+            if (f.maxLength() != null && len > f.maxLength()) {
+                throw DatafnException.invalid("Field '" + f.name() + "' must have at most " + f.maxLength() + " characters", path);
+            }
+            if (f.pattern() != null && !Pattern.compile(f.pattern()).matcher(v.asText()).find()) {
+                throw DatafnException.invalid("Field '" + f.name() + "' must match pattern " + f.pattern(), path);
+            }
+        }
+        if (f.type() == FieldType.DATE) {
+            long ms = dateMillis(v);
+            if (f.min() != null && ms < f.min()) {
+                throw DatafnException.invalid("Field '" + f.name() + "' must be on or after " + iso(f.min().longValue()), path);
+            }
+            if (f.max() != null && ms > f.max()) {
+                throw DatafnException.invalid("Field '" + f.name() + "' must be on or before " + iso(f.max().longValue()), path);
+            }
+            return Json.NODES.numberNode(ms);
+        }
+        if (f.type() == FieldType.NUMBER) {
+            return Json.number(v.asDouble());
+        }
+        return v;
+    }
+
+    /** What a value that does not match its type is, for the message (a number may still be the wrong number). */
+    private static String mismatch(FieldType type, JsonNode v) {
+        if (type == FieldType.DATE && v.isTextual()) {
+            return "an invalid date string";
+        }
+        if (type == FieldType.DATE && v.isNumber()) {
+            return Double.isFinite(v.asDouble()) ? "a number outside the date range" : "a non-finite number";
+        }
+        if (type == FieldType.NUMBER && v.isNumber()) {
+            return "a non-finite number";
+        }
+        return Json.typeName(v);
     }
 }

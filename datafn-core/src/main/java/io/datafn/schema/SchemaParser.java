@@ -392,7 +392,7 @@ public final class SchemaParser {
         Double min = number(node, "min", path);
         Double max = number(node, "max", path);
         if (type == FieldType.DATE) {
-            warnDateBounds(def, min, max, path);
+            warnDateBounds(min, max, path);
         }
         Double minLength = number(node, "minLength", path);
         Double maxLength = number(node, "maxLength", path);
@@ -410,19 +410,34 @@ public final class SchemaParser {
                 }
             }
         }
-        return new Field(n, type, required, nullable, unique, def, readonly, enumValues, min, max,
+        Field f = new Field(n, type, required, nullable, unique, def, readonly, enumValues, min, max,
                 minLength == null ? null : minLength.intValue(), maxLength == null ? null : maxLength.intValue(),
                 pattern, false, false);
+        return def == null || def.isNull() || !FieldValues.matches(type, def) ? f : withStoredDefault(f, path);
     }
 
-    /** The client refuses date bounds out of order and a date default outside its bounds. */
-    private void warnDateBounds(JsonNode def, Double min, Double max, String path) {
+    /**
+     * The field with its default checked against its own rules and kept in storage form (dates as epoch
+     * milliseconds), once, so that writes copy it as it is.
+     */
+    private Field withStoredDefault(Field f, String path) {
+        try {
+            JsonNode stored = FieldValues.checked(f, f.defaultValue(), path + ".default");
+            return new Field(f.name(), f.type(), f.required(), f.nullable(), f.unique(), stored, f.readonly(),
+                    f.enumValues(), f.min(), f.max(), f.minLength(), f.maxLength(), f.pattern(), f.system(), f.implicit());
+        } catch (io.datafn.error.DatafnException e) {
+            problem(path + ".default", "the default breaks the field's own rule: " + e.getMessage());
+            return f;
+        }
+    }
+
+    /**
+     * The client refuses date bounds out of order. (A default outside its bounds breaks the field's own rule: that
+     * is a problem here, see {@link #withStoredDefault}.)
+     */
+    private void warnDateBounds(Double min, Double max, String path) {
         if (min != null && max != null && min > max) {
             warn(path + ".min", "the DataFn client refuses a date field whose min exceeds its max");
-        }
-        Long ms = def == null ? null : FieldValues.dateMillis(def);
-        if (ms != null && ((min != null && ms < min) || (max != null && ms > max))) {
-            warn(path + ".default", "the DataFn client refuses a date default outside the field's min/max");
         }
     }
 

@@ -51,6 +51,14 @@ public final class Access {
         }
     }
 
+    /** {@link #require} on a private resource; every actor may write records of other resources. */
+    public static void requireIfPrivate(StoreTx tx, String ns, Resource res, String id, JsonNode current, String actor,
+                                        Level needed) {
+        if (res.isPrivate()) {
+            require(tx, ns, res, id, current, actor, needed);
+        }
+    }
+
     public static DatafnException forbidden() {
         return new DatafnException(ErrorCode.FORBIDDEN, "Authorization denied", "id").withRetryable(true);
     }

@@ -100,7 +100,7 @@ public final class PushService {
                     }
                     continue;
                 }
-                MutationResult r = attempts.bound(tx, writer, m, mutations.executeIsolated(tx, writer, m));
+                MutationResult r = attempts.bound(tx, writer, m, mutations.executeIsolated(tx, writer, m, MutationService.Policy.PUSH));
                 seen.put(key, m);
                 succeeded.put(key, r.ok());
                 if (r.ok()) {

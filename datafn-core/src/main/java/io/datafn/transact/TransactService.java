@@ -86,7 +86,7 @@ public final class TransactService {
                         Step s = steps.get(i);
                         try {
                             acc.add(item(s.kind(), true, s.query() != null ? tx.query(writer.namespace(), s.query()).toJson()
-                                    : runMutation(s, m -> service.executeIn(tx, writer, m))));
+                                    : runMutation(s, m -> service.executeIn(tx, writer, m, MutationService.Policy.STRICT))));
                         } catch (DatafnException e) {
                             acc.add(item(s.kind(), false, failure(s, e)));
                             throw new RolledBack(acc, i);

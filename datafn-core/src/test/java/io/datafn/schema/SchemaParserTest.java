@@ -235,15 +235,20 @@ class SchemaParserTest {
     }
 
     @Test
-    void warnings_dateBoundsTheClientRefuses() {
+    void warnings_dateBoundsTheClientRefuses_andADefaultBreakingItsRuleIsAProblem() {
         Schema s = parse("""
                 {"resources":[{"name":"e","version":1,"fields":[
                   {"name":"a","type":"date","min":10,"max":5},
-                  {"name":"b","type":"date","min":1767225600000,"default":"2025-12-31"},
                   {"name":"c","type":"date","min":0,"max":1767225600000,"default":"2026-01-01"}]}]}
                 """);
-        assertThat(s.warnings()).extracting(Schema.Warning::path)
-                .containsExactly("resources[0].fields[0].min", "resources[0].fields[1].default");
+        assertThat(s.warnings()).extracting(Schema.Warning::path).containsExactly("resources[0].fields[0].min");
+        assertThat(s.resource("e").field("c").defaultValue().asLong()).isEqualTo(1767225600000L); // storage form, once
+        assertThat(problems("""
+                {"resources":[{"name":"e","version":1,"fields":[
+                  {"name":"b","type":"date","min":1767225600000,"default":"2025-12-31"},
+                  {"name":"s","type":"string","enum":["x"],"default":"y"}]}]}
+                """).getMessage()).contains("resources[0].fields[0].default").contains("must be on or after")
+                .contains("resources[0].fields[1].default").contains("must be one of");
     }
 
     @Test
