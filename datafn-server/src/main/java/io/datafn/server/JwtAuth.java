@@ -28,8 +28,9 @@ import java.util.Objects;
  * Namespaces from a verified JWT (standalone server, {@code --auth jwt}). The token arrives as
  * {@code Authorization: Bearer <jwt>} or in the cookie {@code datafn_token}; it is verified with an HS256 secret or an
  * RSA/EC public key; the user id comes from a claim ({@code sub} by default) and the optional tenant id from another
- * ({@code tenant_id}). The namespace is {@code user:<u>} or {@code tenant:<t>:user:<u>}. A missing, bad or expired
- * token is 401 {@code UNAUTHORIZED}.
+ * ({@code tenant_id}), both non-empty strings. The namespace is {@code user:<u>} or {@code tenant:<t>:user:<u>}, the
+ * ids escaped so that no two identities share one ({@link AuthContext#namespace()}). A missing, bad or expired token,
+ * or a claim of the wrong type, is 401 {@code UNAUTHORIZED}.
  */
 public final class JwtAuth implements NamespaceProvider {
     public static final String COOKIE = "datafn_token";
@@ -91,15 +92,29 @@ public final class JwtAuth implements NamespaceProvider {
         }
     }
 
+    /**
+     * The user (required) and tenant (optional) of a verified token. Both must be non-empty strings when present: a
+     * number or an empty string is refused rather than dropped or read as "no tenant", which would put two identities
+     * into one namespace.
+     */
     private AuthContext context(RequestContext ctx) {
         DecodedJWT jwt = verified(ctx);
         Claim user = jwt.getClaim(userClaim);
-        String userId = user.isMissing() || user.isNull() ? null : user.asString();
-        if (userId == null || userId.isEmpty()) {
+        if (user.isMissing() || user.isNull()) {
             throw unauthorized("Token has no '" + userClaim + "' claim");
         }
+        String userId = text(user, userClaim);
         Claim tenant = jwt.getClaim(tenantClaim);
-        return new AuthContext(userId, tenant.isMissing() || tenant.isNull() ? null : tenant.asString());
+        return new AuthContext(userId, tenant.isMissing() || tenant.isNull() ? null : text(tenant, tenantClaim));
+    }
+
+    private static String text(Claim claim, String name) {
+        // asString() is null for anything but a JSON string
+        String v = claim.asString();
+        if (v == null || v.isEmpty()) {
+            throw unauthorized("Token claim '" + name + "' must be a non-empty string");
+        }
+        return v;
     }
 
     @Override

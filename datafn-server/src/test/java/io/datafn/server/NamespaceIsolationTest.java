@@ -60,6 +60,62 @@ class NamespaceIsolationTest {
                 + "\",\"record\":{\"label\":\"" + label + "\"},\"clientId\":\"c1\",\"mutationId\":\"" + mid + "\"}]}";
     }
 
+    static String signed(java.util.Map<String, Object> claims) {
+        var b = JWT.create().withExpiresAt(Date.from(Instant.now().plusSeconds(600))).withPayload(claims);
+        return b.sign(Algorithm.HMAC256(SECRET));
+    }
+
+    /** A token over a payload written by hand (JSON escapes such as an unpaired surrogate survive as sent). */
+    static String rawSigned(String payloadJson) {
+        java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        String signingInput = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                + "." + b64.encodeToString(payloadJson.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+            return signingInput + "." + b64.encodeToString(mac.doFinal(signingInput.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Writes a tag as {@code writer}, then returns how many tags {@code reader} sees. */
+    long seenByOther(String writer, String reader) {
+        TestServer.Reply w = post("mutation", "{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"tag:secret\",\"record\":{\"label\":\"s\"}}", writer);
+        assertThat(w.status()).as("%s", w.body()).isEqualTo(200);
+        TestServer.Reply r = post("query", "{\"resource\":\"tag\"}", reader);
+        assertThat(r.status()).as("%s", r.body()).isEqualTo(200);
+        return r.result().get("data").size();
+    }
+
+    @Test
+    void identities_thatLookAlike_getTheirOwnNamespaces() {
+        start();
+        // a tenant that contains the separator cannot impersonate another (tenant, user) pair
+        assertThat(seenByOther(signed(java.util.Map.of("sub", "u:user:v", "tenant_id", "t")),
+                signed(java.util.Map.of("sub", "v", "tenant_id", "t:user:u")))).isZero();
+        // an unpaired surrogate is not "?"
+        assertThat(seenByOther(rawSigned("{\"sub\":\"x\\ud800\",\"exp\":" + (Instant.now().getEpochSecond() + 600) + "}"),
+                signed(java.util.Map.of("sub", "x?")))).isZero();
+        // a NUL in the user id is stored, escaped, on every database
+        assertThat(seenByOther(signed(java.util.Map.of("sub", "a\u0000b")), signed(java.util.Map.of("sub", "a")))).isZero();
+    }
+
+    @Test
+    void claimsOfTheWrongType_areUnauthorized() {
+        start();
+        for (java.util.Map<String, Object> claims : java.util.List.<java.util.Map<String, Object>>of(
+                java.util.Map.of("sub", "carol", "tenant_id", 1),
+                java.util.Map.of("sub", "carol", "tenant_id", ""),
+                java.util.Map.of("sub", 42),
+                java.util.Map.of("sub", ""),
+                java.util.Map.of("sub", "carol", "tenant_id", java.util.List.of("a")))) {
+            TestServer.Reply r = post("query", "{\"resource\":\"tag\"}", signed(claims));
+            JsonAssert.assertError(r, 401, "UNAUTHORIZED", null, "$");
+            assertThat(r.message()).as("%s", claims).contains("must be a non-empty string");
+        }
+    }
+
     @Test
     void eachNamespace_hasItsOwnCounterRowsAndChanges() {
         start();
