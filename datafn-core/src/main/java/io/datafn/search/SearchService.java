@@ -32,6 +32,8 @@ import java.util.Set;
 public final class SearchService {
     public static final int MAX_QUERY_LENGTH = 1000;
     public static final int MAX_FIELD_BOOSTS = 100;
+    /** The largest field boost: scores are 32-bit floats, and a larger factor only overflows them. */
+    public static final double MAX_BOOST = 1_000_000;
     /** How many hits a query's {@code search} clause considers before its own filters, sort and paging. */
     public static final int QUERY_HITS = 1000;
     private static final int DEFAULT_LIMIT = 20;
@@ -78,7 +80,9 @@ public final class SearchService {
                 if (name == null || schema.resource(name) == null) {
                     throw new DatafnException(ErrorCode.DFQL_UNKNOWN_RESOURCE, "Unknown resource: " + r.get(i).asText(), "resources[" + i + "]");
                 }
-                resources.add(name);
+                if (!resources.contains(name)) { // a name repeated a thousand times is still one resource
+                    resources.add(name);
+                }
             }
         }
         JsonNode l = body.get("limit");
@@ -211,9 +215,9 @@ public final class SearchService {
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
                 double v = e.getValue().asDouble(Double.NaN);
-                if (!e.getValue().isNumber() || !Double.isFinite(v) || v <= 0) {
-                    throw DatafnException.invalid("Invalid DFQL: " + prefix + "fieldBoosts." + e.getKey() + " must be a positive number",
-                            prefix + "fieldBoosts." + e.getKey());
+                if (!e.getValue().isNumber() || !Double.isFinite(v) || v <= 0 || v > MAX_BOOST) {
+                    throw DatafnException.invalid("Invalid DFQL: " + prefix + "fieldBoosts." + e.getKey()
+                            + " must be a positive number of at most " + (long) MAX_BOOST, prefix + "fieldBoosts." + e.getKey());
                 }
                 boosts.put(e.getKey(), v);
             }

@@ -3,6 +3,7 @@ package io.datafn.jdbc;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.error.DatafnException;
 import io.datafn.json.Json;
 import io.datafn.query.FilterParser;
 import io.datafn.query.Operand;
@@ -64,6 +65,15 @@ final class QueryRunner {
 
     QueryResult run(String ns, Query q) {
         return q.aggregate() == null ? rows(ns, q) : groups(ns, q);
+    }
+
+    /**
+     * A sum or average beyond the range of a double (JSON numbers as the client reads them): the same 400 on every
+     * database, instead of PostgreSQL's error or SQLite's infinity.
+     */
+    private static DatafnException aggregateOverflow() {
+        return DatafnException.limit("Aggregation result exceeds the range of a number (±1.7976931348623157e308)",
+                "aggregations");
     }
 
     // ------------------------------------------------------------------------------------------------- row query
@@ -279,6 +289,11 @@ final class QueryRunner {
                 case MAX -> DSL.max(arg);
             };
             aliases.put(a.getKey(), new Conditions.AliasColumn(e, agg.resultType()));
+            if (agg.op() == Query.AggregateOp.SUM || agg.op() == Query.AggregateOp.AVG) {
+                // beside a sum or an average, how many values it had: a null result of some values is an overflow
+                // (SQLite's infinity arrives as null)
+                select.add(DSL.count(arg).as("c" + i));
+            }
             select.add(e.as("a" + i++));
         }
         List<Field<Object>> sortExprs = new ArrayList<>();
@@ -297,10 +312,18 @@ final class QueryRunner {
         SelectJoinStep<Record> from = joinHops(ctx.select(select).from(t), hops);
         boolean filtered = q.aggregate().having() != null || q.cursor() != null;
         // a whole-set aggregate is one group even when empty; SQLite drops it when HAVING is present
-        List<Record> fetched = (groupExprs.isEmpty()
-                ? (filtered ? from.where(where).having(having) : from.where(where))
-                : from.where(where).groupBy(groupExprs).having(having))
-                .orderBy(order(q.sort(), sortExprs, before)).limit(q.limit() + 1).offset(q.offset()).fetch();
+        List<Record> fetched;
+        try {
+            fetched = (groupExprs.isEmpty()
+                    ? (filtered ? from.where(where).having(having) : from.where(where))
+                    : from.where(where).groupBy(groupExprs).having(having))
+                    .orderBy(order(q.sort(), sortExprs, before)).limit(q.limit() + 1).offset(q.offset()).fetch();
+        } catch (org.jooq.exception.DataAccessException e) {
+            if ("22003".equals(e.sqlState())) { // PostgreSQL: numeric value out of range
+                throw aggregateOverflow();
+            }
+            throw e;
+        }
         boolean more = fetched.size() > q.limit();
         List<Record> page = new ArrayList<>(more ? fetched.subList(0, q.limit()) : fetched);
         if (before) {
@@ -316,7 +339,15 @@ final class QueryRunner {
             }
             k = 0;
             for (Map.Entry<String, Aggregation> a : q.aggregate().aggregations().entrySet()) {
-                g.set(a.getKey(), Columns.toWire(aliases.get(a.getKey()).type(), r.get("a" + k++)));
+                Object v = r.get("a" + k);
+                Object values = r.indexOf("c" + k) >= 0 ? r.get("c" + k) : null;
+                k++;
+                if (v instanceof Number n && !Double.isFinite(n.doubleValue())
+                        || v instanceof String && aliases.get(a.getKey()).type() == FieldType.NUMBER
+                        || v == null && values instanceof Number c && c.longValue() > 0) {
+                    throw aggregateOverflow(); // SQLite: an infinity, as a double, as its text or as null
+                }
+                g.set(a.getKey(), Columns.toWire(aliases.get(a.getKey()).type(), v));
             }
             byKey.add(g);
         }

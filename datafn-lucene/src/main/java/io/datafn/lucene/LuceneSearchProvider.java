@@ -112,11 +112,18 @@ public final class LuceneSearchProvider implements SearchProvider {
                 searchers.maybeRefreshBlocking();
                 IndexSearcher searcher = searchers.acquire();
                 try {
-                    Query q = query(req);
-                    if (q == null) {
-                        return List.of();
+                    TopDocs top;
+                    try {
+                        Query q = query(req);
+                        if (q == null) {
+                            return List.of();
+                        }
+                        top = searcher.search(q, req.limit());
+                    } catch (IndexSearcher.TooManyClauses e) {
+                        // many (fuzzy) terms over many fields expand past Lucene's clause limit
+                        throw io.datafn.error.DatafnException.limit("Search query is too complex: use fewer terms, fields"
+                                + " or fuzzy matching", "query");
                     }
-                    TopDocs top = searcher.search(q, req.limit());
                     List<Hit> hits = new ArrayList<>();
                     for (ScoreDoc sd : top.scoreDocs) {
                         Document d = searcher.storedFields().document(sd.doc);
