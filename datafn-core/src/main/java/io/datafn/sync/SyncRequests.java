@@ -27,10 +27,14 @@ final class SyncRequests {
 
     /** A cursor: a JSON string of decimal digits. */
     static long cursor(JsonNode v, String path) {
-        if (v == null || !v.isTextual() || !v.asText().matches("\\d{1,18}")) {
+        if (v == null || !v.isTextual() || !v.asText().matches("\\d{1,40}")) {
             throw DatafnException.invalid("Invalid DFQL: cursor must be an integer string", path);
         }
-        return Long.parseLong(v.asText());
+        try {
+            return Long.parseLong(v.asText()); // every seq up to the largest 64-bit value
+        } catch (NumberFormatException e) {
+            throw DatafnException.invalid("Invalid DFQL: cursor exceeds the largest seq (" + Long.MAX_VALUE + ")", path);
+        }
     }
 
     /** A positive integer limit, or {@code dflt} when absent. */

@@ -55,6 +55,20 @@ class HostileInputBlackBoxTest {
     }
 
     @Test
+    void pullCursor_upToTheLargestSeqIsAccepted_beyondItIsInvalid() {
+        start();
+        TestServer.Reply max = s.post("pull", "{\"cursors\":{\"note\":\"9223372036854775807\"}}");
+        assertThat(max.status()).isEqualTo(200);
+        assertThat(max.result().get("ok").asBoolean()).isTrue();
+        assertThat(max.result().get("cursors").get("note").asText()).isEqualTo("9223372036854775807");
+        TestServer.Reply beyond = s.post("pull", "{\"cursor\":\"9223372036854775808\"}");
+        assertThat(beyond.status()).isEqualTo(200); // pull's validation answers inside result
+        assertThat(beyond.result().get("error").get("message").asText())
+                .isEqualTo("Invalid DFQL: cursor exceeds the largest seq (9223372036854775807)");
+        assertThat(beyond.result().get("error").get("details").get("path").asText()).isEqualTo("cursor");
+    }
+
+    @Test
     void searchBoostBeyondAFloat_isInvalidWithItsPath() {
         start();
         s.mutate("{\"resource\":\"note\",\"operation\":\"insert\",\"id\":\"note:1\",\"record\":{\"title\":\"hello\"}}");
