@@ -20,6 +20,7 @@ import io.datafn.schema.Schema;
 import io.datafn.store.Store;
 import io.datafn.sync.CloneService;
 import io.datafn.sync.PullService;
+import io.datafn.sync.PushResult;
 import io.datafn.sync.PushService;
 import io.datafn.sync.ReconcileService;
 import io.datafn.sync.SeedService;
@@ -148,32 +149,9 @@ public final class Router {
         return discardRest(req, body, resp).withHeader("X-Request-Id", requestId);
     }
 
-    /** The error envelope {@code {ok:false,error:{code,message,details:{path,...}}}} with the error's status. */
+    /** The error envelope of {@code e} ({@link Envelope#error}). */
     public static Response error(DatafnException e) {
-        ObjectNode body = Json.object();
-        body.put("ok", false);
-        ObjectNode err = body.putObject("error");
-        err.put("code", e.code().name());
-        err.put("message", e.getMessage());
-        if (e.code() != ErrorCode.SERVICE_UNAVAILABLE) {
-            ObjectNode details = err.putObject("details");
-            details.put("path", e.path());
-            for (Map.Entry<String, Object> d : e.details().entrySet()) {
-                details.set(d.getKey(), Json.MAPPER.valueToTree(d.getValue()));
-            }
-        }
-        Response r = Response.json(e.status(), body);
-        if (e.code() == ErrorCode.SERVICE_UNAVAILABLE) {
-            r = new Response(r.status(), Map.of("Content-Type", "application/json"), r.body());
-        }
-        return r;
-    }
-
-    private static Response ok(JsonNode result) {
-        ObjectNode body = Json.object();
-        body.put("ok", true);
-        body.set("result", result);
-        return Response.json(200, body);
+        return Envelope.error(e);
     }
 
     private Response dispatch(Request req, String requestId) {
@@ -222,21 +200,13 @@ public final class Router {
         }
         if (route.equals("push")) {
             JsonNode body = plugins.beforeSync(ctx, route, payload);
-            ObjectNode r = sync.pushService().push(writer, body);
-            if (!r.get("ok").asBoolean()) {
+            PushResult r = sync.pushService().push(writer, body);
+            if (!r.ok()) {
                 // E2: any failed mutation answers 400 with the full result (and the first error, for clients that
                 // only read the envelope)
-                ObjectNode env = Json.object();
-                env.put("ok", false);
-                env.set("result", r);
-                JsonNode first = r.get("errors").get(0);
-                ObjectNode err = env.putObject("error");
-                err.put("code", first.get("code").asText());
-                err.put("message", first.get("message").asText());
-                err.putObject("details").put("path", first.get("path").asText());
-                return Response.json(400, env);
+                return Envelope.failed(400, r.toJson(), r.firstError());
             }
-            return ok(afterSync(ctx, route, body, r));
+            return Envelope.ok(afterSync(ctx, route, body, r.toJson()));
         }
         JsonNode result = switch (route) {
             case "status" -> status();
@@ -245,10 +215,10 @@ public final class Router {
             case "query" -> queries.handle(ctx, ns, id.actorId(), payload);
             case "search" -> search.handle(ns, payload);
             case "mutation" -> mutations.handle(ctx, writer, payload);
-            case "transact" -> transact.handle(writer, payload);
+            case "transact" -> transact.handle(writer, payload).toJson();
             case "pull" -> {
                 JsonNode body = plugins.beforeSync(ctx, route, payload);
-                yield afterSync(ctx, route, body, sync.pullService().pull(ns, id.actorId(), body));
+                yield afterSync(ctx, route, body, sync.pullService().pull(ns, id.actorId(), body).toJson());
             }
             case "reconcile" -> {
                 JsonNode body = plugins.beforeSync(ctx, route, payload);
@@ -260,7 +230,7 @@ public final class Router {
             }
             default -> throw new IllegalStateException("unrouted " + route);
         };
-        return ok(result);
+        return Envelope.ok(result);
     }
 
     private JsonNode afterSync(RequestContext ctx, String phase, JsonNode payload, JsonNode result) {
