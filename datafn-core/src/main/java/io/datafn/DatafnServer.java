@@ -16,6 +16,8 @@ import io.datafn.realtime.LocalBus;
 import io.datafn.realtime.WebSocketHub;
 import io.datafn.rest.RestEndpoint;
 import io.datafn.router.LocalRateLimiter;
+import io.datafn.router.Outcome;
+import io.datafn.router.Route;
 import io.datafn.router.Router;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaParser;
@@ -25,6 +27,7 @@ import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
 import io.datafn.sync.CloneService;
 import io.datafn.sync.PullService;
+import io.datafn.sync.PushResult;
 import io.datafn.sync.PushService;
 import io.datafn.sync.ReconcileService;
 import io.datafn.sync.SeedService;
@@ -317,23 +320,59 @@ public final class DatafnServer implements AutoCloseable {
             QueryParser queryParser = new QueryParser(schema, limits, search);
             MutationParser mutationParser = new MutationParser(schema, limits);
             MutationService mutationService = new MutationService(schema, store, clock);
-            Router.SyncServices sync = new Router.SyncServices(new CloneService(schema, store),
-                    new PullService(schema, store, limits),
-                    new PushService(mutationParser, mutationService, store, limits, clock),
-                    new ReconcileService(schema, store),
-                    new SeedService(mutationParser, mutationService, store, clock));
-            QueryService queries = new QueryService(queryParser, store, chain, search);
-            MutationEndpoint mutations = new MutationEndpoint(mutationParser, mutationService, chain, limits);
-            Router router = new Router(new Router.Wiring(basePath, schema, store, limits, clock, authorizer, namespaces,
-                    chain, queries, mutations, new TransactService(queryParser, mutationParser, mutationService, store, limits, search),
-                    sync, rest ? new RestEndpoint(schema, queries, mutations) : null,
-                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null, search));
+            Router router = new Router(new Router.Wiring(basePath, limits, authorizer, namespaces, chain,
+                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null,
+                    routes(chain, search, queryParser, mutationParser, mutationService)));
             WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
             ClusterBus clusterBus = bus != null ? bus : new LocalBus();
             clusterBus.subscribe(hub::broadcast);
             // every write path commits through the store: one message per commit, carrying its highest seq
             store.onCommit(w -> clusterBus.publish(w.namespace(), w.maxSeq()));
             return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, sequences, searchProvider);
+        }
+
+        /**
+         * The route table (PROTOCOL.md "Endpoints"): each endpoint once, with its service; the router runs every entry
+         * through the same pipeline. Takes what several endpoints share.
+         */
+        private List<Route> routes(PluginChain chain, SearchService search, QueryParser queryParser,
+                                   MutationParser mutationParser, MutationService mutationService) {
+            StatusService status = new StatusService(schema, store, limits, clock, search);
+            QueryService queries = new QueryService(queryParser, store, chain, search);
+            MutationEndpoint mutations = new MutationEndpoint(mutationParser, mutationService, chain, limits);
+            TransactService transact = new TransactService(queryParser, mutationParser, mutationService, store, limits, search);
+            CloneService clone = new CloneService(schema, store);
+            PullService pull = new PullService(schema, store, limits);
+            PushService push = new PushService(mutationParser, mutationService, store, limits, clock);
+            ReconcileService reconcile = new ReconcileService(schema, store);
+            SeedService seed = new SeedService(mutationParser, mutationService, store, clock);
+            List<Route> routes = new ArrayList<>(List.of(
+                    new Route("GET", "status", "status", Route.Hooks.NONE, false, c -> Outcome.ok(status.status())),
+                    Route.post("query", c -> Outcome.ok(queries.handle(c.ctx(), c.namespace(), c.actorId(), c.payload()))),
+                    Route.post("search", c -> Outcome.ok(search.handle(c.namespace(), c.payload()))),
+                    Route.post("mutation", c -> Outcome.ok(mutations.handle(c.ctx(), c.writer(), c.payload()))),
+                    Route.post("transact", c -> Outcome.ok(transact.handle(c.writer(), c.payload()).toJson())),
+                    Route.sync("clone", c -> {
+                        CloneService.Plan plan = clone.plan(c.payload()); // refused before the first byte is sent
+                        return new Outcome.Streamed(clone.stream(c.namespace(), c.actorId(), plan));
+                    }),
+                    Route.sync("pull", c -> Outcome.ok(pull.pull(c.namespace(), c.actorId(), c.payload()).toJson())),
+                    Route.sync("push", c -> {
+                        PushResult r = push.push(c.writer(), c.payload());
+                        // E2: a failed mutation answers 400 with the whole result and the first error
+                        return r.ok() ? Outcome.ok(r.toJson()) : new Outcome.Failed(400, r.toJson(), r.firstError());
+                    }),
+                    Route.sync("reconcile", c -> Outcome.ok(reconcile.reconcile(c.namespace(), c.actorId(), c.payload()))),
+                    Route.sync("seed", c -> Outcome.ok(seed.seed(c.writer(), c.payload())))));
+            if (rest) {
+                RestEndpoint resources = new RestEndpoint(schema, queries, mutations);
+                Route.Handler handler = c -> Outcome.ok(resources.handle(c));
+                routes.add(new Route("GET", "resources/*", "query", Route.Hooks.NONE, true, handler));
+                routes.add(new Route("POST", "resources/*", "mutation", Route.Hooks.NONE, true, handler));
+                routes.add(new Route("PATCH", "resources/*/*", "mutation", Route.Hooks.NONE, true, handler));
+                routes.add(new Route("DELETE", "resources/*/*", "mutation", Route.Hooks.NONE, true, handler));
+            }
+            return routes;
         }
 
         private java.util.concurrent.ScheduledExecutorService pruner(Store store, Clock clock) {

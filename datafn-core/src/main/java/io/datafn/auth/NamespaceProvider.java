@@ -5,7 +5,9 @@ import io.datafn.router.RequestContext;
 /**
  * Decides each request's namespace and actor (the original's {@code namespaceProvider}). A provider that throws makes
  * the request fail with 500; there is never a fall back to a shared namespace. Throw a
- * {@link io.datafn.error.DatafnException} with code {@code UNAUTHORIZED} to answer 401.
+ * {@link io.datafn.error.DatafnException} with code {@code UNAUTHORIZED} to answer 401. It is asked once per request
+ * (never for {@code status} unless rate limiting is on, which keys on the namespace and asks before the body is read;
+ * a caller it refuses is then limited as {@code anonymous} and gets its error after the body checks).
  */
 public interface NamespaceProvider {
     String namespace(RequestContext ctx);

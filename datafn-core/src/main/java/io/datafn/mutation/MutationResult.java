@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
+import io.datafn.error.ErrorItem;
 import io.datafn.json.Json;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /** The MutationResult of the wire: {@code {ok, mutationId, affectedIds, errors[{code,message,path,retryable}], deduped}}. */
 public record MutationResult(boolean ok, String mutationId, List<String> affectedIds, List<Error> errors,
@@ -18,7 +20,28 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
         errors = List.copyOf(errors);
     }
 
+    /**
+     * One error item {@code {code, message, path, retryable}}: of a MutationResult, and (with its {@code mutationId})
+     * of a push result.
+     */
     public record Error(String code, String message, String path, boolean retryable) {
+        public Error {
+            Objects.requireNonNull(code, "code");
+            Objects.requireNonNull(path, "path");
+        }
+
+        public static Error of(DatafnException e, boolean retryable) {
+            return new Error(e.code().name(), e.getMessage(), e.path(), retryable);
+        }
+
+        /** The error without its retry decision, as transact's step {@code error} and push's envelope carry it. */
+        public ErrorItem item() {
+            return ErrorItem.at(code, message, path);
+        }
+
+        public ObjectNode toJson() {
+            return item().toFlatJson().put("retryable", retryable);
+        }
     }
 
     public static MutationResult success(String mutationId, String id) {
@@ -30,8 +53,7 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
         if (e instanceof Replayed replayed) {
             return replayed.stored;
         }
-        return new MutationResult(false, mutationId, List.of(), List.of(new Error(e.code().name(), e.getMessage(), e.path(),
-                e.retryable())), false);
+        return new MutationResult(false, mutationId, List.of(), List.of(Error.of(e, e.retryable())), false);
     }
 
     /** A stored failure that a replay executes again instead of returning. */
@@ -79,9 +101,7 @@ public record MutationResult(boolean ok, String mutationId, List<String> affecte
         ArrayNode ids = n.putArray("affectedIds");
         affectedIds.forEach(ids::add);
         ArrayNode errs = n.putArray("errors");
-        for (Error e : errors) {
-            errs.addObject().put("code", e.code()).put("message", e.message()).put("path", e.path()).put("retryable", e.retryable());
-        }
+        errors.forEach(e -> errs.add(e.toJson()));
         n.put("deduped", deduped);
         return n;
     }

@@ -9,6 +9,7 @@ import io.datafn.mutation.MutationEndpoint;
 import io.datafn.mutation.MutationService;
 import io.datafn.query.QueryService;
 import io.datafn.router.RequestContext;
+import io.datafn.router.Route;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
 
@@ -34,20 +35,20 @@ public final class RestEndpoint {
         this.mutations = mutations;
     }
 
-    /** The action authorize sees: {@code query} for GET, {@code mutation} otherwise. */
-    public static String action(String method) {
-        return method.equals("GET") ? "query" : "mutation";
-    }
-
     /**
-     * Handles one REST request.
+     * Handles one REST request of the routes {@code GET|POST resources/*} (action {@code query} for GET,
+     * {@code mutation} otherwise) and {@code PATCH|DELETE resources/*}{@code /*}.
      *
-     * @param rawSegments the path after {@code resources/}, still URL-encoded: {@code [resource]} or {@code [resource, id]}
+     * @param call its params are the path after {@code resources/}, still URL-encoded: {@code [resource]} or
+     *             {@code [resource, id]}
      */
-    public JsonNode handle(RequestContext ctx, String ns, MutationService.Writer writer, String method,
-                           String[] rawSegments, JsonNode body) {
-        String resourceName = segment(rawSegments[0], "resource");
-        String id = rawSegments.length > 1 ? segment(rawSegments[1], "id") : null;
+    public JsonNode handle(Route.Call call) {
+        RequestContext ctx = call.ctx();
+        MutationService.Writer writer = call.writer();
+        String method = ctx.request().method();
+        JsonNode body = call.payload();
+        String resourceName = segment(call.params().get(0), "resource");
+        String id = call.params().size() > 1 ? segment(call.params().get(1), "id") : null;
         Resource res = schema.resource(resourceName);
         if (res == null) {
             throw new DatafnException(ErrorCode.DFQL_UNKNOWN_RESOURCE, "Unknown resource: " + resourceName, "resource", 400,
@@ -73,7 +74,7 @@ public final class RestEndpoint {
             }
             q.put("resource", res.name()); // the URL wins over q
             q.put("version", res.version());
-            return queries.handle(ctx, ns, writer.actorId(), q);
+            return queries.handle(ctx, writer.namespace(), writer.actorId(), q);
         }
         ObjectNode m = Json.object();
         m.put("resource", res.name());

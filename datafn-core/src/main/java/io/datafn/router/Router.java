@@ -1,8 +1,6 @@
 package io.datafn.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.Limits;
 import io.datafn.auth.Authorizer;
 import io.datafn.auth.NamespaceProvider;
@@ -10,20 +8,8 @@ import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
 import io.datafn.json.Uuids;
-import io.datafn.mutation.MutationEndpoint;
 import io.datafn.mutation.MutationService;
 import io.datafn.plugin.PluginChain;
-import io.datafn.query.QueryService;
-import io.datafn.rest.RestEndpoint;
-import io.datafn.search.SearchService;
-import io.datafn.schema.Schema;
-import io.datafn.store.Store;
-import io.datafn.sync.CloneService;
-import io.datafn.sync.PullService;
-import io.datafn.sync.PushService;
-import io.datafn.sync.ReconcileService;
-import io.datafn.sync.SeedService;
-import io.datafn.transact.TransactService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -32,7 +18,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,67 +27,76 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
- * The framework-neutral router and request pipeline (PROTOCOL.md "Request pipeline"): shutdown, payload limit, JSON
- * parse, disallowed keys, text no database can store, namespace, plugin and user authorization, handler. Errors become
- * the protocol's envelope here and only here; an unexpected exception is logged with the request id and answered 500
- * "Internal error".
+ * The framework-neutral router and request pipeline (PROTOCOL.md "Request pipeline"): shutdown, rate limit, payload
+ * limit, JSON parse, disallowed keys, text no database can store, namespace, plugin and user authorization, handler.
+ * Every endpoint is one {@link Route} of the table {@code DatafnServer.Builder} builds, and every route runs through
+ * this one pipeline. Errors become the protocol's envelope here ({@link Envelope}) and only here; an unexpected
+ * exception is logged with the request id and answered 500 "Internal error".
  */
 public final class Router {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-    private static final List<String> CAPABILITIES = List.of("dfql.query", "dfql.mutation", "dfql.transact",
-            "sync.seed", "sync.clone", "sync.pull", "sync.push", "sync.reconcile");
     private static final long DISCARD_AT_LEAST = 16L << 20;
     private static final long DISCARD_NANOS = 10_000_000_000L;
-    private static final Set<String> POST_ROUTES = Set.of("query", "search", "mutation", "transact", "clone", "pull", "push",
-            "reconcile", "seed");
 
     private final String basePath;
-    private final Schema schema;
-    private final Store store;
     private final Limits limits;
-    private final Clock clock;
     private final Authorizer authorizer;
     private final NamespaceProvider namespaces;
     private final PluginChain plugins;
-    private final QueryService queries;
-    private final MutationEndpoint mutations;
-    private final TransactService transact;
-    private final SyncServices sync;
-    private final RestEndpoint restEndpoint;
     private final RateLimiter rateLimiter;
-    private final SearchService search;
+    private final List<Entry> routes;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean shuttingDown;
 
-    /** Wiring of the router's collaborators; built by {@code DatafnServer.Builder}. */
-    public record Wiring(String basePath, Schema schema, Store store, Limits limits, Clock clock, Authorizer authorizer,
-                         NamespaceProvider namespaces, PluginChain plugins, QueryService queries,
-                         MutationEndpoint mutations, TransactService transact, SyncServices sync,
-                         RestEndpoint rest, RateLimiter rateLimiter, SearchService search) {
+    /**
+     * Wiring of the router; built by {@code DatafnServer.Builder}.
+     *
+     * @param rateLimiter null when rate limiting is off
+     * @param routes      the route table: at most one route per method and path
+     */
+    public record Wiring(String basePath, Limits limits, Authorizer authorizer, NamespaceProvider namespaces,
+                         PluginChain plugins, RateLimiter rateLimiter, List<Route> routes) {
+        public Wiring {
+            routes = List.copyOf(routes);
+        }
     }
 
-    /** The sync endpoints' services. */
-    public record SyncServices(CloneService cloneService, PullService pullService, PushService pushService,
-                               ReconcileService reconcileService, SeedService seedService) {
+    /** A route with its path split into segments once. */
+    private record Entry(Route route, String[] pattern) {
+        /** The segments the route's {@code *} matched, or null when the route does not match. */
+        List<String> match(String method, String[] segments) {
+            if (!route.method().equals(method) || segments.length != pattern.length) {
+                return null;
+            }
+            List<String> params = new ArrayList<>();
+            for (int i = 0; i < pattern.length; i++) {
+                if (pattern[i].equals("*")) {
+                    params.add(segments[i]);
+                } else if (!pattern[i].equals(segments[i])) {
+                    return null;
+                }
+            }
+            return params;
+        }
     }
 
     public Router(Wiring w) {
         this.basePath = w.basePath();
-        this.schema = w.schema();
-        this.store = w.store();
         this.limits = w.limits();
-        this.clock = w.clock();
         this.authorizer = w.authorizer();
         this.namespaces = w.namespaces();
         this.plugins = w.plugins();
-        this.queries = w.queries();
-        this.mutations = w.mutations();
-        this.transact = w.transact();
-        this.sync = w.sync();
-        this.restEndpoint = w.rest();
         this.rateLimiter = w.rateLimiter();
-        this.search = w.search();
+        Set<String> seen = new HashSet<>();
+        List<Entry> entries = new ArrayList<>();
+        for (Route r : w.routes()) {
+            if (!seen.add(r.method() + " " + r.path())) {
+                throw new IllegalArgumentException("two routes for " + r.method() + " " + r.path());
+            }
+            entries.add(new Entry(r, r.path().split("/", -1)));
+        }
+        this.routes = List.copyOf(entries);
     }
 
     public String basePath() {
@@ -137,10 +133,10 @@ public final class Router {
             resp = dispatch(new Request(req.method(), req.path(), req.query(), req.header(), req.contentLength(), body,
                     req.native_()), requestId);
         } catch (DatafnException e) {
-            resp = error(e);
+            resp = Envelope.error(e);
         } catch (RuntimeException | Error e) {
             log.error("[{}] {} {} failed", requestId, req.method(), req.path(), e);
-            resp = error(new DatafnException(ErrorCode.INTERNAL, "Internal error", "$"));
+            resp = Envelope.error(new DatafnException(ErrorCode.INTERNAL, "Internal error", "$"));
         } finally {
             inFlight.decrementAndGet();
             MDC.remove("requestId");
@@ -148,124 +144,64 @@ public final class Router {
         return discardRest(req, body, resp).withHeader("X-Request-Id", requestId);
     }
 
-    /** The error envelope {@code {ok:false,error:{code,message,details:{path,...}}}} with the error's status. */
-    public static Response error(DatafnException e) {
-        ObjectNode body = Json.object();
-        body.put("ok", false);
-        ObjectNode err = body.putObject("error");
-        err.put("code", e.code().name());
-        err.put("message", e.getMessage());
-        if (e.code() != ErrorCode.SERVICE_UNAVAILABLE) {
-            ObjectNode details = err.putObject("details");
-            details.put("path", e.path());
-            for (Map.Entry<String, Object> d : e.details().entrySet()) {
-                details.set(d.getKey(), Json.MAPPER.valueToTree(d.getValue()));
-            }
-        }
-        Response r = Response.json(e.status(), body);
-        if (e.code() == ErrorCode.SERVICE_UNAVAILABLE) {
-            r = new Response(r.status(), Map.of("Content-Type", "application/json"), r.body());
-        }
-        return r;
-    }
-
-    private static Response ok(JsonNode result) {
-        ObjectNode body = Json.object();
-        body.put("ok", true);
-        body.set("result", result);
-        return Response.json(200, body);
-    }
-
     private Response dispatch(Request req, String requestId) {
         if (shuttingDown) {
-            return error(new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$"));
+            return Envelope.error(new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$"));
         }
-        String rest = relative(req.path());
-        String route = routeOf(rest, req.method());
-        if (route == null) {
-            return error(new DatafnException(ErrorCode.NOT_FOUND, "Not found: " + req.method() + " " + req.path(), "$"));
+        Match match = match(req.method(), req.path());
+        if (match == null) {
+            return Envelope.error(new DatafnException(ErrorCode.NOT_FOUND, "Not found: " + req.method() + " " + req.path(), "$"));
         }
-        boolean isRest = route.equals("resources");
-        String action = isRest ? RestEndpoint.action(req.method()) : route;
-        if (rateLimiter != null && !rateLimiter.tryAcquire(action + ":" + rateKey(req, requestId, action))) {
-            return error(new DatafnException(ErrorCode.RATE_LIMITED, "Too many requests", "$"))
-                    .withHeader("Retry-After", Long.toString(rateLimiter.retryAfterSeconds()));
+        Route route = match.route();
+        Caller caller = null;
+        if (rateLimiter != null) {
+            // the namespace is resolved once, before the body is read; a caller it refuses is limited as
+            // "anonymous" and gets its error at the namespace step, after the body checks
+            caller = caller(new RequestContext(req, requestId, route.action(), null));
+            if (!rateLimiter.tryAcquire(route.action() + ":" + caller.rateKey())) {
+                return Envelope.error(new DatafnException(ErrorCode.RATE_LIMITED, "Too many requests", "$"))
+                        .withHeader("Retry-After", Long.toString(rateLimiter.retryAfterSeconds()));
+            }
         }
         if (req.contentLength() > limits.maxPayloadBytes()) {
             throw tooLarge();
         }
-        JsonNode payload = null;
-        if (req.method().equals("POST") || req.method().equals("PATCH") || req.method().equals("PUT")) {
-            payload = Json.parseBody(readBody(req.body()));
-            String bad = Json.findDisallowedKey(payload);
-            if (bad != null) {
-                throw DatafnException.invalid("Disallowed key: " + bad, "$");
-            }
-            String unstorable = Json.findUnstorableText(payload);
-            if (unstorable != null) {
-                throw DatafnException.invalid("Invalid DFQL: strings may not contain NUL characters or unpaired surrogates",
-                        unstorable);
-            }
-        }
-        RequestContext ctx = new RequestContext(req, requestId, action, payload);
-        NamespaceProvider.Identity id = route.equals("status") ? null : identify(ctx);
-        String ns = id == null ? null : id.namespace();
-        plugins.authorize(ctx, action, payload);
-        if (!authorizer.authorize(ctx, action, payload)) {
+        JsonNode payload = route.readsBody() ? payload(req) : null;
+        RequestContext ctx = new RequestContext(req, requestId, route.action(), payload);
+        NamespaceProvider.Identity id = !route.identified() ? null : caller != null ? caller.identity() : identify(ctx);
+        plugins.authorize(ctx, route.action(), payload);
+        if (!authorizer.authorize(ctx, route.action(), payload)) {
             throw new DatafnException(ErrorCode.FORBIDDEN, "Authorization denied", "$");
         }
-        MutationService.Writer writer = id == null ? null : new MutationService.Writer(ns, id.actorId());
-        if (route.equals("clone")) {
-            JsonNode body = plugins.beforeSync(ctx, route, payload);
-            CloneService.Plan plan = sync.cloneService().plan(body);
-            return streamed(requestId, sync.cloneService().stream(ns, id.actorId(), plan));
+        boolean sync = route.hooks() == Route.Hooks.SYNC;
+        JsonNode input = sync ? plugins.beforeSync(ctx, route.action(), payload) : payload;
+        MutationService.Writer writer = id == null ? null : new MutationService.Writer(id.namespace(), id.actorId());
+        Outcome out = route.handler().handle(new Route.Call(ctx, writer, input, match.params()));
+        if (out instanceof Outcome.Ok ok) {
+            if (sync) {
+                plugins.afterSync(ctx, route.action(), input, ok.result()); // observes; the response stays as it is
+            }
+            return Envelope.ok(ok.result());
         }
-        if (route.equals("push")) {
-            JsonNode body = plugins.beforeSync(ctx, route, payload);
-            ObjectNode r = sync.pushService().push(writer, body);
-            if (!r.get("ok").asBoolean()) {
-                // E2: any failed mutation answers 400 with the full result (and the first error, for clients that
-                // only read the envelope)
-                ObjectNode env = Json.object();
-                env.put("ok", false);
-                env.set("result", r);
-                JsonNode first = r.get("errors").get(0);
-                ObjectNode err = env.putObject("error");
-                err.put("code", first.get("code").asText());
-                err.put("message", first.get("message").asText());
-                err.putObject("details").put("path", first.get("path").asText());
-                return Response.json(400, env);
-            }
-            return ok(afterSync(ctx, route, body, r));
+        if (out instanceof Outcome.Failed f) {
+            return Envelope.failed(f.status(), f.result(), f.error());
         }
-        JsonNode result = switch (route) {
-            case "status" -> status();
-            case "resources" -> restEndpoint.handle(ctx, ns, writer, req.method(),
-                    rest.substring("resources/".length()).split("/", -1), payload);
-            case "query" -> queries.handle(ctx, ns, id.actorId(), payload);
-            case "search" -> search.handle(ns, payload);
-            case "mutation" -> mutations.handle(ctx, writer, payload);
-            case "transact" -> transact.handle(writer, payload);
-            case "pull" -> {
-                JsonNode body = plugins.beforeSync(ctx, route, payload);
-                yield afterSync(ctx, route, body, sync.pullService().pull(ns, id.actorId(), body));
-            }
-            case "reconcile" -> {
-                JsonNode body = plugins.beforeSync(ctx, route, payload);
-                yield afterSync(ctx, route, body, sync.reconcileService().reconcile(ns, id.actorId(), body));
-            }
-            case "seed" -> {
-                JsonNode body = plugins.beforeSync(ctx, route, payload);
-                yield afterSync(ctx, route, body, sync.seedService().seed(writer, body));
-            }
-            default -> throw new IllegalStateException("unrouted " + route);
-        };
-        return ok(result);
+        return streamed(requestId, ((Outcome.Streamed) out).body());
     }
 
-    private JsonNode afterSync(RequestContext ctx, String phase, JsonNode payload, JsonNode result) {
-        plugins.afterSync(ctx, phase, payload, result);
-        return result; // as the original, afterSync observes; it does not change the response
+    /** The body parsed as JSON and checked for disallowed keys and text no database can store. */
+    private JsonNode payload(Request req) {
+        JsonNode payload = Json.parseBody(readBody(req.body()));
+        String bad = Json.findDisallowedKey(payload);
+        if (bad != null) {
+            throw DatafnException.invalid("Disallowed key: " + bad, "$");
+        }
+        String unstorable = Json.findUnstorableText(payload);
+        if (unstorable != null) {
+            throw DatafnException.invalid("Invalid DFQL: strings may not contain NUL characters or unpaired surrogates",
+                    unstorable);
+        }
+        return payload;
     }
 
     /** A streamed body, counted as in flight and logged under its request id while it is written. */
@@ -302,41 +238,45 @@ public final class Router {
         return id;
     }
 
-    /** The path below the base path, or null when the request is not under it. */
-    private String relative(String path) {
-        return path.startsWith(basePath + "/") ? path.substring(basePath.length() + 1) : null;
-    }
-
-    /** The route a method and relative path select, or null (404). */
-    private String routeOf(String rest, String method) {
-        if (rest == null || rest.isEmpty()) {
-            return null;
-        }
-        if (restEndpoint != null && rest.startsWith("resources/")) {
-            int segments = rest.substring("resources/".length()).split("/", -1).length;
-            boolean ok = switch (method) {
-                case "GET", "POST" -> segments == 1;
-                case "PATCH", "DELETE" -> segments == 2;
-                default -> false;
-            };
-            return ok ? "resources" : null;
-        }
-        if (rest.contains("/")) {
-            return null;
-        }
-        if (rest.equals("status")) {
-            return method.equals("GET") ? rest : null;
-        }
-        return POST_ROUTES.contains(rest) && method.equals("POST") ? rest : null;
-    }
-
-    /** The rate-limit key: the caller's namespace, or {@code anonymous} when it cannot be told (no token yet). */
-    private String rateKey(Request req, String requestId, String action) {
+    /** The caller as resolved for the rate limiter: its identity, or the failure to answer at the namespace step. */
+    private Caller caller(RequestContext ctx) {
         try {
-            return namespaces.identify(new RequestContext(req, requestId, action, null)).namespace();
+            return new Caller(identify(ctx), null);
         } catch (RuntimeException e) {
-            return "anonymous";
+            return new Caller(null, e);
         }
+    }
+
+    private record Caller(NamespaceProvider.Identity id, RuntimeException failure) {
+        /** The caller's namespace, or {@code anonymous} when it cannot be told (no token yet). */
+        String rateKey() {
+            return id == null ? "anonymous" : id.namespace();
+        }
+
+        NamespaceProvider.Identity identity() {
+            if (failure != null) {
+                throw failure;
+            }
+            return id;
+        }
+    }
+
+    private record Match(Route route, List<String> params) {
+    }
+
+    /** The route a method and path select, with what its {@code *} segments matched; null (404) when none. */
+    private Match match(String method, String path) {
+        if (!path.startsWith(basePath + "/")) {
+            return null;
+        }
+        String[] segments = path.substring(basePath.length() + 1).split("/", -1);
+        for (Entry e : routes) {
+            List<String> params = e.match(method, segments);
+            if (params != null) {
+                return new Match(e.route(), params);
+            }
+        }
+        return null;
     }
 
     private DatafnException tooLarge() {
@@ -409,27 +349,5 @@ public final class Router {
             }
         }
         return body.ended ? resp : resp.withHeader("Connection", "close");
-    }
-
-    private JsonNode status() {
-        if (!store.healthy()) {
-            throw new DatafnException(ErrorCode.INTERNAL, "Internal error", "$");
-        }
-        ObjectNode r = Json.object();
-        r.put("schemaHash", schema.hash());
-        ArrayNode caps = r.putArray("capabilities");
-        CAPABILITIES.forEach(caps::add);
-        if (search.enabled()) {
-            caps.add("dfql.search");
-        }
-        ObjectNode l = r.putObject("limits");
-        l.put("maxLimit", limits.maxLimit());
-        if (limits.transactStepsConfigured()) {
-            l.put("maxTransactSteps", limits.maxTransactSteps());
-        }
-        l.put("maxPayloadBytes", limits.maxPayloadBytes());
-        l.put("maxPullLimit", limits.maxPullLimit());
-        r.put("serverTimeMs", Math.round(clock.millis() / 60000.0) * 60000L);
-        return r;
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.Limits;
 import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorItem;
 import io.datafn.json.Json;
 import io.datafn.schema.Field;
 import io.datafn.schema.FieldType;
@@ -89,7 +90,7 @@ public final class PullService {
      * The pull result: {@code ok:false} with {@code error} inside when the request is invalid. Changes of private
      * records {@code viewer} may not see are left out (their cursors still advance).
      */
-    public JsonNode pull(String ns, String viewer, JsonNode body) {
+    public PullResult pull(String ns, String viewer, JsonNode body) {
         boolean global = body.isObject() && body.path("cursor").isTextual();
         try {
             if (!body.isObject()) {
@@ -101,25 +102,11 @@ public final class PullService {
             SyncRequests.clientId(body);
             return global ? globalPull(ns, viewer, body) : tablePull(ns, viewer, body);
         } catch (DatafnException e) {
-            ObjectNode r = Json.object();
-            r.put("ok", false);
-            if (global) {
-                r.putArray("changes");
-                r.putNull("nextCursor");
-            } else {
-                r.putObject("records");
-                r.putObject("deleted");
-                r.putObject("cursors");
-            }
-            ObjectNode err = r.putObject("error");
-            err.put("code", e.code().name());
-            err.put("message", e.getMessage());
-            err.putObject("details").put("path", e.path());
-            return r;
+            return new PullResult.Refused(global, ErrorItem.of(e).withoutDetails());
         }
     }
 
-    private JsonNode tablePull(String ns, String viewer, JsonNode body) {
+    private PullResult.Tables tablePull(String ns, String viewer, JsonNode body) {
         JsonNode cursorsNode = body.get("cursors");
         if (cursorsNode == null || !cursorsNode.isObject()) {
             throw DatafnException.invalid("Invalid DFQL: cursors must be an object", "cursors");
@@ -150,11 +137,8 @@ public final class PullService {
         boolean hasMore = fetched.size() > limit;
         List<ChangeRow> page = hasMore ? fetched.subList(0, limit) : fetched;
 
-        ObjectNode result = Json.object();
-        result.put("ok", true);
-        ObjectNode records = result.putObject("records");
-        ObjectNode deleted = result.putObject("deleted");
-        ObjectNode cursors = result.putObject("cursors");
+        ObjectNode records = Json.object();
+        ObjectNode deleted = Json.object();
         requested.forEach((key, cur) -> {
             if (!key.startsWith("join_") && !key.startsWith("__datafn_")) {
                 records.putArray(key);
@@ -165,21 +149,13 @@ public final class PullService {
         for (ChangeRow c : page) {
             advanced.merge(c.resource(), c.seq(), Math::max);
         }
-        advanced.forEach((k, v) -> cursors.put(k, Long.toString(v)));
-        result.put("hasMore", hasMore);
 
         NetEffect net = new NetEffect();
         visible.forEach(net::apply);
         ObjectNode merged = Json.object();
         ObjectNode joins = Json.object();
         net.emit(records, merged, deleted, joins);
-        if (!merged.isEmpty()) {
-            result.set("merged", merged);
-        }
-        if (includeJoins && !joins.isEmpty()) {
-            result.set("joins", joins);
-        }
-        return result;
+        return new PullResult.Tables(records, deleted, advanced, hasMore, merged, includeJoins ? joins : Json.object());
     }
 
     /**
@@ -209,7 +185,7 @@ public final class PullService {
         return out;
     }
 
-    private JsonNode globalPull(String ns, String viewer, JsonNode body) {
+    private PullResult.Global globalPull(String ns, String viewer, JsonNode body) {
         long cursor = SyncRequests.cursor(body.get("cursor"), "cursor");
         int limit = Math.min(SyncRequests.positiveLimit(body.get("limit"), DEFAULT_GLOBAL_LIMIT), limits.maxPullLimit());
         List<ChangeRow> all = new ArrayList<>();
@@ -218,24 +194,7 @@ public final class PullService {
             all.addAll(fetched);
             return visibleTo(tx, ns, viewer, fetched);
         });
-        ObjectNode result = Json.object();
-        result.put("ok", true);
-        ArrayNode changes = result.putArray("changes");
-        for (ChangeRow c : rows) {
-            ObjectNode n = changes.addObject();
-            n.put("serverSeq", c.seq());
-            n.put("resource", c.resource());
-            n.put("id", c.recordId());
-            // the original's global form normalises every write to "upsert"
-            n.put("op", c.op().equals(ChangeRow.DELETE) ? ChangeRow.DELETE : ChangeRow.UPSERT);
-            n.set("record", c.record() == null ? Json.NODES.nullNode() : c.record());
-        }
-        if (all.isEmpty()) {
-            result.putNull("nextCursor");
-        } else {
-            result.put("nextCursor", Long.toString(all.get(all.size() - 1).seq()));
-        }
-        return result;
+        return new PullResult.Global(rows, all.isEmpty() ? null : all.get(all.size() - 1).seq());
     }
 
     /**

@@ -1,11 +1,8 @@
 package io.datafn.sync;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.Limits;
 import io.datafn.error.DatafnException;
-import io.datafn.json.Json;
 import io.datafn.mutation.Mutation;
 import io.datafn.mutation.MutationParser;
 import io.datafn.mutation.MutationResult;
@@ -39,8 +36,8 @@ public final class PushService {
         this.attempts = new PushAttempts(limits.maxPushAttempts(), clock);
     }
 
-    /** The push result; {@code result.ok} is false when any mutation failed (the router answers 400 then). */
-    public ObjectNode push(MutationService.Writer writer, JsonNode body) {
+    /** The push result; {@code ok()} is false when any mutation failed (the router answers 400 then). */
+    public PushResult push(MutationService.Writer writer, JsonNode body) {
         if (!body.isObject()) {
             throw DatafnException.invalid("Invalid DFQL: push body must be object", "$");
         }
@@ -73,19 +70,19 @@ public final class PushService {
         // one transaction for the batch, each mutation isolated by a savepoint: a failed mutation leaves no trace but
         // its idempotency record, the others commit together (one commit, one seq allocation under the counter lock)
         Written<Outcome> batch = store.writeTracked(tx -> {
-            ArrayNode applied = Json.array();
-            ArrayNode errors = Json.array();
+            List<String> applied = new ArrayList<>();
+            List<PushResult.Failure> errors = new ArrayList<>();
             Map<String, Mutation> seen = new HashMap<>(); // first occurrence of each key in this batch
             Map<String, Boolean> succeeded = new HashMap<>();
             for (Object item : parsed) {
                 if (item instanceof Invalid bad) {
-                    error(errors, bad.mutationId(), bad.error().code().name(), bad.error().getMessage(), bad.error().path(), false);
+                    errors.add(PushResult.Failure.refused(bad.mutationId(), bad.error()));
                     continue;
                 }
                 Mutation m = (Mutation) item;
                 if (!m.keyed()) {
-                    error(errors, m.mutationId() == null ? "" : m.mutationId(), "DFQL_INVALID",
-                            "Invalid DFQL: missing clientId or mutationId", "$", false);
+                    errors.add(PushResult.Failure.refused(m.mutationId() == null ? "" : m.mutationId(),
+                            DatafnException.invalid("Invalid DFQL: missing clientId or mutationId", "$")));
                     continue;
                 }
                 String key = m.clientId() + "\u0000" + m.mutationId();
@@ -93,8 +90,7 @@ public final class PushService {
                 if (first != null) {
                     if (!first.payloadHash().equals(m.payloadHash())) {
                         // the key names another mutation: reporting it applied would silently drop this one
-                        DatafnException e = MutationService.payloadMismatch(m);
-                        error(errors, m.mutationId(), e.code().name(), e.getMessage(), e.path(), false);
+                        errors.add(PushResult.Failure.refused(m.mutationId(), MutationService.payloadMismatch(m)));
                     } else if (succeeded.get(key)) {
                         applied.add(m.mutationId()); // an intra-batch duplicate of an applied mutation
                     }
@@ -106,14 +102,11 @@ public final class PushService {
                 if (r.ok()) {
                     applied.add(m.mutationId());
                 } else {
-                    MutationResult.Error e = r.errors().get(0);
-                    error(errors, m.mutationId(), e.code(), e.message(), e.path(), e.retryable());
+                    errors.add(new PushResult.Failure(m.mutationId(), r.errors().get(0)));
                 }
             }
             return new Outcome(applied, errors);
         });
-        ArrayNode applied = batch.value().applied();
-        ArrayNode errors = batch.value().errors();
         TreeSet<Long> assigned = new TreeSet<>();
         for (ChangeRow c : batch.changes()) {
             assigned.add(c.seq());
@@ -125,13 +118,7 @@ public final class PushService {
         while (before > 0 && assigned.contains(before)) {
             before--;
         }
-        ObjectNode result = Json.object();
-        result.put("ok", errors.isEmpty());
-        result.set("applied", applied);
-        result.set("errors", errors);
-        result.put("cursor", Long.toString(cursor));
-        result.put("cursorBefore", Long.toString(before));
-        return result;
+        return new PushResult(batch.value().applied(), batch.value().errors(), cursor, before);
     }
 
     /** A mutation of the batch that failed validation; its path is relative to the mutation. */
@@ -146,11 +133,6 @@ public final class PushService {
     }
 
     /** What a batch transaction reports: applied mutation ids and error items. */
-    private record Outcome(ArrayNode applied, ArrayNode errors) {
-    }
-
-    private static void error(ArrayNode errors, String mutationId, String code, String message, String path, boolean retryable) {
-        errors.addObject().put("mutationId", mutationId).put("code", code).put("message", message).put("path", path)
-                .put("retryable", retryable);
+    private record Outcome(List<String> applied, List<PushResult.Failure> errors) {
     }
 }

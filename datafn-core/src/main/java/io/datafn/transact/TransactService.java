@@ -1,12 +1,10 @@
 package io.datafn.transact;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.Limits;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
-import io.datafn.json.Json;
+import io.datafn.error.ErrorItem;
 import io.datafn.mutation.Mutation;
 import io.datafn.mutation.MutationParser;
 import io.datafn.mutation.MutationResult;
@@ -44,23 +42,21 @@ public final class TransactService {
     }
 
     /** A validated step: a query, a mutation, or a step that fails when it runs (bare step, unknown operation). */
-    private record Step(String kind, Query query, Mutation mutation, DatafnException deferred) {
+    private record Parsed(String kind, Query query, Mutation mutation, DatafnException deferred) {
     }
 
-    /** Carries the results of an atomic run out of the transaction it rolls back. */
+    /** Carries the steps of an atomic run, up to the failed one, out of the transaction it rolls back. */
     private static final class RolledBack extends RuntimeException {
         private static final long serialVersionUID = 1L;
-        final transient List<ObjectNode> results;
-        final int failedIndex;
+        final transient List<TransactResult.Step> steps;
 
-        RolledBack(List<ObjectNode> results, int failedIndex) {
+        RolledBack(List<TransactResult.Step> steps) {
             super(null, null, false, false);
-            this.results = results;
-            this.failedIndex = failedIndex;
+            this.steps = steps;
         }
     }
 
-    public JsonNode handle(MutationService.Writer writer, JsonNode body) {
+    public TransactResult handle(MutationService.Writer writer, JsonNode body) {
         if (body == null || !body.isObject() || !body.path("steps").isArray()) {
             throw DatafnException.invalid("Invalid DFQL: expected 'steps' array", "steps");
         }
@@ -70,138 +66,81 @@ public final class TransactService {
                     Map.of("max", limits.maxTransactSteps()), null);
         }
         boolean atomic = !body.path("atomic").isBoolean() || body.get("atomic").asBoolean();
-        List<Step> steps = new ArrayList<>();
+        List<Parsed> steps = new ArrayList<>();
         for (int i = 0; i < stepsNode.size(); i++) {
-            Step s = step(stepsNode.get(i), "steps[" + i + "]");
+            Parsed s = step(stepsNode.get(i), "steps[" + i + "]");
             // a search clause is resolved before the transaction: the index reflects what was committed before it
-            steps.add(s.query() == null ? s : new Step(s.kind(), search.apply(writer.namespace(), s.query()).withViewer(writer.actorId()), null, null));
+            steps.add(s.query() == null ? s : new Parsed(s.kind(), search.apply(writer.namespace(), s.query()).withViewer(writer.actorId()), null, null));
         }
-        ObjectNode out = Json.object();
-        ArrayNode results = Json.array();
-        if (atomic) {
-            try {
-                List<ObjectNode> done = store.write(tx -> {
-                    List<ObjectNode> acc = new ArrayList<>();
-                    for (int i = 0; i < steps.size(); i++) {
-                        Step s = steps.get(i);
-                        try {
-                            acc.add(item(s.kind(), true, s.query() != null ? tx.query(writer.namespace(), s.query()).toJson()
-                                    : runMutation(s, m -> service.executeIn(tx, writer, m, MutationService.Policy.STRICT))));
-                        } catch (DatafnException e) {
-                            acc.add(item(s.kind(), false, failure(s, e)));
-                            throw new RolledBack(acc, i);
-                        }
-                    }
-                    return acc;
-                });
-                done.forEach(results::add);
-                out.put("ok", true);
-            } catch (RolledBack rb) {
-                for (int i = 0; i < rb.results.size(); i++) {
-                    ObjectNode r = rb.results.get(i);
-                    if (i < rb.failedIndex) {
-                        ObjectNode rolled = Json.object();
-                        rolled.put("kind", r.get("kind").asText());
-                        rolled.put("ok", false);
-                        rolled.put("rolledBack", true);
-                        rolled.set("result", r.get("result"));
-                        r = rolled;
-                    }
-                    results.add(r);
-                }
-                out.put("ok", false);
-                out.set("results", results);
-                out.putObject("error").put("code", "TRANSACTION_ROLLED_BACK")
-                        .put("message", "Step " + rb.failedIndex + " failed; all steps rolled back");
-                return out;
-            }
-        } else {
-            boolean allOk = true;
-            for (Step s : steps) {
-                ObjectNode r;
+        if (!atomic) {
+            List<TransactResult.Step> results = new ArrayList<>();
+            for (Parsed s : steps) {
                 if (s.query() != null) {
-                    r = item("query", true, store.read(tx -> tx.query(writer.namespace(), s.query()).toJson()));
-                } else if (s.deferred() != null) {
-                    r = item("mutation", false, failure(s, s.deferred()));
+                    results.add(TransactResult.Step.ofQuery(store.read(tx -> tx.query(writer.namespace(), s.query()))));
                 } else {
-                    MutationResult mr = service.execute(writer, s.mutation());
-                    r = item("mutation", mr.ok(), withError(mr));
+                    results.add(s.deferred() != null ? failure(s, s.deferred())
+                            : TransactResult.Step.ofMutation(service.execute(writer, s.mutation())));
                 }
-                allOk &= r.get("ok").asBoolean();
-                results.add(r);
             }
-            out.put("ok", allOk);
+            return TransactResult.ran(results);
         }
-        out.set("results", results);
-        return out;
-    }
-
-    @FunctionalInterface
-    private interface MutationRun {
-        MutationResult run(Mutation m);
-    }
-
-    private static JsonNode runMutation(Step s, MutationRun run) {
-        if (s.deferred() != null) {
-            throw s.deferred();
+        try {
+            return TransactResult.ran(store.write(tx -> {
+                List<TransactResult.Step> done = new ArrayList<>();
+                for (Parsed s : steps) {
+                    try {
+                        if (s.deferred() != null) {
+                            throw s.deferred();
+                        }
+                        done.add(s.query() != null ? TransactResult.Step.ofQuery(tx.query(writer.namespace(), s.query()))
+                                : TransactResult.Step.ofMutation(service.executeIn(tx, writer, s.mutation(), MutationService.Policy.STRICT)));
+                    } catch (DatafnException e) {
+                        done.add(failure(s, e));
+                        throw new RolledBack(done);
+                    }
+                }
+                return done;
+            }));
+        } catch (RolledBack rb) {
+            return TransactResult.rolledBack(rb.steps);
         }
-        return run.run(s.mutation()).toJson();
     }
 
-    private static ObjectNode item(String kind, boolean ok, JsonNode result) {
-        ObjectNode n = Json.object();
-        n.put("kind", kind);
-        n.put("ok", ok);
-        n.set("result", result);
-        return n;
-    }
-
-    /** A failed step's result: a failed MutationResult (with the original's convenience {@code error}) or an error. */
-    private static JsonNode failure(Step s, DatafnException e) {
+    /** A failed step: a failed MutationResult (a replayed stored failure as stored) or a query's error. */
+    private static TransactResult.Step failure(Parsed s, DatafnException e) {
         if (s.kind().equals("mutation")) {
             String id = s.mutation() != null && s.mutation().mutationId() != null ? s.mutation().mutationId()
                     : io.datafn.json.Uuids.random();
-            return withError(MutationResult.failure(id, e));
+            return TransactResult.Step.ofMutation(MutationResult.failure(id, e));
         }
-        ObjectNode r = Json.object();
-        r.putObject("error").put("code", e.code().name()).put("message", e.getMessage()).put("path", e.path());
-        return r;
+        return TransactResult.Step.failedQuery(ErrorItem.of(e));
     }
 
-    private static ObjectNode withError(MutationResult r) {
-        ObjectNode n = r.toJson();
-        if (!r.ok()) {
-            MutationResult.Error e = r.errors().get(0);
-            n.putObject("error").put("code", e.code()).put("message", e.message()).put("path", e.path());
-        }
-        return n;
-    }
-
-    private Step step(JsonNode s, String path) {
+    private Parsed step(JsonNode s, String path) {
         if (s == null || !s.isObject()) {
             throw DatafnException.invalid("Invalid DFQL: step must be object", path);
         }
         if (s.has("mutation")) {
-            return new Step("mutation", null, mutations.parse(s.get("mutation"), path + ".mutation"), null);
+            return new Parsed("mutation", null, mutations.parse(s.get("mutation"), path + ".mutation"), null);
         }
         if (s.has("query")) {
-            return new Step("query", query(s.get("query"), path + ".query."), null, null);
+            return new Parsed("query", query(s.get("query"), path + ".query."), null, null);
         }
         boolean hasResource = s.path("resource").isTextual();
         if (hasResource && s.path("id").isTextual() && s.path("operation").isTextual()
                 || hasResource && s.has("operation")) {
             try {
-                return new Step("mutation", null, mutations.parse(s, path), null);
+                return new Parsed("mutation", null, mutations.parse(s, path), null);
             } catch (DatafnException e) {
                 if (e.code() == ErrorCode.DFQL_UNSUPPORTED && e.path().equals(path + ".operation")) {
                     // as the original: a bare step with an unknown operation fails when it runs, not up front
-                    return new Step("mutation", null, null, new DatafnException(e.code(), e.getMessage(), "operation"));
+                    return new Parsed("mutation", null, null, new DatafnException(e.code(), e.getMessage(), "operation"));
                 }
                 throw e;
             }
         }
         if (hasResource) {
-            return new Step("query", query(s, path + "."), null, null);
+            return new Parsed("query", query(s, path + "."), null, null);
         }
         throw DatafnException.invalid("Invalid DFQL: step must be a query or mutation", path);
     }

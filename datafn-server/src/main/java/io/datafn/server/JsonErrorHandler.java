@@ -2,7 +2,7 @@ package io.datafn.server;
 
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
-import io.datafn.router.Router;
+import io.datafn.router.Envelope;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -33,7 +33,7 @@ final class JsonErrorHandler extends ErrorHandler {
             case SERVICE_UNAVAILABLE -> "Server is shutting down";
             default -> "Internal error";
         };
-        io.datafn.router.Response r = Router.error(new DatafnException(code, message, "$", status, java.util.Map.of(), null));
+        io.datafn.router.Response r = Envelope.error(new DatafnException(code, message, "$", status, java.util.Map.of(), null));
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, io.datafn.router.Response.JSON);
         // Jetty drops the connection after a request it could not parse; say so, so that clients do not reuse it
