@@ -66,7 +66,9 @@ public final class Router {
     private record Entry(Route route, String[] pattern) {
         /** The segments the route's {@code *} matched, or null when the route does not match. */
         List<String> match(String method, String[] segments) {
-            if (!route.method().equals(method) || segments.length != pattern.length) {
+            // HEAD is GET without the body (RFC 9110 §9.3.2); the adapter sends no body for it
+            boolean sameMethod = route.method().equals(method) || method.equals("HEAD") && route.method().equals("GET");
+            if (!sameMethod || segments.length != pattern.length) {
                 return null;
             }
             List<String> params = new ArrayList<>();

@@ -9,6 +9,7 @@ import io.javalin.http.Context;
 import io.datafn.realtime.Socket;
 import io.datafn.realtime.WebSocketHub;
 import io.javalin.http.HandlerType;
+import io.javalin.router.EndpointNotFound;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
@@ -40,7 +41,12 @@ public final class DatafnJavalin {
      */
     public static void mount(JavalinConfig config, DatafnServer server) {
         Router router = server.router();
-        config.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(UriCompliance.UNSAFE));
+        config.jetty.modifyHttpConfiguration(http -> {
+            http.setUriCompliance(UriCompliance.UNSAFE);
+            // room for large tokens (a JWT with many claims): up to 64 KiB of headers reach the router, which answers
+            // a bad token 401; beyond that Jetty answers 431 in the envelope (JsonErrorHandler)
+            http.setRequestHeaderSize(MAX_HEADER_BYTES);
+        });
         config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
         config.jetty.modifyServer(jetty -> {
             jetty.setErrorHandler(new JsonErrorHandler());
@@ -55,10 +61,26 @@ public final class DatafnJavalin {
         String pattern = router.basePath() + "/*";
         config.routes.addWsHandler(WsHandlerType.WEBSOCKET, router.basePath() + "/ws", ws -> websocket(server, ws));
         for (HandlerType method : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PUT,
-                HandlerType.PATCH, HandlerType.DELETE}) {
+                HandlerType.PATCH, HandlerType.DELETE, HandlerType.HEAD, HandlerType.OPTIONS, HandlerType.TRACE}) {
             config.routes.addHttpHandler(method, pattern, ctx -> handle(router, ctx));
         }
+        // any other method (FOO, CONNECT, ...) under the base path: the router answers it with the envelope too,
+        // instead of Javalin's plain-text "Endpoint ... not found"
+        config.routes.exception(EndpointNotFound.class, (e, ctx) -> {
+            if (ctx.path().startsWith(router.basePath() + "/") || ctx.path().equals(router.basePath())) {
+                try {
+                    handle(router, ctx);
+                } catch (IOException io) {
+                    throw new java.io.UncheckedIOException(io);
+                }
+            } else {
+                ctx.status(404).result("Not found");
+            }
+        });
     }
+
+    /** The largest request head (request line and headers) the server reads. */
+    static final int MAX_HEADER_BYTES = 64 * 1024;
 
     /** How often a ping goes to each socket; a socket that stays silent (no pong) longer is closed by Jetty. */
     static final Duration HEARTBEAT = Duration.ofSeconds(30);
@@ -122,7 +144,9 @@ public final class DatafnJavalin {
         for (Map.Entry<String, String> h : resp.headers().entrySet()) {
             ctx.header(h.getKey(), h.getValue());
         }
-        resp.writeBody(ctx.res().getOutputStream());
+        if (!req.method().equals("HEAD")) {
+            resp.writeBody(ctx.res().getOutputStream());
+        }
     }
 
     /**

@@ -54,6 +54,38 @@ class HostileInputBlackBoxTest {
         assertThat(s.query("{\"resource\":\"note\"}").get("data")).hasSize(2);
     }
 
+    TestServer.Reply method(String method, String endpoint) {
+        return s.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.url + "/datafn/" + endpoint))
+                .method(method, java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+    }
+
+    @Test
+    void otherMethods_areAnsweredWithTheEnvelope() {
+        start();
+        for (String m : new String[]{"OPTIONS", "TRACE", "FOO", "PROPFIND"}) {
+            TestServer.Reply r = method(m, "query");
+            assertThat(r.header("Content-Type")).as(m).startsWith("application/json");
+            assertError(r, 404, "NOT_FOUND", "Not found: " + m + " /datafn/query", "$");
+        }
+        // HEAD is GET without a body
+        TestServer.Reply head = method("HEAD", "status");
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.header("Content-Type")).startsWith("application/json");
+        assertThat(head.raw().body()).isEmpty();
+        assertThat(method("HEAD", "query").status()).isEqualTo(404);
+    }
+
+    @Test
+    void aLargeTokenIsReadAndRefused_notCutOffByTheHeaderLimit() {
+        s = TestServer.start(db, SCHEMA, b -> b.namespaceProvider(
+                new JwtAuth(JwtAuth.hmac("test-secret-test-secret-test-secret-0123"), "sub", "tenant_id")));
+        String token = "x".repeat(60_000);
+        TestServer.Reply r = s.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.url + "/datafn/query"))
+                .header("Authorization", "Bearer " + token)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"resource\":\"note\"}")).build());
+        assertError(r, 401, "UNAUTHORIZED", "Invalid token", "$");
+    }
+
     @Test
     void pullCursor_upToTheLargestSeqIsAccepted_beyondItIsInvalid() {
         start();
