@@ -33,7 +33,8 @@ public class DatafnException extends RuntimeException {
 
     /**
      * Whether a client that queued the mutation that failed with this error should send it again (the error items'
-     * {@code retryable}). By default: {@code NOT_FOUND} and {@code INTERNAL}, and {@code CONFLICT} on {@code id}
+     * {@code retryable}). By default: {@code NOT_FOUND}, {@code INTERNAL}, {@code SERVICE_UNAVAILABLE} (the database
+     * was down), and {@code CONFLICT} on {@code id}
      * (an insert of an id another device may be deleting), as the original (reference-sync.md §4.3); a few errors
      * decide otherwise ({@link #withRetryable}).
      */
@@ -41,7 +42,8 @@ public class DatafnException extends RuntimeException {
         if (retryable != null) {
             return retryable;
         }
-        return code == ErrorCode.NOT_FOUND || code == ErrorCode.INTERNAL || (code == ErrorCode.CONFLICT && "id".equals(path));
+        return code == ErrorCode.NOT_FOUND || code == ErrorCode.INTERNAL || code == ErrorCode.SERVICE_UNAVAILABLE
+                || (code == ErrorCode.CONFLICT && "id".equals(path));
     }
 
     /** The same error with its retry decision fixed. */

@@ -26,13 +26,15 @@ public final class Envelope {
     }
 
     /**
-     * An error with its status: {@code {ok:false, error:{code, message, details:{path, ...}}}}; 503 while shutting
-     * down carries no details and a plain {@code application/json} content type.
+     * An error with its status: {@code {ok:false, error:{code, message, details:{path, ...}}}}; 503 (shutting down,
+     * database unavailable) carries no details, a plain {@code application/json} content type and
+     * {@code Retry-After: 1}.
      */
     public static Response error(DatafnException e) {
         if (e.code() == ErrorCode.SERVICE_UNAVAILABLE) {
             byte[] body = Json.bytes(body(false, null, ErrorItem.bare(e.code().name(), e.getMessage())));
-            return new Response(e.status(), Map.of("Content-Type", "application/json"), body);
+            // a restart or a database outage: worth trying again in a moment
+            return new Response(e.status(), Map.of("Content-Type", "application/json", "Retry-After", "1"), body);
         }
         return Response.json(e.status(), body(false, null, ErrorItem.of(e)));
     }

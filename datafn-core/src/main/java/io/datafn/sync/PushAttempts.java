@@ -14,7 +14,7 @@ import java.util.List;
  * {@code max - 1} failures of one {@code (clientId, mutationId)} with a retryable error (a record not there yet, a
  * grant not given yet, an insert's id taken) are answered retryable; the {@code max}-th is answered
  * {@code retryable:false}, stored for idempotency, and kept in the quarantine table for an operator. Database
- * failures ({@code INTERNAL}) are never counted: they say nothing about the mutation.
+ * failures ({@code INTERNAL}, {@code SERVICE_UNAVAILABLE}) are never counted: they say nothing about the mutation.
  */
 final class PushAttempts {
     private final int max;
@@ -31,7 +31,7 @@ final class PushAttempts {
             return result;
         }
         MutationResult.Error e = result.errors().get(0);
-        if (e.code().equals("INTERNAL")) {
+        if (e.code().equals("INTERNAL") || e.code().equals("SERVICE_UNAVAILABLE")) {
             return result;
         }
         long now = clock.millis();

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -65,18 +66,33 @@ public final class JdbcStore implements Store {
         return open(jdbcUrl, null, null, 16);
     }
 
+    /** How long a request waits for a database connection by default before it is answered 503. */
+    public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(3);
+
+    /** Opens a store that waits at most {@link #DEFAULT_ACQUIRE_TIMEOUT} for a connection. */
+    public static JdbcStore open(String jdbcUrl, String user, String password, int poolSize) {
+        return open(jdbcUrl, user, password, poolSize, DEFAULT_ACQUIRE_TIMEOUT);
+    }
+
     /**
      * Opens a store.
      *
-     * @param poolSize connections for PostgreSQL, or SQLite reader connections (1 .. 200)
-     * @throws IllegalArgumentException for an unsupported URL or pool size
+     * @param poolSize       connections for PostgreSQL, or SQLite reader connections (1 .. 200)
+     * @param acquireTimeout how long a unit of work waits for a connection (250 ms .. 10 min); when the database is
+     *                       down or every connection stays busy that long, the request is answered 503
+     *                       {@code SERVICE_UNAVAILABLE} with {@code Retry-After}
+     * @throws IllegalArgumentException for an unsupported URL, pool size or timeout
      * @throws IllegalStateException    when the database cannot be reached
      */
-    public static JdbcStore open(String jdbcUrl, String user, String password, int poolSize) {
+    public static JdbcStore open(String jdbcUrl, String user, String password, int poolSize, Duration acquireTimeout) {
         Objects.requireNonNull(jdbcUrl, "database URL");
         if (poolSize < 1 || poolSize > 200) {
             throw new IllegalArgumentException("database pool size must be 1..200, got " + poolSize);
         }
+        if (acquireTimeout.toMillis() < 250 || acquireTimeout.toMinutes() > 10) {
+            throw new IllegalArgumentException("database acquire timeout must be 250 ms .. 10 min, got " + acquireTimeout);
+        }
+        long acquireMs = acquireTimeout.toMillis();
         Dialect dialect = Dialect.fromUrl(jdbcUrl);
         try {
             if (dialect == Dialect.SQLITE) {
@@ -92,17 +108,17 @@ public final class JdbcStore implements Store {
                 // SQLite connections stay in auto-commit mode between units of work and the store issues BEGIN itself:
                 // sqlite-jdbc's manual-commit mode begins the next transaction eagerly, and an idle connection would
                 // then hold a lock (IMMEDIATE) or pin a WAL snapshot, blocking other processes and checkpoints
-                HikariDataSource writer = pool(jdbcUrl, user, password, 1, sqliteProps(), "datafn-sqlite-write", true, c -> { });
-                HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true, c -> { });
+                HikariDataSource writer = pool(jdbcUrl, user, password, 1, sqliteProps(), "datafn-sqlite-write", true, acquireMs, c -> { });
+                HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true, acquireMs, c -> { });
                 return new JdbcStore(dialect, writer, reader, "sqlite " + file);
             }
             Properties props = new Properties();
             props.setProperty("reWriteBatchedInserts", "true");
             // two pools, each connection set up once: writes at READ COMMITTED, reads at REPEATABLE READ and read-only
             // (switching per request would cost round trips on every request and again when the pool resets them)
-            HikariDataSource writer = pool(jdbcUrl, user, password, poolSize, props, "datafn-pg-write", false,
+            HikariDataSource writer = pool(jdbcUrl, user, password, poolSize, props, "datafn-pg-write", false, acquireMs,
                     c -> c.setTransactionIsolation("TRANSACTION_READ_COMMITTED"));
-            HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, props, "datafn-pg-read", false, c -> {
+            HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, props, "datafn-pg-read", false, acquireMs, c -> {
                 c.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
                 c.setReadOnly(true);
             });
@@ -125,7 +141,7 @@ public final class JdbcStore implements Store {
     }
 
     private static HikariDataSource pool(String url, String user, String password, int size, Properties props, String name,
-                                         boolean autoCommit, Consumer<HikariConfig> setup) {
+                                         boolean autoCommit, long acquireMs, Consumer<HikariConfig> setup) {
         HikariConfig c = new HikariConfig();
         c.setJdbcUrl(url);
         if (user != null) {
@@ -138,7 +154,7 @@ public final class JdbcStore implements Store {
         c.setMinimumIdle(Math.min(size, 2));
         c.setPoolName(name);
         c.setAutoCommit(autoCommit);
-        c.setConnectionTimeout(10_000);
+        c.setConnectionTimeout(acquireMs);
         c.setInitializationFailTimeout(5_000);
         c.setDataSourceProperties(props);
         setup.accept(c);
@@ -221,7 +237,8 @@ public final class JdbcStore implements Store {
                     throw translate(e);
                 }
             } catch (SQLException e) {
-                throw new IllegalStateException("database: " + e.getMessage(), e);
+                // no connection within the acquire timeout: the database is down or saturated
+                throw unavailable(e);
             }
         }
     }
@@ -286,9 +303,31 @@ public final class JdbcStore implements Store {
         return "40001".equals(state) || "40P01".equals(state) || sql.getErrorCode() == 5 || sql.getErrorCode() == 6;
     }
 
+    /**
+     * The database cannot serve now: 503 {@code SERVICE_UNAVAILABLE} (the router adds {@code Retry-After}), so that
+     * clients tell an outage from a bug. The cause goes to the log, not to the wire.
+     */
+    private static DatafnException unavailable(Exception e) {
+        log.warn("store: database unavailable: {}", rootMessage(e));
+        return new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Database unavailable", "$", 503, Map.of(), e);
+    }
+
+    /**
+     * Connection exceptions (SQLState class 08), PostgreSQL shutting down or restarting (57P01..57P03) and a pool
+     * that has no connection to give.
+     */
+    private static boolean connectionLost(SQLException sql) {
+        String state = sql.getSQLState();
+        return sql instanceof java.sql.SQLTransientConnectionException || sql instanceof java.sql.SQLNonTransientConnectionException
+                || state != null && (state.startsWith("08") || state.startsWith("57P0"));
+    }
+
     /** A unique violation that slipped past the pre-checks (a concurrent writer) is a conflict, not an internal error. */
     private static RuntimeException translate(RuntimeException e) {
         SQLException sql = sqlCause(e);
+        if (sql != null && connectionLost(sql)) {
+            return unavailable(e);
+        }
         if (sql != null && ("23505".equals(sql.getSQLState()) || sql.getErrorCode() == 19)) {
             return new DatafnException(ErrorCode.CONFLICT, "Record already exists", "id", 409, Map.of(), e);
         }
