@@ -56,10 +56,6 @@ final class JdbcTx implements StoreTx {
         return pendingNs;
     }
 
-    List<ChangeRow> pending() {
-        return pending;
-    }
-
     /**
      * Allocates seqs for the recorded changes and writes them, as the last statements before commit. The counter
      * row stays locked until commit, so commits of one namespace happen in seq order and no reader can see a seq
