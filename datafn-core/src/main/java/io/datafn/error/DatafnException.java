@@ -94,11 +94,4 @@ public class DatafnException extends RuntimeException {
         e.retryable = retryable;
         return e;
     }
-
-    /** The same error with its path prefixed, e.g. {@code steps[2].} for a transact step. */
-    public DatafnException withPathPrefix(String prefix) {
-        DatafnException e = new DatafnException(code, getMessage(), prefix + path, status, details, getCause());
-        e.retryable = retryable;
-        return e;
-    }
 }

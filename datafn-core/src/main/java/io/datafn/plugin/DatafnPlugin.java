@@ -41,7 +41,11 @@ public interface DatafnPlugin {
         return payload;
     }
 
-    /** May replace a sync result. */
+    /**
+     * Observes a sync result (pull, reconcile, seed, and a push without failed mutations; a clone is streamed and has
+     * none). As in the original, the response is not changed: a non-null return value is only what the next plugin's
+     * {@code afterSync} receives.
+     */
     default JsonNode afterSync(RequestContext ctx, String phase, JsonNode payload, JsonNode result) {
         return result;
     }

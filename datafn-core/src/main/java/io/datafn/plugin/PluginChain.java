@@ -24,10 +24,6 @@ public final class PluginChain {
         this.plugins = List.copyOf(plugins);
     }
 
-    public boolean isEmpty() {
-        return plugins.isEmpty();
-    }
-
     @FunctionalInterface
     private interface Hook {
         JsonNode apply(DatafnPlugin p, JsonNode value);

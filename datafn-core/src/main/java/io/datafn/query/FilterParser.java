@@ -87,7 +87,7 @@ public final class FilterParser {
             return new Filter.Const(true);
         }
         if (!node.isObject()) {
-            throw DatafnException.invalid("Invalid DFQL: " + lastSegment(path) + " must be object", path);
+            throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " must be object", path);
         }
         if (depth > Limits.MAX_FILTER_DEPTH) {
             throw DatafnException.limit("Filter nesting depth exceeds limit (" + Limits.MAX_FILTER_DEPTH + ")", rootOf(path));
@@ -366,10 +366,6 @@ public final class FilterParser {
     /** Error messages name the path without the {@code $.} prefix of mutation paths. */
     private static String rootless(String path) {
         return path.startsWith("$.") ? path.substring(2) : path;
-    }
-
-    private static String lastSegment(String path) {
-        return rootless(path);
     }
 
     static DatafnException unknownRelation(String path) {

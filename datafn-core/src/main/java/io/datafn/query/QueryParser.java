@@ -13,7 +13,6 @@ import io.datafn.query.Query.GroupKey;
 import io.datafn.query.Query.SortTerm;
 import io.datafn.query.Selection.Mode;
 import io.datafn.query.Selection.RelationSelection;
-import io.datafn.schema.Field;
 import io.datafn.schema.FieldType;
 import io.datafn.schema.Link;
 import io.datafn.schema.Resource;
@@ -609,15 +608,5 @@ public final class QueryParser {
                     + " cannot compare " + ref.type().wireName() + " values", path + ".field");
         }
         return new Aggregation(op, ref);
-    }
-
-    /** The readable field names of a resource, {@code id} first (for diagnostics and "all fields" selections). */
-    public static List<String> readableFields(Resource res) {
-        List<String> out = new ArrayList<>();
-        out.add("id");
-        for (Field f : res.fields()) {
-            out.add(f.name());
-        }
-        return out;
     }
 }

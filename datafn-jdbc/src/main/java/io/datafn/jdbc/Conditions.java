@@ -23,9 +23,11 @@ import java.util.function.Function;
 import static org.jooq.impl.DSL.inline;
 
 /**
- * The one translator from the DFQL {@link Filter} tree to SQL conditions. Semantics are two-valued: every condition
- * built here is TRUE or FALSE, never NULL, so that {@code $not} and the negative operators treat null and absent
- * values as PROTOCOL.md "Negative operators and nulls" says.
+ * The one translator from the DFQL {@link Filter} tree to SQL conditions. Semantics are two-valued: a row matches or
+ * it does not. A plain comparison on a null value is SQL NULL, which a WHERE clause takes as "no match"; every
+ * negation built here ({@code $not}, the negative operators, JSON comparisons) is TRUE exactly where its positive
+ * is not, NULL included, so that null and absent values behave as PROTOCOL.md "Negative operators and nulls" says
+ * and a filter and its {@code $not} always split the rows in two.
  */
 final class Conditions {
     private final Schema schema;

@@ -10,6 +10,7 @@ import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
 import io.datafn.store.Written;
 import org.jooq.DSLContext;
+import org.jooq.ExecuteListener;
 import org.jooq.conf.RenderQuotedNames;
 import org.jooq.conf.Settings;
 import org.jooq.exception.DataAccessException;
@@ -50,6 +51,8 @@ public final class JdbcStore implements Store {
             .withExecuteLogging(false).withRenderSchema(false);
     private final String description;
     private final List<Consumer<Written<?>>> listeners = new CopyOnWriteArrayList<>();
+    /** jOOQ listeners of every statement, for tests that count statements; empty (and free) in production. */
+    private volatile ExecuteListener[] executeListeners = {};
     private volatile Schema schema;
     private volatile SequenceStore sequences;
     private volatile boolean closed;
@@ -222,6 +225,10 @@ public final class JdbcStore implements Store {
                 begin(c, readOnly);
                 try {
                     DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
+                    ExecuteListener[] statementListeners = executeListeners;
+                    if (statementListeners.length > 0) {
+                        ctx.configuration().set(statementListeners);
+                    }
                     JdbcTx tx = new JdbcTx(c, ctx, s, dialect);
                     T result = work.run(tx);
                     List<ChangeRow> changes = tx.flushChanges(System.currentTimeMillis(), sequences);
@@ -344,6 +351,17 @@ public final class JdbcStore implements Store {
             }
         }
         return null;
+    }
+
+    /**
+     * Test hook: {@code listener} sees every jOOQ statement of the units of work that start from now on (the tests of
+     * this package count statements per query and per write with it). Migration and transaction control (SQLite's
+     * {@code BEGIN}/{@code COMMIT}, JDBC commit on PostgreSQL) do not go through jOOQ and are not seen.
+     */
+    synchronized void addExecuteListener(ExecuteListener listener) {
+        ExecuteListener[] next = java.util.Arrays.copyOf(executeListeners, executeListeners.length + 1);
+        next[next.length - 1] = Objects.requireNonNull(listener, "listener");
+        executeListeners = next;
     }
 
     @Override

@@ -51,13 +51,14 @@ final class JdbcTx implements StoreTx {
         this.columns = new Columns(dialect);
     }
 
+    /** The transaction's jOOQ context, for the tests of this package that run their own statements in it. */
+    DSLContext dsl() {
+        return ctx;
+    }
+
     /** The namespace of the recorded changes, or null when none were recorded. */
     String pendingNamespace() {
         return pendingNs;
-    }
-
-    List<ChangeRow> pending() {
-        return pending;
     }
 
     /**

@@ -417,7 +417,7 @@ final class QueryRunner {
                             if (rs.mode() == Selection.Mode.IDS) {
                                 arr.add(r.get("id"));
                             } else {
-                                if (!nestedWants(rs.nested(), target, link.fkField())) {
+                                if (!nestedWants(rs.nested(), link.fkField())) {
                                     r = r.deepCopy();
                                     r.remove(link.fkField());
                                 }
@@ -432,7 +432,7 @@ final class QueryRunner {
         }
     }
 
-    private static boolean nestedWants(Selection nested, Resource target, String field) {
+    private static boolean nestedWants(Selection nested, String field) {
         return nested.allFields() || nested.fields().contains(field);
     }
 

@@ -21,6 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -28,224 +30,253 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * The standalone server: {@code java -jar datafn-server.jar --schema FILE --port N --db URL}. Every option can also
- * come from a {@code DATAFN_*} environment variable or from a YAML/JSON file given with {@code --config}; the command
- * line wins over the environment, which wins over the file.
+ * The standalone server: {@code java -jar datafn-server.jar --schema FILE --port N --db URL}. Each option is declared
+ * once, below; its value comes from the command line, else from the {@code DATAFN_*} environment variable named after
+ * the flag ({@code --db-pool} → {@code DATAFN_DB_POOL}), else from the camelCase key of the YAML/JSON file given with
+ * {@code --config} ({@code dbPool}), else from the option's default ({@link EnvironmentThenFile}).
  */
 @Command(name = "datafn-server", mixinStandardHelpOptions = true, version = "datafn-server 0.1.0",
         description = "Runs a DataFn server (DFQL query, mutation, transact) over SQLite or PostgreSQL.",
+        footer = {"", "Every option can also be set as a DATAFN_* environment variable (--db-pool: DATAFN_DB_POOL) or as a"
+                + " camelCase key of the --config file (dbPool). The command line wins over the environment, which wins"
+                + " over the file."},
         sortOptions = false, subcommands = QuarantineCommand.class)
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
+    /** The limits' defaults are {@link Limits}' own, not copies. */
+    private static final Limits LIMITS = Limits.defaults();
 
     static final int EXIT_USAGE = 2;
     static final int EXIT_SCHEMA = 3;
     static final int EXIT_DATABASE = 4;
     static final int EXIT_PORT = 5;
 
-    @Option(names = "--schema", description = "Schema JSON file (env DATAFN_SCHEMA; default examples/tasks.schema.json)")
+    @Option(names = "--schema", defaultValue = "examples/tasks.schema.json", description = "Schema JSON file (default ${DEFAULT-VALUE})")
     Path schema;
 
-    @Option(names = "--port", description = "HTTP port, 0 for any free port (env DATAFN_PORT; default 8080)")
-    Integer port;
+    @Option(names = "--port", defaultValue = "8080", description = "HTTP port, 0 for any free port (default ${DEFAULT-VALUE})")
+    int port;
 
-    @Option(names = "--host", description = "Address to listen on (env DATAFN_HOST; default 0.0.0.0)")
+    @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--db", description = "JDBC URL (env DATAFN_DB; default jdbc:sqlite:data/datafn.db)")
+    @Option(names = "--db", defaultValue = "jdbc:sqlite:data/datafn.db", description = "JDBC URL (default ${DEFAULT-VALUE})")
     String db;
 
-    @Option(names = "--db-user", description = "Database user (env DATAFN_DB_USER)")
+    @Option(names = "--db-user", description = "Database user")
     String dbUser;
 
-    @Option(names = "--db-password", description = "Database password (env DATAFN_DB_PASSWORD)")
+    @Option(names = "--db-password", description = "Database password")
     String dbPassword;
 
-    @Option(names = "--db-pool", description = "Database connections (env DATAFN_DB_POOL; default 16)")
-    Integer dbPool;
+    @Option(names = "--db-pool", defaultValue = "16", description = "Database connections (default ${DEFAULT-VALUE})")
+    int dbPool;
 
-    @Option(names = "--base-path", description = "Path prefix of the endpoints (env DATAFN_BASE_PATH; default /datafn)")
+    @Option(names = "--db-timeout", defaultValue = "3000", description = "Milliseconds a request waits for a database"
+            + " connection before it is answered 503 with Retry-After (250 .. 600000; default ${DEFAULT-VALUE})")
+    long dbTimeout;
+
+    @Option(names = "--base-path", defaultValue = "/datafn", description = "Path prefix of the endpoints (default ${DEFAULT-VALUE})")
     String basePath;
 
-    @Option(names = "--max-limit", description = "Largest query limit (env DATAFN_MAX_LIMIT; default 100)")
-    Integer maxLimit;
+    @Option(names = "--max-limit", description = "Largest query limit (default ${DEFAULT-VALUE})")
+    int maxLimit = LIMITS.maxLimit();
 
-    @Option(names = "--max-transact-steps", description = "Steps per transact (env DATAFN_MAX_TRANSACT_STEPS; default 100)")
+    /** Null unless set: {@code status} reports the steps limit only when it was configured. */
+    @Option(names = "--max-transact-steps", description = "Steps per transact (default: the built-in limit, which status does not report)")
     Integer maxTransactSteps;
 
-    @Option(names = "--max-payload-bytes", description = "Largest request body (env DATAFN_MAX_PAYLOAD_BYTES; default 5242880)")
-    Long maxPayloadBytes;
+    @Option(names = "--max-payload-bytes", description = "Largest request body (default ${DEFAULT-VALUE})")
+    long maxPayloadBytes = LIMITS.maxPayloadBytes();
 
-    @Option(names = "--max-pull-limit", description = "Changes per pull page (env DATAFN_MAX_PULL_LIMIT; default 1000)")
-    Integer maxPullLimit;
+    @Option(names = "--max-pull-limit", description = "Changes per pull page (default ${DEFAULT-VALUE})")
+    int maxPullLimit = LIMITS.maxPullLimit();
 
     @Option(names = "--max-push-attempts", description = "Pushes of one mutation answered with a retryable error before it"
-            + " is answered not retryable and quarantined (env DATAFN_MAX_PUSH_ATTEMPTS; default 5)")
-    Integer maxPushAttempts;
+            + " is answered not retryable and quarantined (default ${DEFAULT-VALUE})")
+    int maxPushAttempts = LIMITS.maxPushAttempts();
 
-    @Option(names = "--auth", description = "none (one namespace) or jwt (namespace per user/tenant from a verified JWT) (env DATAFN_AUTH; default none)")
+    @Option(names = "--auth", defaultValue = "none", description = "none (one namespace) or jwt (namespace per user/tenant from a verified JWT) (default ${DEFAULT-VALUE})")
     String auth;
 
-    @Option(names = "--jwt-secret", description = "HS256 secret, at least 32 bytes (env DATAFN_JWT_SECRET)")
+    @Option(names = "--jwt-secret", description = "HS256 secret, at least 32 bytes")
     String jwtSecret;
 
-    @Option(names = "--jwt-public-key", description = "RSA or EC public key PEM file for RS256/ES256 tokens (env DATAFN_JWT_PUBLIC_KEY)")
+    @Option(names = "--jwt-public-key", description = "RSA or EC public key PEM file for RS256/ES256 tokens")
     Path jwtPublicKey;
 
-    @Option(names = "--jwt-user-claim", description = "Claim holding the user id (env DATAFN_JWT_USER_CLAIM; default sub)")
+    @Option(names = "--jwt-user-claim", defaultValue = "sub", description = "Claim holding the user id (default ${DEFAULT-VALUE})")
     String jwtUserClaim;
 
-    @Option(names = "--jwt-tenant-claim", description = "Claim holding the tenant id (env DATAFN_JWT_TENANT_CLAIM; default tenant_id)")
+    @Option(names = "--jwt-tenant-claim", defaultValue = "tenant_id", description = "Claim holding the tenant id (default ${DEFAULT-VALUE})")
     String jwtTenantClaim;
 
-    @Option(names = "--retention-days", description = "Prune change rows older than this many days; 0 keeps them (env DATAFN_RETENTION_DAYS; default 0)")
-    Integer retentionDays;
+    @Option(names = "--retention-days", defaultValue = "0", description = "Prune change rows older than this many days; 0 keeps them (default ${DEFAULT-VALUE})")
+    int retentionDays;
 
-    @Option(names = "--idempotency-days", description = "Prune idempotency records older than this many days; 0 keeps them (env DATAFN_IDEMPOTENCY_DAYS; default 0)")
-    Integer idempotencyDays;
+    @Option(names = "--idempotency-days", defaultValue = "0", description = "Prune idempotency records older than this many days; 0 keeps them (default ${DEFAULT-VALUE})")
+    int idempotencyDays;
 
-    @Option(names = "--rest", description = "Serve the REST wrappers under <base>/resources (env DATAFN_REST; default false)")
-    Boolean rest;
+    @Option(names = "--rest", defaultValue = "false", description = "Serve the REST wrappers under <base>/resources (default ${DEFAULT-VALUE})")
+    boolean rest;
 
-    @Option(names = "--rate-limit", description = "Requests per action and namespace per window; 0 = off (env DATAFN_RATE_LIMIT; default 0)")
-    Integer rateLimit;
+    @Option(names = "--rate-limit", defaultValue = "0", description = "Requests per action and namespace per window; 0 = off (default ${DEFAULT-VALUE})")
+    int rateLimit;
 
-    @Option(names = "--rate-limit-window", description = "Rate-limit window in seconds (env DATAFN_RATE_LIMIT_WINDOW; default 60)")
-    Integer rateLimitWindow;
+    @Option(names = "--rate-limit-window", defaultValue = "60", description = "Rate-limit window in seconds (default ${DEFAULT-VALUE})")
+    int rateLimitWindow;
 
-    @Option(names = "--redis", description = "Redis URI, e.g. redis://127.0.0.1:6379 (env DATAFN_REDIS)")
+    @Option(names = "--redis", description = "Redis URI, e.g. redis://127.0.0.1:6379")
     String redis;
 
-    @Option(names = "--serverseq", description = "Where serverSeq comes from: db or redis (env DATAFN_SERVERSEQ; default db)")
+    @Option(names = "--serverseq", defaultValue = "db", description = "Where serverSeq comes from: db or redis (default ${DEFAULT-VALUE})")
     String serverseq;
 
-    @Option(names = "--bus", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (env DATAFN_BUS; default auto = postgres on PostgreSQL, else local)")
+    @Option(names = "--bus", defaultValue = "auto", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (default ${DEFAULT-VALUE}: postgres on PostgreSQL, else local)")
     String bus;
 
-    @Option(names = "--config", description = "YAML or JSON file with any of these options (env DATAFN_CONFIG)")
+    /** Only from the command line or {@code DATAFN_CONFIG}: the file cannot name itself. */
+    @Option(names = "--config", description = "YAML or JSON file with any of these options")
     Path config;
+
+    private final Map<String, String> env;
+    private JsonNode file;
+    /** Where the environment or the file gave an option its value, for error messages. */
+    private final Map<ArgSpec, String> sources = new HashMap<>();
+
+    Main() {
+        this(System.getenv());
+    }
+
+    /** @param env the environment the {@code DATAFN_*} variables are read from */
+    Main(Map<String, String> env) {
+        this.env = env;
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     static int run(String[] args) {
-        CommandLine cl = new CommandLine(new Main());
+        return commandLine(new Main()).execute(args);
+    }
+
+    /** The command line of {@code main}: its options with environment and file behind them, usage errors exit 2. */
+    static CommandLine commandLine(Main main) {
+        CommandLine cl = new CommandLine(main);
+        cl.setDefaultValueProvider(main.new EnvironmentThenFile());
         cl.setParameterExceptionHandler((ex, a) -> {
-            System.err.println("datafn-server: " + ex.getMessage() + " (see --help)");
+            String from = ex.getArgSpec() == null ? null : main.sources.get(ex.getArgSpec());
+            System.err.println("datafn-server: " + ex.getMessage() + (from == null ? "" : " (from " + from + ")") + " (see --help)");
             return EXIT_USAGE;
         });
-        return cl.execute(args);
+        return cl;
     }
 
-    /** Settings after merging command line, environment and config file. */
-    record Settings(Path schema, String host, int port, String db, String dbUser, String dbPassword, int dbPool,
-                    String basePath, Limits limits, NamespaceProvider namespaces, int retentionDays, int idempotencyDays,
-                    boolean rest, int rateLimit, int rateLimitWindow, String redis, String serverseq, String bus) {
+    /**
+     * The value of an option the command line did not give: {@code DATAFN_<FLAG>} (an empty variable counts as unset),
+     * else the config file's camelCase key, else null (picocli then uses the option's default). Only this command's
+     * options; the subcommand's have no environment or file form.
+     */
+    final class EnvironmentThenFile implements CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            if (!(arg instanceof OptionSpec o) || o.command().userObject() != Main.this || o.usageHelp() || o.versionHelp()) {
+                return null;
+            }
+            String flag = o.longestName().substring(2);
+            String v = env(flag);
+            if (v != null) {
+                sources.put(o, envName(flag));
+            } else if (!flag.equals("config")) {
+                JsonNode f = file(o);
+                String key = camelCase(flag);
+                if (f != null && f.hasNonNull(key)) {
+                    v = f.get(key).asText();
+                    sources.put(o, "key " + key + " of " + configPath());
+                }
+            }
+            Class<?> t = o.type();
+            boolean number = t == int.class || t == Integer.class || t == long.class || t == Long.class;
+            return v != null && number ? v.trim() : v;
+        }
     }
 
-    private NamespaceProvider namespaces(JsonNode file) throws IOException {
-        String mode = pickText(auth, "AUTH", file, "auth", "none");
-        if (mode.equals("none")) {
-            return NamespaceProvider.SINGLE;
-        }
-        if (!mode.equals("jwt")) {
-            throw new IllegalArgumentException("auth must be none or jwt, got '" + mode + "'");
-        }
-        String secret = pickText(jwtSecret, "JWT_SECRET", file, "jwtSecret", null);
-        String keyFile = pickText(jwtPublicKey == null ? null : jwtPublicKey.toString(), "JWT_PUBLIC_KEY", file, "jwtPublicKey", null);
-        if ((secret == null) == (keyFile == null)) {
-            throw new IllegalArgumentException("auth jwt needs exactly one of --jwt-secret or --jwt-public-key");
-        }
-        return new JwtAuth(secret != null ? JwtAuth.hmac(secret) : JwtAuth.publicKey(Path.of(keyFile)),
-                pickText(jwtUserClaim, "JWT_USER_CLAIM", file, "jwtUserClaim", "sub"),
-                pickText(jwtTenantClaim, "JWT_TENANT_CLAIM", file, "jwtTenantClaim", "tenant_id"));
+    private static String envName(String flag) {
+        return "DATAFN_" + flag.toUpperCase(Locale.ROOT).replace('-', '_');
     }
 
-    Settings settings() throws IOException {
-        Path cfgPath = config != null ? config : env("CONFIG") == null ? null : Path.of(env("CONFIG"));
-        JsonNode file = null;
-        if (cfgPath != null) {
-            String name = cfgPath.getFileName().toString().toLowerCase(Locale.ROOT);
-            ObjectMapper m = name.endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
-            file = m.readTree(Files.readString(cfgPath));
-        }
-        Limits limits = Limits.defaults()
-                .withMaxLimit(pick(maxLimit, "MAX_LIMIT", file, "maxLimit", 100))
-                .withMaxPayloadBytes(pickLong(maxPayloadBytes, "MAX_PAYLOAD_BYTES", file, "maxPayloadBytes", 5_242_880L))
-                .withMaxPullLimit(pick(maxPullLimit, "MAX_PULL_LIMIT", file, "maxPullLimit", 1000))
-                .withMaxPushAttempts(pick(maxPushAttempts, "MAX_PUSH_ATTEMPTS", file, "maxPushAttempts", 5));
-        Integer steps = maxTransactSteps != null ? maxTransactSteps
-                : env("MAX_TRANSACT_STEPS") != null ? Integer.valueOf(env("MAX_TRANSACT_STEPS"))
-                : file != null && file.hasNonNull("maxTransactSteps") ? file.get("maxTransactSteps").asInt() : null;
-        if (steps != null) {
-            limits = limits.withMaxTransactSteps(steps);
-        }
-        String seqMode = pickText(serverseq, "SERVERSEQ", file, "serverseq", "db");
-        if (!seqMode.equals("db") && !seqMode.equals("redis")) {
-            throw new IllegalArgumentException("serverseq must be db or redis, got '" + seqMode + "'");
-        }
-        return new Settings(
-                Path.of(pickText(schema == null ? null : schema.toString(), "SCHEMA", file, "schema", "examples/tasks.schema.json")),
-                pickText(host, "HOST", file, "host", "0.0.0.0"),
-                pick(port, "PORT", file, "port", 8080),
-                pickText(db, "DB", file, "db", "jdbc:sqlite:data/datafn.db"),
-                pickText(dbUser, "DB_USER", file, "dbUser", null),
-                pickText(dbPassword, "DB_PASSWORD", file, "dbPassword", null),
-                pick(dbPool, "DB_POOL", file, "dbPool", 16),
-                pickText(basePath, "BASE_PATH", file, "basePath", "/datafn"),
-                limits,
-                namespaces(file),
-                pick(retentionDays, "RETENTION_DAYS", file, "retentionDays", 0),
-                pick(idempotencyDays, "IDEMPOTENCY_DAYS", file, "idempotencyDays", 0),
-                Boolean.parseBoolean(pickText(rest == null ? null : rest.toString(), "REST", file, "rest", "false")),
-                pick(rateLimit, "RATE_LIMIT", file, "rateLimit", 0),
-                pick(rateLimitWindow, "RATE_LIMIT_WINDOW", file, "rateLimitWindow", 60),
-                pickText(redis, "REDIS", file, "redis", null),
-                pickText(serverseq, "SERVERSEQ", file, "serverseq", "db"),
-                pickText(bus, "BUS", file, "bus", "auto"));
-    }
-
-    private static String env(String name) {
-        String v = System.getenv("DATAFN_" + name);
+    private String env(String flag) {
+        String v = env.get(envName(flag));
         return v == null || v.isEmpty() ? null : v;
     }
 
-    private static String pickText(String cli, String envName, JsonNode file, String key, String dflt) {
-        if (cli != null) {
-            return cli;
+    private static String camelCase(String flag) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : flag.split("-")) {
+            sb.append(sb.length() == 0 ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
         }
-        if (env(envName) != null) {
-            return env(envName);
-        }
-        if (file != null && file.hasNonNull(key)) {
-            return file.get(key).asText();
-        }
-        return dflt;
+        return sb.toString();
     }
 
-    private static int pick(Integer cli, String envName, JsonNode file, String key, int dflt) {
-        String v = pickText(cli == null ? null : cli.toString(), envName, file, key, Integer.toString(dflt));
-        try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
+    /** The {@code --config} file (command line, else {@code DATAFN_CONFIG}), read once; null when there is none. */
+    private JsonNode file(OptionSpec asking) {
+        Path path = configPath();
+        if (file == null && path != null) {
+            String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+            ObjectMapper m = name.endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+            try {
+                file = m.readTree(Files.readString(path));
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(asking.command().commandLine(), "bad configuration: cannot read "
+                        + path + ": " + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
+            }
         }
+        return file;
     }
 
-    private static long pickLong(Long cli, String envName, JsonNode file, String key, long dflt) {
-        String v = pickText(cli == null ? null : cli.toString(), envName, file, key, Long.toString(dflt));
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
+    private Path configPath() {
+        return config != null ? config : env("config") == null ? null : Path.of(env("config"));
+    }
+
+    /** What the options derive: the limits (on top of {@link Limits#defaults()}) and the namespace provider. */
+    record Settings(Limits limits, NamespaceProvider namespaces) {
+    }
+
+    /** Checks the options picocli cannot and derives the settings; an IllegalArgumentException names the option. */
+    Settings settings() throws IOException {
+        Limits limits = LIMITS.withMaxLimit(maxLimit).withMaxPayloadBytes(maxPayloadBytes).withMaxPullLimit(maxPullLimit)
+                .withMaxPushAttempts(maxPushAttempts);
+        if (maxTransactSteps != null) {
+            limits = limits.withMaxTransactSteps(maxTransactSteps);
         }
+        if (!serverseq.equals("db") && !serverseq.equals("redis")) {
+            throw new IllegalArgumentException("serverseq must be db or redis, got '" + serverseq + "'");
+        }
+        return new Settings(limits, namespaces());
+    }
+
+    private NamespaceProvider namespaces() throws IOException {
+        if (auth.equals("none")) {
+            return NamespaceProvider.SINGLE;
+        }
+        if (!auth.equals("jwt")) {
+            throw new IllegalArgumentException("auth must be none or jwt, got '" + auth + "'");
+        }
+        if ((jwtSecret == null) == (jwtPublicKey == null)) {
+            throw new IllegalArgumentException("auth jwt needs exactly one of --jwt-secret or --jwt-public-key");
+        }
+        return new JwtAuth(jwtSecret != null ? JwtAuth.hmac(jwtSecret) : JwtAuth.publicKey(jwtPublicKey), jwtUserClaim,
+                jwtTenantClaim);
     }
 
     @Override
@@ -259,31 +290,31 @@ public final class Main implements Callable<Integer> {
         }
         Schema parsed;
         try {
-            parsed = SchemaParser.parse(s.schema());
+            parsed = SchemaParser.parse(schema);
         } catch (SchemaException e) {
-            System.err.println("datafn-server: schema " + s.schema() + " is invalid: " + String.join("; ",
+            System.err.println("datafn-server: schema " + schema + " is invalid: " + String.join("; ",
                     e.problems().stream().map(Object::toString).toList()));
             return EXIT_SCHEMA;
         }
-        if (!portFree(s.host(), s.port())) {
-            System.err.println("datafn-server: port " + s.port() + " on " + s.host() + " is already in use");
+        if (!portFree(host, port)) {
+            System.err.println("datafn-server: port " + port + " on " + host + " is already in use");
             return EXIT_PORT;
         }
         DatafnServer server;
         try {
-            JdbcStore store = JdbcStore.open(s.db(), s.dbUser(), s.dbPassword(), s.dbPool());
+            JdbcStore store = JdbcStore.open(db, dbUser, dbPassword, dbPool, Duration.ofMillis(dbTimeout));
             try {
-                DatafnServer.Builder builder = DatafnServer.builder().schema(parsed).store(store).basePath(s.basePath()).limits(s.limits())
+                DatafnServer.Builder builder = DatafnServer.builder().schema(parsed).store(store).basePath(basePath).limits(s.limits())
                         .namespaceProvider(s.namespaces())
-                        .retention(s.retentionDays() > 0 ? Duration.ofDays(s.retentionDays()) : null,
-                                s.idempotencyDays() > 0 ? Duration.ofDays(s.idempotencyDays()) : null)
-                        .rest(s.rest());
-                builder.clusterBus(bus(s)).searchProvider(new LuceneSearchProvider());
-                if (s.serverseq().equals("redis")) {
-                    builder.sequences(new RedisSequenceStore(requireRedis(s)));
+                        .retention(retentionDays > 0 ? Duration.ofDays(retentionDays) : null,
+                                idempotencyDays > 0 ? Duration.ofDays(idempotencyDays) : null)
+                        .rest(rest);
+                builder.clusterBus(bus()).searchProvider(new LuceneSearchProvider());
+                if (serverseq.equals("redis")) {
+                    builder.sequences(new RedisSequenceStore(requireRedis()));
                 }
-                if (s.rateLimit() > 0) {
-                    builder.rateLimit(s.rateLimit(), Duration.ofSeconds(s.rateLimitWindow()));
+                if (rateLimit > 0) {
+                    builder.rateLimit(rateLimit, Duration.ofSeconds(rateLimitWindow));
                 }
                 server = builder.build();
             } catch (SchemaException e) {
@@ -296,24 +327,24 @@ public final class Main implements Callable<Integer> {
                 throw e;
             }
         } catch (RuntimeException e) {
-            System.err.println("datafn-server: database " + s.db() + " is not usable: " + oneLine(e));
+            System.err.println("datafn-server: database " + db + " is not usable: " + oneLine(e));
             return EXIT_DATABASE;
         }
         Javalin app;
         try {
             app = Javalin.create(cfg -> {
                 cfg.startup.showJavalinBanner = false;
-                cfg.jetty.host = s.host();
-                cfg.jetty.port = s.port();
+                cfg.jetty.host = host;
+                cfg.jetty.port = port;
                 DatafnJavalin.mount(cfg, server);
             }).start();
         } catch (RuntimeException e) {
             server.shutdown(0);
-            System.err.println("datafn-server: cannot listen on " + s.host() + ":" + s.port() + ": " + oneLine(e));
+            System.err.println("datafn-server: cannot listen on " + host + ":" + port + ": " + oneLine(e));
             return EXIT_PORT;
         }
         log.info("DataFn server listening on http://{}:{}{} | database: {} | schema: {} ({}) | hash {} | auth: {}",
-                s.host(), app.port(), s.basePath(), server.store().describe(), s.schema(),
+                host, app.port(), basePath, server.store().describe(), schema,
                 parsed.resources().size() + " resources", parsed.hash(),
                 s.namespaces() == NamespaceProvider.SINGLE ? "none (namespace datafn)" : "jwt");
         Object lock = new Object();
@@ -336,21 +367,21 @@ public final class Main implements Callable<Integer> {
     }
 
     /** The cluster bus: commits of every node reach this node's WebSocket clients. */
-    private static ClusterBus bus(Settings s) {
-        String mode = s.bus().equals("auto") ? (s.db().startsWith("jdbc:postgresql:") ? "postgres" : "local") : s.bus();
+    private ClusterBus bus() {
+        String mode = bus.equals("auto") ? (db.startsWith("jdbc:postgresql:") ? "postgres" : "local") : bus;
         return switch (mode) {
             case "local" -> new LocalBus();
-            case "postgres" -> new PostgresBus(s.db(), s.dbUser(), s.dbPassword());
-            case "redis" -> new RedisBus(requireRedis(s));
-            default -> throw new IllegalArgumentException("bus must be auto, local, postgres or redis, got '" + s.bus() + "'");
+            case "postgres" -> new PostgresBus(db, dbUser, dbPassword);
+            case "redis" -> new RedisBus(requireRedis());
+            default -> throw new IllegalArgumentException("bus must be auto, local, postgres or redis, got '" + bus + "'");
         };
     }
 
-    private static String requireRedis(Settings s) {
-        if (s.redis() == null) {
+    private String requireRedis() {
+        if (redis == null) {
             throw new IllegalArgumentException("--redis URI is required for serverseq/bus redis");
         }
-        return s.redis();
+        return redis;
     }
 
     private static boolean portFree(String host, int port) {

@@ -49,9 +49,9 @@ final class QuarantineCommand implements Callable<Integer> {
             System.err.println("datafn-server quarantine clear: --namespace is required");
             return Main.EXIT_USAGE;
         }
-        Main.Settings s = main.settings();
-        try (JdbcStore store = JdbcStore.open(s.db(), s.dbUser(), s.dbPassword(), 2)) {
-            store.migrate(SchemaParser.parse(s.schema()));
+        main.settings(); // the same checks as the server's start
+        try (JdbcStore store = JdbcStore.open(main.db, main.dbUser, main.dbPassword, 2)) {
+            store.migrate(SchemaParser.parse(main.schema));
             if (action.equals("clear")) {
                 int n = store.write(tx -> tx.clearQuarantine(namespace, client, mutation));
                 System.out.println("cleared " + n);

@@ -4,6 +4,7 @@ import io.datafn.redis.RedisBus;
 import io.datafn.redis.RedisSequenceStore;
 import io.datafn.store.KvSequenceStore;
 import io.datafn.store.SequenceStore;
+import io.datafn.testing.TestServices;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterEach;
@@ -21,7 +22,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Sequence stores (PROTOCOL.md "Sequence stores"): Redis and a KV adapter as primaries; the database counter keeps the
@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @ParameterizedClass
 @EnumSource(TestDb.class)
 class SequenceStoreTest {
-    static final String REDIS = System.getenv().getOrDefault("DATAFN_TEST_REDIS", "redis://127.0.0.1:6379");
+    static final String REDIS = TestServices.REDIS_URI;
 
     @Parameter
     TestDb db;
@@ -55,19 +55,7 @@ class SequenceStoreTest {
     }
 
     static void assumeRedis() {
-        boolean up;
-        RedisClient client = RedisClient.create(REDIS);
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            up = "PONG".equals(c.sync().ping());
-        } catch (RuntimeException e) {
-            up = false;
-        } finally {
-            client.shutdown();
-        }
-        if (!up && "true".equals(System.getenv("CI"))) {
-            throw new IllegalStateException("Redis at " + REDIS + " is required on CI but unreachable");
-        }
-        assumeTrue(up, "Redis not reachable at " + REDIS);
+        TestServices.assumeRedis();
     }
 
     /** A primary that can be made to fail, to exercise fail-over and fail-back. */

@@ -1,0 +1,184 @@
+package io.datafn.jdbc;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
+import io.datafn.json.Json;
+import io.datafn.schema.Resource;
+import io.datafn.store.ChangeRow;
+import io.datafn.store.SequenceStore;
+import io.datafn.store.Written;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The store's units of work: commit and rollback, seqs allocated at commit, commit listeners, shutdown. */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
+class JdbcStoreTest {
+    @Parameter
+    TestDatabase db;
+
+    JdbcStore store;
+    Resource goal;
+
+    @BeforeEach
+    void open() {
+        store = JdbcStore.open(db.freshUrl(), null, null, 2);
+        store.migrate(StoreFixture.SCHEMA);
+        goal = StoreFixture.SCHEMA.resource("goal");
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    /** Inserts goals and records an insert change for each. */
+    private Written<Void> insertGoals(String ns, String... ids) {
+        return store.writeTracked(tx -> {
+            for (String id : ids) {
+                ObjectNode r = Json.object().put("id", id).put("label", id);
+                tx.insert(ns, goal, r);
+                tx.recordChange(ns, new ChangeRow(0, "goal", id, ChangeRow.INSERT, r));
+            }
+            return null;
+        });
+    }
+
+    private static List<Long> seqs(Written<?> w) {
+        List<Long> out = new ArrayList<>();
+        w.changes().forEach(c -> out.add(c.seq()));
+        return out;
+    }
+
+    @Test
+    void seqs_areConsecutivePerNamespace_inRecordingOrder() {
+        Written<Void> w = insertGoals("a", "g1", "g2", "g3");
+        assertThat(w.namespace()).isEqualTo("a");
+        assertThat(seqs(w)).containsExactly(1L, 2L, 3L);
+        assertThat(w.changes()).extracting(ChangeRow::recordId).containsExactly("g1", "g2", "g3");
+        assertThat(seqs(insertGoals("b", "g1"))).containsExactly(1L);
+        assertThat(seqs(insertGoals("a", "g4"))).containsExactly(4L);
+        long current = store.read(tx -> tx.currentSeq("a"));
+        assertThat(current).isEqualTo(4);
+        List<ChangeRow> log = store.read(tx -> tx.changesAfter("a", 0, 10));
+        assertThat(log).extracting(ChangeRow::seq).containsExactly(1L, 2L, 3L, 4L);
+    }
+
+    @Test
+    void aFailingUnitOfWork_leavesNothing_andTakesNoSeq() {
+        assertThatThrownBy(() -> store.write(tx -> {
+            tx.insert("a", goal, Json.object().put("id", "g1").put("label", "x"));
+            tx.recordChange("a", new ChangeRow(0, "goal", "g1", ChangeRow.INSERT, Json.object()));
+            throw new IllegalStateException("boom");
+        })).hasMessage("boom");
+        Object row = store.read(tx -> tx.read("a", goal, "g1"));
+        assertThat(row).isNull();
+        assertThat(seqs(insertGoals("a", "g2"))).containsExactly(1L);
+    }
+
+    @Test
+    void commitListeners_hearWritesWithChangesOnly_andCannotBreakThem() {
+        List<Long> heard = new ArrayList<>();
+        store.onCommit(w -> heard.add(w.maxSeq()));
+        store.onCommit(w -> {
+            throw new IllegalStateException("a broken listener");
+        });
+        insertGoals("a", "g1", "g2");
+        store.write(tx -> tx.read("a", goal, "g1"));   // no changes: nobody is told
+        insertGoals("a", "g3");
+        assertThat(heard).containsExactly(2L, 3L);
+    }
+
+    @Test
+    void aPrimarySequenceStore_givesTheValues_andTheDatabaseServesWhenItFails() {
+        Counter primary = new Counter();
+        store.sequences(primary);
+        primary.values.put("a", 100L);                  // above the database's high-water mark: used as it is
+        assertThat(seqs(insertGoals("a", "g1", "g2"))).containsExactly(101L, 102L);
+        primary.down = true;
+        assertThat(seqs(insertGoals("a", "g3"))).containsExactly(103L);   // the database counter kept the mark
+        primary.down = false;
+        primary.values.put("a", 0L);                    // lost its value: raised to the mark before use
+        assertThat(seqs(insertGoals("a", "g4"))).containsExactly(104L);
+        assertThat(primary.values.get("a")).isEqualTo(104L);
+    }
+
+    @Test
+    void prune_deletesOldChangeRows() {
+        insertGoals("a", "g1", "g2");
+        long[] deleted = store.prune(System.currentTimeMillis() + 60_000, 0);
+        assertThat(deleted).containsExactly(2L, 0L);
+        List<ChangeRow> left = store.read(tx -> tx.changesAfter("a", 0, 10));
+        assertThat(left).isEmpty();
+        assertThat(seqs(insertGoals("a", "g3"))).containsExactly(3L);   // the counter is not the log
+    }
+
+    @Test
+    void afterClose_unitsOfWorkAre503_andTheStoreIsUnhealthy() {
+        assertThat(store.healthy()).isTrue();
+        store.close();
+        assertThat(store.healthy()).isFalse();
+        assertThatThrownBy(() -> store.read(tx -> null)).isInstanceOfSatisfying(DatafnException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.SERVICE_UNAVAILABLE));
+    }
+
+    @Test
+    void open_refusesBadPoolSizesAndUnknownDatabases() {
+        assertThatThrownBy(() -> JdbcStore.open("jdbc:sqlite:x.db", null, null, 0)).hasMessageContaining("1..200");
+        assertThatThrownBy(() -> JdbcStore.open("jdbc:mysql://h/db")).isInstanceOf(IllegalArgumentException.class);
+        // an unreachable database (IllegalStateException "database: cannot connect ...") takes seconds to find out:
+        // StandaloneServerTest.unreachableDatabase_exitsWithFour covers it
+    }
+
+    /** A primary sequence store in memory that can be made to fail. */
+    static final class Counter implements SequenceStore {
+        final Map<String, Long> values = new ConcurrentHashMap<>();
+        volatile boolean down;
+
+        private void check() {
+            if (down) {
+                throw new IllegalStateException("down");
+            }
+        }
+
+        @Override
+        public long reserve(String namespace, int count) {
+            check();
+            return values.merge(namespace, (long) count, Long::sum);
+        }
+
+        @Override
+        public long current(String namespace) {
+            return values.getOrDefault(namespace, 0L);
+        }
+
+        @Override
+        public void ensureAtLeast(String namespace, long value) {
+            check();
+            values.merge(namespace, value, Math::max);
+        }
+
+        @Override
+        public boolean healthy() {
+            return !down;
+        }
+
+        @Override
+        public String name() {
+            return "counter";
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.datafn.jdbc;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datafn.json.Json;
+import io.datafn.schema.Relation;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Statements per request, counted by a jOOQ {@code ExecuteListener} ({@link JdbcStore#addExecuteListener}): a query
+ * is one statement for the page, one more for {@code count} and one per relation per nesting level of {@code select}
+ * (two for a many-many level that loads records: join rows, then the records), however many rows each level has; a
+ * write is the statements pinned below. Transaction control is not counted (SQLite: {@code BEGIN [IMMEDIATE]} and
+ * {@code COMMIT}, PostgreSQL: the JDBC commit): one more round trip per unit of work for each.
+ */
+@ParameterizedClass
+@EnumSource(TestDatabase.class)
+class StatementCountTest {
+    @Parameter
+    TestDatabase db;
+
+    StoreFixture f;
+
+    @BeforeEach
+    void data() {
+        f = new StoreFixture(db);
+        Relation tags = StoreFixture.SCHEMA.relations().stream().filter(r -> r.relation().equals("tags")).findFirst().orElseThrow();
+        f.store.write(tx -> {
+            for (int g = 1; g <= 30; g++) {
+                tx.insert(StoreFixture.NS, StoreFixture.SCHEMA.resource("goal"), record("goal:" + g, "label", "Goal " + g));
+                for (int t = 1; t <= 3; t++) {
+                    ObjectNode task = record("task:" + g + "." + t, "label", "Task " + t);
+                    task.put("goalId", "goal:" + g);
+                    task.put("priority", t);
+                    tx.insert(StoreFixture.NS, StoreFixture.SCHEMA.resource("task"), task);
+                    tx.upsertJoin(StoreFixture.NS, tags, "task:" + g + "." + t, "tag:" + t, Json.object().put("order", t));
+                }
+            }
+            for (int t = 1; t <= 3; t++) {
+                tx.insert(StoreFixture.NS, StoreFixture.SCHEMA.resource("tag"), record("tag:" + t, "label", "tag " + t));
+            }
+            return null;
+        });
+    }
+
+    @AfterEach
+    void close() {
+        f.close();
+    }
+
+    private static ObjectNode record(String id, String field, String value) {
+        return Json.object().put("id", id).put(field, value);
+    }
+
+    private List<String> query(String json) {
+        return f.statementsOf(() -> f.ok("query", json));
+    }
+
+    private static void assertStatements(List<String> sql, int expected) {
+        assertThat(sql).as("statements:%n%s", String.join("\n", sql)).hasSize(expected);
+    }
+
+    @Test
+    void rowQuery_isOneStatement_whateverItsFilterSortAndCursor() {
+        assertStatements(query("{\"resource\":\"task\"}"), 1);
+        // relation paths and quantifiers are joins and subqueries of the same statement
+        assertStatements(query("{\"resource\":\"task\",\"filters\":{\"goal.label\":\"Goal 1\",\"tags\":{\"$any\":{\"label\":\"tag 1\"}}},"
+                + "\"sort\":[\"goal.label:desc\",\"priority\"],\"limit\":5}"), 1);
+        assertStatements(query("{\"resource\":\"task\",\"sort\":[\"-priority\"],\"cursor\":{\"after\":{\"priority\":2,\"id\":\"task:7.2\"}}}"), 1);
+    }
+
+    @Test
+    void count_isOneMoreStatement() {
+        assertStatements(query("{\"resource\":\"task\",\"count\":true}"), 2);
+    }
+
+    @Test
+    void groupedQuery_isOneStatement() {
+        assertStatements(query("{\"resource\":\"task\",\"aggregate\":{\"groupBy\":[\"priority\"],\"aggregations\":"
+                + "{\"n\":{\"op\":\"count\"}}}}"), 1);
+    }
+
+    @Test
+    void expansion_isOneStatementPerRelationPerLevel_notPerRow() {
+        // 30 goals with 3 tasks each, every task with a tag: the statement count does not grow with the rows
+        assertStatements(query("{\"resource\":\"task\",\"select\":[\"id\",\"goal.label\"]}"), 2);        // many-one
+        assertStatements(query("{\"resource\":\"goal\",\"select\":[\"id\",\"tasks\"]}"), 2);             // one-many
+        assertStatements(query("{\"resource\":\"tag\",\"select\":[\"id\",\"tasks\"]}"), 2);              // many-many ids: join rows
+        assertStatements(query("{\"resource\":\"task\",\"select\":[\"id\",\"tags.label\"]}"), 3);        // join rows + tags
+        // goal page, tasks of all goals, join rows of all tasks, tags of all join rows
+        assertStatements(query("{\"resource\":\"goal\",\"select\":[\"id\",\"tasks\",\"tasks.tags.label\"]}"), 4);
+        // two relations on one level: one statement each
+        assertStatements(query("{\"resource\":\"task\",\"select\":[\"id\",\"goal.label\",\"tags\"],\"count\":true}"), 4);
+    }
+
+    /*
+     * A single insert through POST mutation, as the DataFn client sends it (with clientId and mutationId):
+     *   PostgreSQL (5)                                        SQLite (5)
+     *   select pg_advisory_xact_lock(...)  idempotency key    -
+     *   select payload, result from datafn_idempotency        select payload, result from datafn_idempotency
+     *   insert into task ... on conflict do nothing           insert into task ... on conflict do nothing
+     *   insert into datafn_idempotency ... on conflict ...    insert into datafn_idempotency ... on conflict ...
+     *   with s as (upsert datafn_seq returning value)         insert into datafn_seq ... on conflict ... returning value
+     *     insert into datafn_changes select ... from s        insert into datafn_changes ...
+     * plus the commit (and BEGIN IMMEDIATE on SQLite). Without the idempotency key the first, second and fourth go.
+     * These are the numbers of today's write path, written down so that the performance work sees what it changes.
+     */
+    @Test
+    void insertMutation_statementsPinned() {
+        List<String> keyed = f.statementsOf(() -> f.ok("mutation", "{\"resource\":\"task\",\"operation\":\"insert\","
+                + "\"id\":\"task:new\",\"record\":{\"label\":\"x\",\"goalId\":\"goal:1\"},\"clientId\":\"c1\",\"mutationId\":\"m1\"}"));
+        assertStatements(keyed, 5);
+        assertThat(keyed.get(keyed.size() - 1)).containsIgnoringCase("datafn_changes");
+
+        List<String> plain = f.statementsOf(() -> f.ok("mutation", "{\"resource\":\"task\",\"operation\":\"insert\","
+                + "\"id\":\"task:new2\",\"record\":{\"label\":\"x\"}}"));
+        assertStatements(plain, db == TestDatabase.POSTGRES ? 2 : 3);
+    }
+
+    /**
+     * A push of one insert, the sync write path: the same five statements as the keyed mutation above; the savepoint
+     * the push takes per mutation is a JDBC call (one more round trip, not counted here).
+     */
+    @Test
+    void pushOfOneInsert_statementsPinned() {
+        List<String> sql = f.statementsOf(() -> f.ok("push", "{\"clientId\":\"c1\",\"mutations\":[{\"resource\":\"task\","
+                + "\"operation\":\"insert\",\"id\":\"task:pushed\",\"record\":{\"label\":\"x\"},\"clientId\":\"c1\",\"mutationId\":\"p1\"}]}"));
+        assertStatements(sql, 5);
+    }
+}

@@ -1,0 +1,98 @@
+package io.datafn.server;
+
+import io.datafn.Limits;
+import io.datafn.auth.NamespaceProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Where the standalone server's options come from: the command line, else {@code DATAFN_*}, else the {@code --config}
+ * file's camelCase key, else the default ({@link Limits#defaults()} for the limits). Parsed only, nothing started.
+ */
+class MainOptionsTest {
+    @TempDir
+    Path dir;
+
+    private static Main parse(Map<String, String> env, String... args) {
+        Main main = new Main(env);
+        Main.commandLine(main).parseArgs(args);
+        return main;
+    }
+
+    @Test
+    void commandLineWinsOverEnvironment_whichWinsOverFile_whichWinsOverDefault() throws Exception {
+        Path config = dir.resolve("datafn.yaml");
+        Files.writeString(config, "port: 1111\nhost: file-host\ndb: jdbc:sqlite:file.db\nmaxLimit: 50\nrest: true\n");
+        Map<String, String> env = new HashMap<>(Map.of("DATAFN_PORT", "2222", "DATAFN_HOST", "env-host",
+                "DATAFN_MAX_PULL_LIMIT", " 300 ", "DATAFN_DB", ""));
+        Main m = parse(env, "--config", config.toString(), "--host", "cli-host");
+
+        assertThat(m.host).isEqualTo("cli-host");             // command line over environment and file
+        assertThat(m.port).isEqualTo(2222);                    // environment over file
+        assertThat(m.maxLimit).isEqualTo(50);                  // file over default
+        assertThat(m.rest).isTrue();
+        assertThat(m.db).isEqualTo("jdbc:sqlite:file.db");    // an empty variable counts as unset
+        assertThat(m.maxPullLimit).isEqualTo(300);             // numbers are trimmed, as before
+        assertThat(m.dbPool).isEqualTo(16);                    // nobody set it: the option's default
+        assertThat(m.basePath).isEqualTo("/datafn");
+        assertThat(m.schema).isEqualTo(Path.of("examples/tasks.schema.json"));
+
+        Main.Settings s = m.settings();
+        assertThat(s.limits()).isEqualTo(Limits.defaults().withMaxLimit(50).withMaxPullLimit(300));
+        assertThat(s.namespaces()).isSameAs(NamespaceProvider.SINGLE);
+    }
+
+    @Test
+    void defaults_areTheLimitsOwn_andTransactStepsStayUnreportedUntilSet() throws Exception {
+        Main m = parse(Map.of());
+        assertThat(m.settings().limits()).isEqualTo(Limits.defaults());
+        assertThat(m.settings().limits().transactStepsConfigured()).isFalse();
+        assertThat(m.port).isEqualTo(8080);
+        assertThat(m.serverseq).isEqualTo("db");
+        assertThat(m.bus).isEqualTo("auto");
+
+        Path config = dir.resolve("datafn.json");
+        Files.writeString(config, "{\"maxTransactSteps\": 7}");
+        Limits fromFile = parse(Map.of("DATAFN_CONFIG", config.toString())).settings().limits();
+        assertThat(fromFile.maxTransactSteps()).isEqualTo(7);
+        assertThat(fromFile.transactStepsConfigured()).isTrue();
+    }
+
+    @Test
+    void everyFlag_hasItsEnvironmentVariable() {
+        Map<String, String> env = Map.of("DATAFN_DB_POOL", "4", "DATAFN_MAX_PUSH_ATTEMPTS", "9",
+                "DATAFN_JWT_TENANT_CLAIM", "org", "DATAFN_RATE_LIMIT_WINDOW", "5", "DATAFN_REST", "true");
+        Main m = parse(env);
+        assertThat(m.dbPool).isEqualTo(4);
+        assertThat(m.maxPushAttempts).isEqualTo(9);
+        assertThat(m.jwtTenantClaim).isEqualTo("org");
+        assertThat(m.rateLimitWindow).isEqualTo(5);
+        assertThat(m.rest).isTrue();
+    }
+
+    @Test
+    void theSubcommandsOptions_haveNoEnvironmentForm() {
+        Main main = new Main(Map.of("DATAFN_LIMIT", "3", "DATAFN_NAMESPACE", "ns9"));
+        CommandLine.ParseResult r = Main.commandLine(main).parseArgs("quarantine", "list");
+        QuarantineCommand q = r.subcommand().commandSpec().commandLine().getCommand();
+        assertThat(q.limit).isEqualTo(1000);
+        assertThat(q.namespace).isNull();
+    }
+
+    @Test
+    void aBadValue_namesTheOption() {
+        assertThatThrownBy(() -> parse(Map.of("DATAFN_PORT", "eighty")))
+                .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--port");
+        Main m = parse(Map.of("DATAFN_SERVERSEQ", "zookeeper"));
+        assertThatThrownBy(m::settings).hasMessageContaining("serverseq must be db or redis");
+    }
+}
