@@ -18,8 +18,9 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * {@code POST push} (PROTOCOL.md "Sync", reference-sync.md §4, E2): mutations run one after another, each atomic with
- * its change rows and idempotency record; failures do not stop later mutations.
+ * {@code POST push} (PROTOCOL.md "Sync", reference-sync.md §4, E2): mutations run one after another in one transaction,
+ * each behind its own savepoint, so a failed one leaves nothing but its idempotency record while the others commit
+ * together with their change rows (one commit, one seq allocation); failures do not stop later mutations.
  */
 public final class PushService {
     private final MutationParser parser;

@@ -236,7 +236,11 @@ public final class JdbcStore implements Store {
                     return new Written<>(result, tx.pendingNamespace(), changes);
                 } catch (RuntimeException e) {
                     rollbackQuietly(c);
-                    if (attempt < MAX_ATTEMPTS && retryable(e)) {
+                    // a connection that died before the commit (a restarted database, a stale pooled connection)
+                    // committed nothing: the unit runs once more on a fresh connection
+                    SQLException sql = sqlCause(e);
+                    boolean lost = sql != null && connectionLost(sql) && attempt == 1;
+                    if (lost || attempt < MAX_ATTEMPTS && retryable(e)) {
                         log.debug("store: retrying transaction (attempt {}): {}", attempt, e.getMessage());
                         backoff(attempt);
                         continue;
