@@ -1,13 +1,12 @@
 package io.datafn.query;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.datafn.schema.Link;
 
 import java.util.List;
 
 /**
- * The parsed DFQL filter tree. Values are already checked and normalised to the operand's type (dates as epoch
- * milliseconds); comparisons that can never hold for a type are folded to {@link Const} by the parser.
+ * The parsed DFQL filter tree. Values are already checked and normalised to the operand's type as {@link Value}s
+ * (dates as epoch milliseconds); comparisons that can never hold for a type are folded to {@link Const} by the parser.
  * Semantics are two-valued (PROTOCOL.md "Negative operators and nulls").
  */
 public sealed interface Filter permits Filter.And, Filter.Or, Filter.Not, Filter.Compare, Filter.Quantified,
@@ -28,8 +27,39 @@ public sealed interface Filter permits Filter.And, Filter.Or, Filter.Not, Filter
     record Not(Filter inner) implements Filter {
     }
 
-    /** {@code operand op value}; {@code value} is an array for IN/NOT_IN/BETWEEN/NOT_BETWEEN, unused for null tests. */
-    record Compare(Operand operand, Op op, JsonNode value) implements Filter {
+    /**
+     * {@code operand op values}: no value for the null and empty tests, {@code [low, high]} for BETWEEN/NOT_BETWEEN,
+     * one or more for IN/NOT_IN, one for every other operator; never {@link Value#NULL} (a null is a null test).
+     */
+    record Compare(Operand operand, Op op, List<Value> values) implements Filter {
+        public Compare {
+            values = List.copyOf(values);
+            int n = values.size();
+            boolean fits = switch (op) {
+                case IS_NULL, IS_NOT_NULL, IS_EMPTY, IS_NOT_EMPTY -> n == 0;
+                case BETWEEN, NOT_BETWEEN -> n == 2;
+                case IN, NOT_IN -> n > 0;
+                default -> n == 1;
+            };
+            if (!fits || values.contains(Value.NULL)) {
+                throw new IllegalArgumentException(op + " cannot compare with " + values);
+            }
+        }
+
+        /** A comparison with one value. */
+        public Compare(Operand operand, Op op, Value value) {
+            this(operand, op, List.of(value));
+        }
+
+        /** A null or empty test. */
+        public Compare(Operand operand, Op op) {
+            this(operand, op, List.of());
+        }
+
+        /** The one value of a single-value comparison. */
+        public Value value() {
+            return values.get(0);
+        }
     }
 
     /** A condition on the rows related through {@code link}; {@code inner} is relative to the link's target. */

@@ -1,7 +1,6 @@
 package io.datafn.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.datafn.Limits;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
@@ -10,7 +9,6 @@ import io.datafn.query.Filter.Op;
 import io.datafn.query.Operand.FieldRef;
 import io.datafn.schema.Field;
 import io.datafn.schema.FieldType;
-import io.datafn.schema.FieldValues;
 import io.datafn.schema.Link;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
@@ -244,17 +242,17 @@ public final class FilterParser {
                     case IS_EMPTY -> Op.IS_NOT_EMPTY;
                     default -> Op.IS_EMPTY;
                 };
-                return new Filter.Compare(operand, effective, null);
+                return new Filter.Compare(operand, effective);
             }
             case IN, NOT_IN -> {
                 if (!v.isArray()) {
                     throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " must be an array", path);
                 }
-                ArrayNode values = Json.array();
+                List<Value> values = new ArrayList<>();
                 boolean withNull = false;
                 for (JsonNode item : v) {
-                    JsonNode n = normalize(type, item);
-                    if (n != null && n.isNull()) {
+                    Value n = Value.of(type, item);
+                    if (Value.NULL.equals(n)) {
                         withNull = true;
                     } else if (n != null) {
                         values.add(n);
@@ -264,7 +262,7 @@ public final class FilterParser {
                 // the comparison unknown (so not_in [x, null] would miss every row that is not x)
                 List<Filter> parts = new ArrayList<>();
                 if (withNull) {
-                    parts.add(new Filter.Compare(operand, op == Op.IN ? Op.IS_NULL : Op.IS_NOT_NULL, null));
+                    parts.add(new Filter.Compare(operand, op == Op.IN ? Op.IS_NULL : Op.IS_NOT_NULL));
                 }
                 if (!values.isEmpty()) {
                     parts.add(new Filter.Compare(operand, op, values));
@@ -281,12 +279,12 @@ public final class FilterParser {
                 if (!v.isArray() || v.size() != 2) {
                     throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " must be [low, high]", path);
                 }
-                JsonNode lo = normalize(type, v.get(0));
-                JsonNode hi = normalize(type, v.get(1));
-                if (lo == null || hi == null || lo.isNull() || hi.isNull()) {
+                Value lo = Value.of(type, v.get(0));
+                Value hi = Value.of(type, v.get(1));
+                if (lo == null || hi == null || Value.NULL.equals(lo) || Value.NULL.equals(hi)) {
                     return constFor(op);
                 }
-                return new Filter.Compare(operand, op, Json.array().add(lo).add(hi));
+                return new Filter.Compare(operand, op, List.of(lo, hi));
             }
             case LIKE, ILIKE, NOT_LIKE, NOT_ILIKE, STARTS_WITH, ENDS_WITH -> {
                 if (!v.isTextual()) {
@@ -299,29 +297,29 @@ public final class FilterParser {
                 if (!(type.isText() || type == FieldType.JSON)) {
                     return constFor(op);
                 }
-                return new Filter.Compare(operand, op, v);
+                return new Filter.Compare(operand, op, new Value.Text(v.asText()));
             }
             case CONTAINS -> {
                 if (type.isText()) {
-                    return v.isTextual() ? new Filter.Compare(operand, op, v) : new Filter.Const(false);
+                    return v.isTextual() ? new Filter.Compare(operand, op, new Value.Text(v.asText())) : new Filter.Const(false);
                 }
                 if (type == FieldType.ARRAY || type == FieldType.JSON) {
                     if (v.isNull() || v.isMissingNode()) {
                         return new Filter.Const(false);
                     }
-                    return new Filter.Compare(operand, op, v);
+                    return new Filter.Compare(operand, op, Value.of(v));
                 }
                 return new Filter.Const(false);
             }
             default -> {
                 if (v.isNull() && (op == Op.EQ || op == Op.NE)) {
-                    return new Filter.Compare(operand, op == Op.EQ ? Op.IS_NULL : Op.IS_NOT_NULL, null);
+                    return new Filter.Compare(operand, op == Op.EQ ? Op.IS_NULL : Op.IS_NOT_NULL);
                 }
                 if (!(v.isValueNode() || type == FieldType.JSON || type == FieldType.OBJECT || type == FieldType.ARRAY)) {
                     throw DatafnException.invalid("Invalid DFQL: " + rootless(path) + " expects a value, got " + Json.typeName(v), path);
                 }
-                JsonNode n = normalize(type, v);
-                if (n == null || n.isNull()) {
+                Value n = Value.of(type, v);
+                if (n == null || Value.NULL.equals(n)) {
                     return constFor(op);
                 }
                 return new Filter.Compare(operand, op, n);
@@ -332,28 +330,6 @@ public final class FilterParser {
     /** The value a comparison of a mistyped operand always yields: false, or true for the negative operators. */
     private static Filter constFor(Op op) {
         return new Filter.Const(op.negative());
-    }
-
-    /**
-     * The value normalised to the type the column stores (dates as epoch milliseconds), or null when no value of
-     * that type can ever equal it (strict equality: {@code 1} is not {@code "1"}).
-     */
-    public static JsonNode normalize(FieldType type, JsonNode v) {
-        if (v == null || v.isNull()) {
-            return Json.NODES.nullNode();
-        }
-        return switch (type) {
-            case STRING, FILE -> v.isTextual() ? v : null;
-            case NUMBER -> v.isNumber() ? Json.number(v.asDouble()) : null;
-            case BOOLEAN -> v.isBoolean() ? v : null;
-            case DATE -> {
-                Long ms = FieldValues.dateMillis(v);
-                yield ms == null ? null : Json.NODES.numberNode(ms);
-            }
-            case OBJECT -> v.isObject() ? v : null;
-            case ARRAY -> v.isArray() ? v : null;
-            case JSON -> v;
-        };
     }
 
     private static String rootOf(String path) {

@@ -1,9 +1,9 @@
 package io.datafn.query;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.datafn.schema.FieldType;
 import io.datafn.schema.Resource;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +42,13 @@ public record Query(Resource resource, Selection select, Set<String> omit, Filte
     public record SortTerm(String key, Operand operand, boolean descending) {
     }
 
-    /** Keyset boundary: the boundary row's sort values by key, already normalised to the operand types. */
-    public record Cursor(boolean before, Map<String, JsonNode> values) {
+    /**
+     * Keyset boundary: the boundary row's sort values by key in sort order, already normalised to the operand types
+     * ({@link Value#NULL} for a null sort value); unmodifiable.
+     */
+    public record Cursor(boolean before, Map<String, Value> values) {
         public Cursor {
-            values = new LinkedHashMap<>(values);
+            values = ordered(values);
         }
     }
 
@@ -65,10 +68,11 @@ public record Query(Resource resource, Selection select, Set<String> omit, Filte
     public record GroupKey(String key, Operand.FieldRef ref) {
     }
 
+    /** Grouping; {@code aggregations} by alias in request order, unmodifiable. */
     public record Aggregate(List<GroupKey> groupBy, Map<String, Aggregation> aggregations, Filter having) {
         public Aggregate {
             groupBy = List.copyOf(groupBy);
-            aggregations = new LinkedHashMap<>(aggregations);
+            aggregations = ordered(aggregations);
         }
 
         /** The value type of a group key or aggregation alias, or null when it is neither. */
@@ -81,5 +85,10 @@ public record Query(Resource resource, Selection select, Set<String> omit, Filte
             Aggregation a = aggregations.get(alias);
             return a == null ? null : a.resultType();
         }
+    }
+
+    /** An unmodifiable copy that keeps the order of {@code m} (which {@link Map#copyOf} does not). */
+    private static <V> Map<String, V> ordered(Map<String, V> m) {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(m));
     }
 }

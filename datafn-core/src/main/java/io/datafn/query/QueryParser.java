@@ -125,12 +125,12 @@ public final class QueryParser {
         }
         List<Filter> all = new ArrayList<>(List.of(filter));
         if (res.has("trash") && !includeTrashed) {
-            all.add(new Filter.Compare(new FieldRef(List.of(), "trashedAt", FieldType.DATE, List.of()), Filter.Op.IS_NULL, null));
+            all.add(new Filter.Compare(new FieldRef(List.of(), "trashedAt", FieldType.DATE, List.of()), Filter.Op.IS_NULL));
         }
         if (res.has("archivable") && !includeArchived) {
             // "is not true": rows written before the capability was added have no value and count as not archived
             all.add(new Filter.Compare(new FieldRef(List.of(), "isArchived", FieldType.BOOLEAN, List.of()), Filter.Op.NE,
-                    com.fasterxml.jackson.databind.node.BooleanNode.TRUE));
+                    new Value.Bool(true)));
         }
         return Filter.and(all);
     }
@@ -203,7 +203,7 @@ public final class QueryParser {
         Link link = res.link(rel.asText());
         Link back = reverse(link);
         return new Filter.Quantified(back, Filter.Quantifier.ANY,
-                new Filter.Compare(FieldRef.of("id", FieldType.STRING), Filter.Op.EQ, id));
+                new Filter.Compare(FieldRef.of("id", FieldType.STRING), Filter.Op.EQ, new Value.Text(id.asText())));
     }
 
     /** The same relation seen from the other end (used when the schema declares no inverse name). */
@@ -486,7 +486,7 @@ public final class QueryParser {
         if (!b.isObject()) {
             throw DatafnException.invalid("Invalid DFQL: cursor." + side + " must be object", "cursor." + side);
         }
-        Map<String, JsonNode> values = new LinkedHashMap<>();
+        Map<String, Value> values = new LinkedHashMap<>();
         for (SortTerm t : sort) {
             String path = "cursor." + side + "." + t.key();
             if (!b.has(t.key())) {
@@ -496,7 +496,7 @@ public final class QueryParser {
             JsonNode v = b.get(t.key());
             FieldType type = t.operand() instanceof FieldRef f ? f.valueType()
                     : aggregate.typeOf(((Operand.AliasRef) t.operand()).alias());
-            JsonNode n = FilterParser.normalize(type, v);
+            Value n = Value.of(type, v);
             if (n == null || (type == FieldType.JSON && !v.isValueNode())) {
                 throw DatafnException.invalid("Invalid DFQL: " + path + " expects a " + type.wireName() + " value", path);
             }

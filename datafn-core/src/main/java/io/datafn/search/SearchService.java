@@ -11,6 +11,7 @@ import io.datafn.query.Filter;
 import io.datafn.query.Operand;
 import io.datafn.query.Query;
 import io.datafn.query.Selection;
+import io.datafn.query.Value;
 import io.datafn.schema.FieldType;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
@@ -117,10 +118,7 @@ public final class SearchService {
         Map<String, Map<String, ObjectNode>> out = new HashMap<>();
         byResource.forEach((resource, ids) -> {
             Resource res = schema.resource(resource);
-            ArrayNode in = Json.array();
-            ids.forEach(in::add);
-            Query q = new Query(res, Selection.all(), Set.of(),
-                    new Filter.Compare(Operand.FieldRef.of("id", FieldType.STRING), Filter.Op.IN, in),
+            Query q = new Query(res, Selection.all(), Set.of(), idIn(ids),
                     List.of(new Query.SortTerm("id", Operand.FieldRef.of("id", FieldType.STRING), false)),
                     ids.size(), 0, null, false, null, null, null);
             Map<String, ObjectNode> byId = new HashMap<>();
@@ -168,11 +166,17 @@ public final class SearchService {
         if (q.search() == null) {
             return q;
         }
-        ArrayNode ids = Json.array();
+        List<String> ids = new ArrayList<>();
         provider.search(ns, q.search()).forEach(h -> ids.add(h.id()));
-        Filter matched = ids.isEmpty() ? new Filter.Const(false)
-                : new Filter.Compare(Operand.FieldRef.of("id", FieldType.STRING), Filter.Op.IN, ids);
+        Filter matched = ids.isEmpty() ? new Filter.Const(false) : idIn(ids);
         return q.withFilter(new Filter.And(List.of(matched, q.filter())));
+    }
+
+    /** {@code id IN (ids)}; {@code ids} is not empty. */
+    private static Filter idIn(List<String> ids) {
+        List<Value> values = new ArrayList<>();
+        ids.forEach(id -> values.add(new Value.Text(id)));
+        return new Filter.Compare(Operand.FieldRef.of("id", FieldType.STRING), Filter.Op.IN, values);
     }
 
     private SearchRequest request(JsonNode body, String prefix, List<String> resources, int limit, List<String> fields) {

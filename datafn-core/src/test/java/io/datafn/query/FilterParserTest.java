@@ -104,7 +104,7 @@ class FilterParserTest {
         Filter in = filter("{'priority':{'in':[1,null]}}");
         assertThat(in).isInstanceOf(Filter.Or.class);
         assertThat(((Filter.Or) in).items()).extracting(FilterParserTest::op).containsExactly(Op.IS_NULL, Op.IN);
-        assertThat(((Filter.Compare) ((Filter.Or) in).items().get(1)).value()).hasSize(1);
+        assertThat(((Filter.Compare) ((Filter.Or) in).items().get(1)).values()).hasSize(1);
 
         Filter notIn = filter("{'priority':{'not_in':[1,null]}}");
         assertThat(notIn).isInstanceOf(Filter.And.class);
@@ -117,9 +117,71 @@ class FilterParserTest {
     @Test
     void values_areNormalisedToTheColumnType() {
         Filter.Compare c = (Filter.Compare) filter("{'dueAt':{'gte':'2026-01-02T02:00:00+02:00'}}");
-        assertThat(c.value().asLong()).isEqualTo(1_767_312_000_000L);
+        assertThat(((Value.Instant) c.value()).epochMillis()).isEqualTo(1_767_312_000_000L);
         c = (Filter.Compare) filter("{'priority':{'between':[1,2.5]}}");
-        assertThat(c.value().get(1).asDouble()).isEqualTo(2.5);
+        assertThat(((Value.Number) c.values().get(1)).value()).isEqualTo(2.5);
+    }
+
+    /** Each operand type gets its own {@link Value} variant, in storage form; a json operand keeps the value's kind. */
+    @Test
+    void values_areTypedByTheOperand() {
+        assertThat(value("{'title':'x'}")).isEqualTo(new Value.Text("x"));
+        assertThat(value("{'id':{'startsWith':'task:'}}")).isEqualTo(new Value.Text("task:"));
+        assertThat(value("{'priority':3}")).isEqualTo(new Value.Number(3));
+        assertThat(value("{'priority':{'lte':-0.5}}")).isEqualTo(new Value.Number(-0.5));
+        assertThat(value("{'isArchived':{'ne':true}}")).isEqualTo(new Value.Bool(true));
+        assertThat(value("{'dueAt':1767312000000.9}")).isEqualTo(new Value.Instant(1_767_312_000_000L));
+        assertThat(value("{'dueAt':{'after':'2026-01-02T00:00'}}")).isEqualTo(new Value.Instant(1_767_312_000_000L));
+        assertThat(value("{'title':{'like':'a%'}}")).isEqualTo(new Value.Text("a%"));
+
+        assertThat(value("{'meta.color':'red'}")).isEqualTo(new Value.Text("red"));
+        assertThat(value("{'meta.n':{'gt':2}}")).isEqualTo(new Value.Number(2));
+        assertThat(value("{'meta.on':false}")).isEqualTo(new Value.Bool(false));
+        assertThat(value("{'meta.at':'2026-01-02'}")).isEqualTo(new Value.Text("2026-01-02"));
+        assertThat(value("{'meta':{'eq':{'b':1.0,'a':[true,null]}}}")).isEqualTo(new Value.Json("{\"a\":[true,null],\"b\":1}"));
+        assertThat(value("{'labels':{'contains':'x'}}")).isEqualTo(new Value.Text("x"));
+        assertThat(value("{'labels':{'contains':{'k':[1]}}}")).isEqualTo(new Value.Json("{\"k\":[1]}"));
+    }
+
+    @Test
+    void listValues_areTypedAndInOrder() {
+        assertThat(values("{'priority':[2,1.5]}")).containsExactly(new Value.Number(2), new Value.Number(1.5));
+        assertThat(values("{'priority':{'in':[1,'1',true]}}")).containsExactly(new Value.Number(1));
+        assertThat(values("{'dueAt':{'between':['2026-01-02',1767312000001]}}"))
+                .containsExactly(new Value.Instant(1_767_312_000_000L), new Value.Instant(1_767_312_000_001L));
+        assertThat(values("{'meta.tag':{'nin':['a',{'x':1},2]}}"))
+                .containsExactly(new Value.Text("a"), new Value.Json("{\"x\":1}"), new Value.Number(2));
+        assertThat(values("{'title':{'is_null':true}}")).isEmpty();
+        assertThatThrownBy(() -> values("{'priority':[1,2]}").add(new Value.Number(3)))
+                .isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void values_inCanonicalJson() {
+        assertThat(new Value.Text("a\"b").json()).isEqualTo("\"a\\\"b\"");
+        assertThat(new Value.Number(1).json()).isEqualTo("1");
+        assertThat(new Value.Number(2.5).json()).isEqualTo("2.5");
+        assertThat(new Value.Bool(true).json()).isEqualTo("true");
+        assertThat(new Value.Instant(5).json()).isEqualTo("5");
+        assertThat(new Value.Json("[1]").json()).isEqualTo("[1]");
+        assertThat(Value.NULL.json()).isEqualTo("null");
+        assertThat(Value.of(json("{'b':[{'d':1,'c':2}],'a':'x'}"))).isEqualTo(new Value.Json("{\"a\":\"x\",\"b\":[{\"c\":2,\"d\":1}]}"));
+        assertThat(Value.of(FieldType.NUMBER, json("'1'"))).isNull();
+        assertThat(Value.of(FieldType.OBJECT, json("[1]"))).isNull();
+        assertThat(Value.of(FieldType.DATE, json("null"))).isEqualTo(Value.NULL);
+    }
+
+    @Test
+    void compare_checksItsValues() {
+        Operand.FieldRef priority = Operand.FieldRef.of("priority", FieldType.NUMBER);
+        assertThatThrownBy(() -> new Filter.Compare(priority, Op.IN, java.util.List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Filter.Compare(priority, Op.BETWEEN, new Value.Number(1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Filter.Compare(priority, Op.EQ, Value.NULL))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Filter.Compare(priority, Op.IS_NULL, new Value.Number(1)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -147,6 +209,14 @@ class FilterParserTest {
                     assertThat(e.path()).isEqualTo("having.title");
                     assertThat(e.getMessage()).isEqualTo("Unknown field in having: title");
                 });
+    }
+
+    private static Value value(String filter) {
+        return ((Filter.Compare) filter(filter)).value();
+    }
+
+    private static java.util.List<Value> values(String filter) {
+        return ((Filter.Compare) filter(filter)).values();
     }
 
     private static Op op(Filter f) {

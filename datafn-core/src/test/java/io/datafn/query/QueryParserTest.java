@@ -10,6 +10,7 @@ import java.util.List;
 import static io.datafn.query.ParserFixtures.assertError;
 import static io.datafn.query.ParserFixtures.parse;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@link QueryParser}: the whole query object, its limits and error codes, paths and messages (reference §4, §8). */
 class QueryParserTest {
@@ -165,9 +166,34 @@ class QueryParserTest {
         assertError("{'resource':'task','sort':['priority'],'cursor':{'after':{'priority':'high','id':'x'}}}",
                 ErrorCode.DFQL_INVALID, "cursor.after.priority", null);
         Query q = parse("{'resource':'task','sort':['dueAt'],'cursor':{'after':{'dueAt':'2026-01-02','id':'task:1'}}}");
-        assertThat(q.cursor().values().get("dueAt").asLong()).isEqualTo(1_767_312_000_000L);
+        assertThat(((Value.Instant) q.cursor().values().get("dueAt")).epochMillis()).isEqualTo(1_767_312_000_000L);
         assertThat(q.cursor().before()).isFalse();
         assertThat(parse("{'resource':'task','cursor':{'after':null}}").cursor()).isNull();
+    }
+
+    /** Cursor values are normalised once, here, to the sort term's type; the store only binds them. */
+    @Test
+    void cursor_valuesAreTypedOrderedAndUnmodifiable() {
+        Query q = parse("{'resource':'task','sort':['-priority','title','dueAt','isArchived'],"
+                + "'cursor':{'before':{'id':'task:1','isArchived':true,'dueAt':1767312000000,'title':null,'priority':2}}}");
+        assertThat(q.cursor().before()).isTrue();
+        assertThat(q.cursor().values()).containsExactly(
+                java.util.Map.entry("priority", new Value.Number(2)), java.util.Map.entry("title", Value.NULL),
+                java.util.Map.entry("dueAt", new Value.Instant(1_767_312_000_000L)),
+                java.util.Map.entry("isArchived", new Value.Bool(true)), java.util.Map.entry("id", new Value.Text("task:1")));
+        assertThatThrownBy(() -> q.cursor().values().put("id", new Value.Text("x")))
+                .isInstanceOf(UnsupportedOperationException.class);
+        Query grouped = parse("{'resource':'task','groupBy':['dueAt'],'aggregations':{'n':{'op':'count'}},"
+                + "'cursor':{'after':{'dueAt':'2026-01-02'}}}");
+        assertThat(grouped.cursor().values()).containsExactly(java.util.Map.entry("dueAt", new Value.Instant(1_767_312_000_000L)));
+    }
+
+    @Test
+    void aggregations_keepTheirOrderAndAreUnmodifiable() {
+        Query q = parse("{'resource':'task','aggregations':{'z':{'op':'count'},'a':{'op':'max','field':'priority'},"
+                + "'m':{'op':'min','field':'dueAt'}}}");
+        assertThat(q.aggregate().aggregations().keySet()).containsExactly("z", "a", "m");
+        assertThatThrownBy(() -> q.aggregate().aggregations().remove("z")).isInstanceOf(UnsupportedOperationException.class);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.datafn.jdbc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.datafn.json.Json;
+import io.datafn.query.Value;
 import io.datafn.schema.FieldType;
 import io.datafn.schema.FieldValues;
 import org.jooq.DataType;
@@ -54,6 +55,32 @@ final class Columns {
         return (Field<Object>) DSL.field(DSL.name(name), dataType(type));
     }
 
+    /**
+     * A bind value of the column's type for a DFQL value (filter operand, cursor boundary), which the parser has
+     * already normalised to that type: {@link Value#NULL} binds SQL NULL, every other value its plain Java form, a JSON
+     * column's value its canonical JSON.
+     */
+    @SuppressWarnings("unchecked")
+    Field<Object> bind(FieldType type, Value v) {
+        Object sql;
+        if (v instanceof Value.Null) {
+            sql = null;
+        } else if (type.isJson()) {
+            sql = json(v.json());
+        } else if (v instanceof Value.Text t) {
+            sql = t.value();
+        } else if (v instanceof Value.Number n) {
+            sql = n.value();
+        } else if (v instanceof Value.Bool b) {
+            sql = b.value();
+        } else if (v instanceof Value.Instant i) {
+            sql = i.epochMillis();
+        } else {
+            throw new IllegalArgumentException("A " + type.wireName() + " column cannot hold " + v);
+        }
+        return (Field<Object>) DSL.val(sql, dataType(type));
+    }
+
     /** A bind value of the column's type from a storage-form JSON value (null stays null). */
     @SuppressWarnings("unchecked")
     Field<Object> bind(FieldType type, JsonNode v) {
@@ -69,8 +96,12 @@ final class Columns {
             case NUMBER -> v.asDouble();
             case BOOLEAN -> v.asBoolean();
             case DATE -> v.asLong();
-            case OBJECT, ARRAY, JSON -> dialect == Dialect.POSTGRES ? JSONB.valueOf(Json.canonical(v)) : Json.canonical(v);
+            case OBJECT, ARRAY, JSON -> json(Json.canonical(v));
         };
+    }
+
+    private Object json(String canonical) {
+        return dialect == Dialect.POSTGRES ? JSONB.valueOf(canonical) : canonical;
     }
 
     /** A column value read back, in wire form (dates as epoch milliseconds, integral numbers without fraction). */

@@ -1,10 +1,9 @@
 package io.datafn.jdbc;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.datafn.json.Json;
 import io.datafn.query.Filter;
 import io.datafn.query.Filter.Op;
 import io.datafn.query.Operand;
+import io.datafn.query.Value;
 import io.datafn.schema.FieldType;
 import io.datafn.schema.Link;
 import io.datafn.schema.Resource;
@@ -104,11 +103,11 @@ final class Conditions {
         Filter.Compare c = (Filter.Compare) f;
         if (c.operand() instanceof Operand.AliasRef ref) {
             AliasColumn col = aliases.apply(ref.alias());
-            return compare(col.expr(), col.type(), List.of(), true, c.op(), c.value());
+            return compare(col.expr(), col.type(), List.of(), c.op(), c.values());
         }
         Operand.FieldRef ref = (Operand.FieldRef) c.operand();
         Field<Object> col = columns.column(alias, ref.field(), ref.type());
-        return compare(col, ref.type(), ref.jsonPath(), false, c.op(), c.value());
+        return compare(col, ref.type(), ref.jsonPath(), c.op(), c.values());
     }
 
     /** Two-valued NOT: a NULL inner condition counts as false, so its negation is true. */
@@ -157,35 +156,35 @@ final class Conditions {
         };
     }
 
-    /** One comparison. {@code computed} marks an aggregate/group expression rather than a stored column. */
-    private Condition compare(Field<Object> col, FieldType type, List<String> jsonPath, boolean computed, Op op, JsonNode v) {
+    /** One comparison of a column or an aggregate/group expression of {@code type} with the parsed values. */
+    private Condition compare(Field<Object> col, FieldType type, List<String> jsonPath, Op op, List<Value> v) {
         if (type.isJson() || !jsonPath.isEmpty()) {
             return jsonCompare(col, jsonPath, op, v);
         }
         return switch (op) {
-            case EQ -> col.eq(bind(type, v, computed));
-            case NE -> col.isNull().or(col.ne(bind(type, v, computed)));
-            case GT -> col.gt(bind(type, v, computed));
-            case GTE -> col.ge(bind(type, v, computed));
-            case LT -> col.lt(bind(type, v, computed));
-            case LTE -> col.le(bind(type, v, computed));
-            case IN -> col.in(binds(type, v, computed));
-            case NOT_IN -> col.isNull().or(col.notIn(binds(type, v, computed)));
-            case BETWEEN -> col.between(bind(type, v.get(0), computed), bind(type, v.get(1), computed));
-            case NOT_BETWEEN -> col.isNull().or(col.notBetween(bind(type, v.get(0), computed), bind(type, v.get(1), computed)));
-            case LIKE -> text(col).like(dialect.likePattern(v.asText()));
-            case NOT_LIKE -> col.isNull().or(text(col).notLike(dialect.likePattern(v.asText())));
-            case ILIKE -> ilike(text(col), v.asText());
-            case NOT_ILIKE -> col.isNull().or(not(ilike(text(col), v.asText())));
+            case EQ -> col.eq(bind(type, v, 0));
+            case NE -> col.isNull().or(col.ne(bind(type, v, 0)));
+            case GT -> col.gt(bind(type, v, 0));
+            case GTE -> col.ge(bind(type, v, 0));
+            case LT -> col.lt(bind(type, v, 0));
+            case LTE -> col.le(bind(type, v, 0));
+            case IN -> col.in(binds(type, v));
+            case NOT_IN -> col.isNull().or(col.notIn(binds(type, v)));
+            case BETWEEN -> col.between(bind(type, v, 0), bind(type, v, 1));
+            case NOT_BETWEEN -> col.isNull().or(col.notBetween(bind(type, v, 0), bind(type, v, 1)));
+            case LIKE -> text(col).like(dialect.likePattern(string(v)));
+            case NOT_LIKE -> col.isNull().or(text(col).notLike(dialect.likePattern(string(v))));
+            case ILIKE -> ilike(text(col), string(v));
+            case NOT_ILIKE -> col.isNull().or(not(ilike(text(col), string(v))));
             case IS_NULL -> col.isNull();
             case IS_NOT_NULL -> col.isNotNull();
             case IS_EMPTY -> type.isText() ? col.isNull().or(text(col).eq("")) : col.isNull();
             case IS_NOT_EMPTY -> type.isText() ? col.isNotNull().and(text(col).ne("")) : col.isNotNull();
-            case CONTAINS -> contains(text(col), v.asText());
-            case STARTS_WITH -> v.asText().isEmpty() ? col.isNotNull()
-                    : DSL.substring(text(col), inline(1), DSL.length(DSL.val(v.asText()))).eq(DSL.val(v.asText()));
-            case ENDS_WITH -> v.asText().isEmpty() ? col.isNotNull()
-                    : DSL.right(text(col), DSL.length(DSL.val(v.asText()))).eq(DSL.val(v.asText()));
+            case CONTAINS -> contains(text(col), string(v));
+            case STARTS_WITH -> string(v).isEmpty() ? col.isNotNull()
+                    : DSL.substring(text(col), inline(1), DSL.length(DSL.val(string(v)))).eq(DSL.val(string(v)));
+            case ENDS_WITH -> string(v).isEmpty() ? col.isNotNull()
+                    : DSL.right(text(col), DSL.length(DSL.val(string(v)))).eq(DSL.val(string(v)));
         };
     }
 
@@ -202,28 +201,22 @@ final class Conditions {
         return (Field<String>) f;
     }
 
-    private Field<Object> bind(FieldType type, JsonNode v, boolean computed) {
-        return computed ? DSL.val(plain(v)) : columns.bind(type, v);
+    /** The text of a text operator's one value (like, contains, startsWith, ...). */
+    private static String string(List<Value> v) {
+        return ((Value.Text) v.get(0)).value();
     }
 
-    private List<Field<Object>> binds(FieldType type, JsonNode arr, boolean computed) {
+    private Field<Object> bind(FieldType type, List<Value> v, int i) {
+        return columns.bind(type, v.get(i));
+    }
+
+    private List<Field<Object>> binds(FieldType type, List<Value> v) {
         List<Field<Object>> out = new ArrayList<>();
-        arr.forEach(v -> out.add(bind(type, v, computed)));
+        v.forEach(item -> out.add(columns.bind(type, item)));
         return out;
     }
 
-    /** A JSON scalar as the plain Java value an aggregate expression compares with. */
-    private static Object plain(JsonNode v) {
-        if (v.isNumber()) {
-            return v.asDouble();
-        }
-        if (v.isBoolean()) {
-            return v.asBoolean();
-        }
-        return v.isNull() ? null : v.asText();
-    }
-
-    private Condition jsonCompare(Field<Object> col, List<String> path, Op op, JsonNode v) {
+    private Condition jsonCompare(Field<Object> col, List<String> path, Op op, List<Value> v) {
         switch (op) {
             case IS_NULL, IS_NOT_NULL, IS_EMPTY, IS_NOT_EMPTY -> {
                 Condition isNull = col.isNull().or(dialect.jsonEquals(col, path, "null"))
@@ -237,29 +230,36 @@ final class Conditions {
                 };
             }
             case CONTAINS -> {
-                Condition element = dialect.jsonContains(col, path, Json.canonical(v));
-                if (v.isTextual()) {
+                Value needle = v.get(0);
+                Condition element = dialect.jsonContains(col, path, needle.json());
+                if (needle instanceof Value.Text t) {
                     Field<String> s = text(dialect.jsonScalar(col, path, Dialect.ScalarKind.TEXT));
-                    return definite(element).or(definite(contains(s, v.asText())));
+                    return definite(element).or(definite(contains(s, t.value())));
                 }
                 return definite(element);
             }
             case IN, NOT_IN -> {
                 List<Condition> any = new ArrayList<>();
-                v.forEach(item -> any.add(jsonCompare(col, path, Op.EQ, item)));
+                v.forEach(item -> any.add(jsonCompare(col, path, Op.EQ, List.of(item))));
                 Condition in = DSL.or(any);
                 return op == Op.IN ? in : not(in);
             }
             case EQ, NE -> {
-                Condition eq = v.isContainerNode() ? definite(dialect.jsonEquals(col, path, Json.canonical(v)))
-                        : scalarCompare(col, path, Op.EQ, v);
+                Value value = v.get(0);
+                Condition eq = value instanceof Value.Json ? definite(dialect.jsonEquals(col, path, value.json()))
+                        : scalarCompare(col, path, Op.EQ, value);
                 return op == Op.EQ ? eq : not(eq);
             }
+            case BETWEEN, NOT_BETWEEN -> {
+                // both are false on a json value, whatever the bounds (as they have always been)
+                return DSL.falseCondition();
+            }
             default -> {
-                if (v.isContainerNode()) {
+                Value value = v.get(0);
+                if (value instanceof Value.Json) {
                     return DSL.falseCondition();
                 }
-                Condition c = scalarCompare(col, path, op.negative() ? positive(op) : op, v);
+                Condition c = scalarCompare(col, path, op.negative() ? positive(op) : op, value);
                 return op.negative() ? not(c) : c;
             }
         }
@@ -269,25 +269,21 @@ final class Conditions {
         return switch (op) {
             case NOT_LIKE -> Op.LIKE;
             case NOT_ILIKE -> Op.ILIKE;
-            case NOT_BETWEEN -> Op.BETWEEN;
             default -> op;
         };
     }
 
-    private Condition scalarCompare(Field<Object> col, List<String> path, Op op, JsonNode v) {
-        JsonNode sample = op == Op.BETWEEN ? v.get(0) : v;
-        Dialect.ScalarKind kind = sample.isNumber() ? Dialect.ScalarKind.NUMBER
-                : sample.isBoolean() ? Dialect.ScalarKind.BOOLEAN : Dialect.ScalarKind.TEXT;
+    /** A comparison with the scalar at {@code path} when it is of the value's kind (number, boolean or text). */
+    private Condition scalarCompare(Field<Object> col, List<String> path, Op op, Value v) {
+        Dialect.ScalarKind kind = v instanceof Value.Number ? Dialect.ScalarKind.NUMBER
+                : v instanceof Value.Bool ? Dialect.ScalarKind.BOOLEAN : Dialect.ScalarKind.TEXT;
         FieldType type = switch (kind) {
             case NUMBER -> FieldType.NUMBER;
             case BOOLEAN -> FieldType.BOOLEAN;
             default -> FieldType.STRING;
         };
-        if (op == Op.BETWEEN && (v.get(1).isNumber() != sample.isNumber() || v.get(1).isTextual() != sample.isTextual())) {
-            return DSL.falseCondition();
-        }
         Field<Object> scalar = dialect.jsonScalar(col, path, kind);
-        Condition c = compare(scalar, type, List.of(), false, op, v);
+        Condition c = compare(scalar, type, List.of(), op, List.of(v));
         return definite(c);
     }
 

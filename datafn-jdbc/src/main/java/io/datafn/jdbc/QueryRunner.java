@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.error.DatafnException;
 import io.datafn.json.Json;
-import io.datafn.query.FilterParser;
 import io.datafn.query.Operand;
 import io.datafn.query.Query;
 import io.datafn.query.Query.Aggregation;
@@ -13,6 +12,7 @@ import io.datafn.query.Query.GroupKey;
 import io.datafn.query.Query.SortTerm;
 import io.datafn.query.QueryResult;
 import io.datafn.query.Selection;
+import io.datafn.query.Value;
 import io.datafn.schema.FieldType;
 import io.datafn.schema.Link;
 import io.datafn.schema.Relation;
@@ -223,15 +223,14 @@ final class QueryRunner {
      * OR over k of (terms before k equal the boundary AND term k lies beyond it).
      */
     private Condition keyset(List<SortTerm> sort, List<Field<Object>> exprs, List<FieldType> types,
-                             Map<String, JsonNode> boundary, boolean before) {
+                             Map<String, Value> boundary, boolean before) {
         List<Condition> alternatives = new ArrayList<>();
         List<Condition> equalPrefix = new ArrayList<>();
         for (int i = 0; i < sort.size(); i++) {
             SortTerm s = sort.get(i);
             Field<Object> e = exprs.get(i);
-            JsonNode v = boundary.get(s.key());
-            JsonNode n = v.isNull() ? v : FilterParser.normalize(types.get(i), v);
-            Field<Object> bound = v.isNull() ? null : n == null ? DSL.val(plain(v)) : columns.bind(types.get(i), n);
+            Value v = boundary.get(s.key());
+            Field<Object> bound = Value.NULL.equals(v) ? null : columns.bind(types.get(i), v);
             Condition beyond;
             if (s.descending() != before) {
                 // travelling towards smaller values: a null boundary (nulls first in desc) precedes every value
@@ -246,16 +245,6 @@ final class QueryRunner {
             equalPrefix.add(bound == null ? e.isNull() : e.eq(bound));
         }
         return DSL.or(alternatives);
-    }
-
-    private static Object plain(JsonNode v) {
-        if (v.isNumber()) {
-            return v.asDouble();
-        }
-        if (v.isBoolean()) {
-            return v.asBoolean();
-        }
-        return v.asText();
     }
 
     // ---------------------------------------------------------------------------------------------- grouped query

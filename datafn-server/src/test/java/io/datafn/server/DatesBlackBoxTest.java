@@ -169,6 +169,23 @@ class DatesBlackBoxTest {
     }
 
     @Test
+    void having_onADateKeyOrDateAggregate_takesIsoStringsAndEpochMillis() {
+        load();
+        String byDay = "{\"resource\":\"task\",\"groupBy\":[\"dueAt\"],\"aggregations\":{\"n\":{\"fn\":\"count\"}},"
+                + "\"sort\":[\"dueAt:asc\"],\"having\":";
+        assertJson(s.query(byDay + "{\"dueAt\":{\"gt\":\"2026-01-01\"}}}"),
+                "{\"groups\":[{\"dueAt\":" + JAN_10 + ",\"n\":1}],\"nextCursor\":null}");
+        assertJson(s.query(byDay + "{\"dueAt\":{\"between\":[" + JAN_01 + ",\"2026-01-10T00:00:00Z\"]}}}"),
+                "{\"groups\":[{\"dueAt\":" + JAN_01 + ",\"n\":1},{\"dueAt\":" + JAN_10 + ",\"n\":1}],\"nextCursor\":null}");
+        assertJson(s.query(byDay + "{\"dueAt\":{\"ne\":" + JAN_01 + "}}}"),
+                "{\"groups\":[{\"dueAt\":" + JAN_10 + ",\"n\":1},{\"dueAt\":null,\"n\":1}],\"nextCursor\":null}");
+        String last = "{\"resource\":\"task\",\"aggregations\":{\"last\":{\"fn\":\"max\",\"field\":\"dueAt\"}},\"having\":";
+        assertJson(s.query(last + "{\"last\":{\"gte\":\"2026-01-10\"}}}"),
+                "{\"groups\":[{\"last\":" + JAN_10 + "}],\"nextCursor\":null}");
+        assertJson(s.query(last + "{\"last\":{\"lt\":" + JAN_10 + "}}}"), "{\"groups\":[],\"nextCursor\":null}");
+    }
+
+    @Test
     void clone_rowsAndJoinRows_carryNumbers() {
         load();
         JsonNode r = result(s.post("clone", "{\"tables\":[\"task\",\"goal\"],\"includeJoins\":true}"),
