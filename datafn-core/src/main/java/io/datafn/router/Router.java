@@ -101,6 +101,11 @@ public final class Router {
         this.routes = List.copyOf(entries);
     }
 
+    /** The request limits this router enforces (the adapter sizes its buffers by them). */
+    public Limits limits() {
+        return limits;
+    }
+
     public String basePath() {
         return basePath;
     }

@@ -16,6 +16,7 @@ import io.javalin.websocket.WsHandlerType;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.handler.EagerContentHandler;
 import org.eclipse.jetty.util.component.LifeCycle;
 
 import java.io.IOException;
@@ -55,6 +56,16 @@ public final class DatafnJavalin {
                 @Override
                 public void lifeCycleStarting(LifeCycle event) {
                     RawTargets.install(jetty, router.basePath());
+                    // a request body is read without a thread before the request is handled: a slow upload holds a
+                    // connection, not one of the request threads (300 uploads at 1 byte/s no longer starve the server)
+                    // (not for a body the router refuses at once: a declared length over the limit, or a client
+                    // that waits for 100-continue, is answered without waiting for its body)
+                    long max = router.limits().maxPayloadBytes();
+                    EagerContentHandler eager = new EagerContentHandler(jetty.getHandler(),
+                            new EagerContentHandler.RetainedContentLoaderFactory(max + 1, -1, false));
+                    eager.exclude(req -> req.getLength() > max
+                            || req.getHeaders().contains(org.eclipse.jetty.http.HttpHeader.EXPECT));
+                    jetty.setHandler(eager);
                 }
             });
         });
