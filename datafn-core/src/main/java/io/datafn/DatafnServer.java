@@ -143,7 +143,7 @@ public final class DatafnServer implements AutoCloseable {
         private SequenceStore sequences;
         private SearchProvider searchProvider;
         private int maxSockets = 10_000;
-        private int maxSocketsPerNamespace = 100;
+        private int maxSocketsPerNamespace = 1_000;
         private int rateLimitMax;
         private long rateLimitWindowSeconds;
         private Duration changeRetention;

@@ -135,6 +135,14 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--rate-limit-window", defaultValue = "60", description = "Rate-limit window in seconds (default ${DEFAULT-VALUE})")
     int rateLimitWindow;
 
+    @Option(names = "--ws-max-sockets", defaultValue = "10000", description = "Open WebSockets on this node; one more is"
+            + " closed with 4503 (default ${DEFAULT-VALUE})")
+    int wsMaxSockets;
+
+    @Option(names = "--ws-max-per-namespace", defaultValue = "1000", description = "Open WebSockets of one namespace on"
+            + " this node (default ${DEFAULT-VALUE})")
+    int wsMaxPerNamespace;
+
     @Option(names = "--redis", description = "Redis URI, e.g. redis://127.0.0.1:6379")
     String redis;
 
@@ -308,7 +316,8 @@ public final class Main implements Callable<Integer> {
                         .namespaceProvider(s.namespaces())
                         .retention(retentionDays > 0 ? Duration.ofDays(retentionDays) : null,
                                 idempotencyDays > 0 ? Duration.ofDays(idempotencyDays) : null)
-                        .rest(rest);
+                        .rest(rest)
+                        .websocketLimits(wsMaxSockets, wsMaxPerNamespace);
                 builder.clusterBus(bus()).searchProvider(new LuceneSearchProvider());
                 if (serverseq.equals("redis")) {
                     builder.sequences(new RedisSequenceStore(requireRedis()));
