@@ -338,7 +338,7 @@ public final class DatafnServer implements AutoCloseable {
         private List<Route> routes(PluginChain chain, SearchService search, QueryParser queryParser,
                                    MutationParser mutationParser, MutationService mutationService) {
             StatusService status = new StatusService(schema, store, limits, clock, search);
-            QueryService queries = new QueryService(queryParser, store, chain, search);
+            QueryService queries = new QueryService(queryParser, store, chain, search, limits);
             MutationEndpoint mutations = new MutationEndpoint(mutationParser, mutationService, chain, limits);
             TransactService transact = new TransactService(queryParser, mutationParser, mutationService, store, limits, search);
             CloneService clone = new CloneService(schema, store);

@@ -60,6 +60,14 @@ public final class FilterParser {
     private final Schema schema;
     private final Mode mode;
     private final Map<String, FieldType> aliases;
+    /**
+     * Conditions counted so far in this filter: a comparison one, an in list one per value, each times one more than
+     * the number of relation subqueries ({@code $any}/{@code $all}/{@code $none}, a relation path) it is nested in:
+     * SQLite adds up the expression heights of nested subqueries against its depth limit of 1 000.
+     */
+    private int conditions;
+    /** Relation subqueries around the part being parsed. */
+    private int subqueries;
 
     private FilterParser(Schema schema, Mode mode, Map<String, FieldType> aliases) {
         this.schema = schema;
@@ -107,6 +115,9 @@ public final class FilterParser {
         if (mode != Mode.GUARD && (key.equals("$and") || key.equals("$or"))) {
             if (!value.isArray()) {
                 throw DatafnException.invalid("Invalid DFQL: " + key + " must be an array", keyPath);
+            }
+            if (value.size() > Limits.MAX_FILTER_CONDITIONS) {
+                throw tooLarge(keyPath);
             }
             List<Filter> items = new ArrayList<>();
             for (int i = 0; i < value.size(); i++) {
@@ -160,6 +171,16 @@ public final class FilterParser {
             throw DatafnException.unknownField("Unknown path segment: " + head, keyPath);
         }
         Resource target = schema.resource(link.target());
+        subqueries++;
+        try {
+            return new Filter.Quantified(link, Filter.Quantifier.ANY, relationPath(target, rest, value, keyPath, depth));
+        } finally {
+            subqueries--;
+        }
+    }
+
+    /** The condition on the target of a relation path ({@code "goal.label"}: {@code label} of the goal). */
+    private Filter relationPath(Resource target, String rest, JsonNode value, String keyPath, int depth) {
         Filter inner;
         if (rest.contains(".")) {
             inner = dotted(target, rest, value, keyPath, depth + 1);
@@ -173,7 +194,7 @@ public final class FilterParser {
         if (depth + 1 > Limits.MAX_FILTER_DEPTH) {
             throw DatafnException.limit("Filter nesting depth exceeds limit (" + Limits.MAX_FILTER_DEPTH + ")", rootOf(keyPath));
         }
-        return new Filter.Quantified(link, Filter.Quantifier.ANY, inner);
+        return inner;
     }
 
     private Filter quantified(Link link, JsonNode value, String keyPath, int depth) {
@@ -193,7 +214,12 @@ public final class FilterParser {
                 case "$all" -> Filter.Quantifier.ALL;
                 default -> Filter.Quantifier.NONE;
             };
-            items.add(new Filter.Quantified(link, q, object(target, e.getValue(), keyPath + "." + e.getKey(), depth + 1)));
+            subqueries++;
+            try {
+                items.add(new Filter.Quantified(link, q, object(target, e.getValue(), keyPath + "." + e.getKey(), depth + 1)));
+            } finally {
+                subqueries--;
+            }
         }
         return items.isEmpty() ? new Filter.Const(true) : Filter.and(items);
     }
@@ -231,6 +257,10 @@ public final class FilterParser {
     }
 
     private Filter compare(Operand operand, FieldType type, Op op, JsonNode v, String path) {
+        int weight = ((op == Op.IN || op == Op.NOT_IN) && v.isArray() ? Math.max(1, v.size()) : 1) * (subqueries + 1);
+        if (weight > Limits.MAX_FILTER_CONDITIONS || (conditions += weight) > Limits.MAX_FILTER_CONDITIONS) {
+            throw tooLarge(path);
+        }
         switch (op) {
             case IS_NULL, IS_NOT_NULL, IS_EMPTY, IS_NOT_EMPTY -> {
                 if (!v.isBoolean()) {
@@ -325,6 +355,12 @@ public final class FilterParser {
                 return new Filter.Compare(operand, op, n);
             }
         }
+    }
+
+    /** 400 {@code LIMIT_EXCEEDED} at the node that took the filter past {@link Limits#MAX_FILTER_CONDITIONS}. */
+    private static DatafnException tooLarge(String path) {
+        return new DatafnException(ErrorCode.LIMIT_EXCEEDED, "Filter exceeds maximum conditions (" + Limits.MAX_FILTER_CONDITIONS + ")",
+                path, 400, Map.of("max", Limits.MAX_FILTER_CONDITIONS), null);
     }
 
     /** The value a comparison of a mistyped operand always yields: false, or true for the negative operators. */

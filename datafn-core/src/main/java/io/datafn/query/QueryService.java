@@ -2,7 +2,9 @@ package io.datafn.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.datafn.Limits;
 import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
 import io.datafn.plugin.PluginChain;
 import io.datafn.router.RequestContext;
@@ -11,6 +13,7 @@ import io.datafn.store.Store;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** {@code POST query}: plugins, validation (fail-fast over a batch), execution in one read transaction. */
 public final class QueryService {
@@ -19,9 +22,11 @@ public final class QueryService {
     private final PluginChain plugins;
     private final SearchService search;
     private final io.datafn.sharing.PermissionsQuery permissions;
+    private final Limits limits;
 
-    public QueryService(QueryParser parser, Store store, PluginChain plugins, SearchService search) {
+    public QueryService(QueryParser parser, Store store, PluginChain plugins, SearchService search, Limits limits) {
         this.parser = parser;
+        this.limits = limits;
         this.store = store;
         this.plugins = plugins;
         this.search = search;
@@ -39,6 +44,10 @@ public final class QueryService {
         }
         List<Query> queries = new ArrayList<>();
         if (body.isArray()) {
+            if (body.size() > limits.maxBatchSize()) {
+                throw new DatafnException(ErrorCode.LIMIT_EXCEEDED, "Query batch exceeds maximum size", "$", 400,
+                        Map.of("max", limits.maxBatchSize()), null);
+            }
             for (int i = 0; i < body.size(); i++) {
                 try {
                     queries.add(parser.parse(body.get(i)));
@@ -51,10 +60,19 @@ public final class QueryService {
         }
         List<Query> resolved = new ArrayList<>();
         queries.forEach(q -> resolved.add(search.apply(ns, q).withViewer(actor)));
+        boolean batch = body.isArray();
         List<JsonNode> results = store.read(tx -> {
+            // the answers' bytes are counted as each is made: past maxResultBytes the request fails before it holds more
+            ResultBudget budget = new ResultBudget(limits.maxResultBytes());
             List<JsonNode> out = new ArrayList<>();
-            for (Query q : resolved) {
-                out.add(tx.query(ns, q).toJson());
+            for (int i = 0; i < resolved.size(); i++) {
+                JsonNode answer = tx.query(ns, resolved.get(i)).toJson();
+                try {
+                    budget.add(answer, "$");
+                } catch (DatafnException e) {
+                    throw batch ? e.withDetail("index", i) : e;
+                }
+                out.add(answer);
             }
             return out;
         });

@@ -11,6 +11,8 @@ import io.datafn.mutation.MutationResult;
 import io.datafn.mutation.MutationService;
 import io.datafn.query.Query;
 import io.datafn.query.QueryParser;
+import io.datafn.query.QueryResult;
+import io.datafn.query.ResultBudget;
 import io.datafn.search.SearchService;
 import io.datafn.store.Store;
 
@@ -72,11 +74,22 @@ public final class TransactService {
             // a search clause is resolved before the transaction: the index reflects what was committed before it
             steps.add(s.query() == null ? s : new Parsed(s.kind(), search.apply(writer.namespace(), s.query()).withViewer(writer.actorId()), null, null));
         }
+        // the query steps' answers are counted as each is made; past maxResultBytes an atomic request fails (rolled
+        // back), a step of a non-atomic one fails
+        ResultBudget budget = new ResultBudget(limits.maxResultBytes());
         if (!atomic) {
             List<TransactResult.Step> results = new ArrayList<>();
-            for (Parsed s : steps) {
+            for (int i = 0; i < steps.size(); i++) {
+                Parsed s = steps.get(i);
                 if (s.query() != null) {
-                    results.add(TransactResult.Step.ofQuery(store.read(tx -> tx.query(writer.namespace(), s.query()))));
+                    QueryResult answer = store.read(tx -> tx.query(writer.namespace(), s.query()));
+                    try {
+                        budget.add(answer.toJson(), "steps[" + i + "]");
+                        results.add(TransactResult.Step.ofQuery(answer));
+                    } catch (DatafnException e) {
+                        // each step on its own: earlier mutations stay committed, so this step fails, not the request
+                        results.add(failure(s, e));
+                    }
                 } else {
                     results.add(s.deferred() != null ? failure(s, s.deferred())
                             : TransactResult.Step.ofMutation(service.execute(writer, s.mutation())));
@@ -87,16 +100,26 @@ public final class TransactService {
         try {
             return TransactResult.ran(store.write(tx -> {
                 List<TransactResult.Step> done = new ArrayList<>();
-                for (Parsed s : steps) {
+                for (int i = 0; i < steps.size(); i++) {
+                    Parsed s = steps.get(i);
+                    QueryResult answer = null;
                     try {
                         if (s.deferred() != null) {
                             throw s.deferred();
                         }
-                        done.add(s.query() != null ? TransactResult.Step.ofQuery(tx.query(writer.namespace(), s.query()))
-                                : TransactResult.Step.ofMutation(service.executeIn(tx, writer, s.mutation(), MutationService.Policy.STRICT)));
+                        if (s.query() != null) {
+                            answer = tx.query(writer.namespace(), s.query());
+                        } else {
+                            done.add(TransactResult.Step.ofMutation(service.executeIn(tx, writer, s.mutation(), MutationService.Policy.STRICT)));
+                        }
                     } catch (DatafnException e) {
                         done.add(failure(s, e));
                         throw new RolledBack(done);
+                    }
+                    if (answer != null) {
+                        // outside the step's catch: a result too large fails the whole request, not one step
+                        budget.add(answer.toJson(), "steps[" + i + "]");
+                        done.add(TransactResult.Step.ofQuery(answer));
                     }
                 }
                 return done;

@@ -235,7 +235,7 @@ public final class JdbcStore implements Store {
                     commit(c);
                     return new Written<>(result, tx.pendingNamespace(), changes);
                 } catch (RuntimeException e) {
-                    rollbackQuietly(c);
+                    rollbackOrEvict(pool, c);
                     // a connection that died before the commit (a restarted database, a stale pooled connection)
                     // committed nothing: the unit runs once more on a fresh connection
                     SQLException sql = sqlCause(e);
@@ -246,6 +246,11 @@ public final class JdbcStore implements Store {
                         continue;
                     }
                     throw translate(e);
+                } catch (Error e) {
+                    // OutOfMemoryError, StackOverflowError, ...: the connection goes back to the pool out of any
+                    // transaction (or not at all), whatever was thrown
+                    rollbackOrEvict(pool, c);
+                    throw e;
                 }
             } catch (SQLException e) {
                 // no connection within the acquire timeout: the database is down or saturated
@@ -279,7 +284,16 @@ public final class JdbcStore implements Store {
         }
     }
 
-    private void rollbackQuietly(Connection c) {
+    /** Rolls back; a connection that cannot be rolled back is evicted from its pool, never reused in a transaction. */
+    private void rollbackOrEvict(HikariDataSource pool, Connection c) {
+        if (!rollbackQuietly(c)) {
+            log.warn("store: evicting a connection that could not be rolled back");
+            pool.evictConnection(c);
+        }
+    }
+
+    /** @return whether the connection is now out of any transaction */
+    private boolean rollbackQuietly(Connection c) {
         try {
             if (dialect == Dialect.SQLITE) {
                 try (Statement st = c.createStatement()) {
@@ -288,11 +302,14 @@ public final class JdbcStore implements Store {
             } else {
                 c.rollback();
             }
-        } catch (SQLException e) {
+            return true;
+        } catch (SQLException | RuntimeException e) {
             // SQLite ends a transaction by itself on some errors; "no transaction is active" is then expected
             if (!String.valueOf(e.getMessage()).contains("no transaction is active")) {
                 log.warn("store: rollback failed: {}", e.getMessage());
+                return false;
             }
+            return true;
         }
     }
 

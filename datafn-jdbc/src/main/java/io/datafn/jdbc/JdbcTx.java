@@ -61,6 +61,12 @@ final class JdbcTx implements StoreTx {
         return pendingNs;
     }
 
+    /** Change rows PostgreSQL takes in its one allocate-and-insert statement (4 binds each, 65 535 at most). */
+    private static final int CHANGE_ROWS_PER_STATEMENT = 10_000;
+    /** Change rows per INSERT otherwise: 7 binds each, within jOOQ's 999 on SQLite. */
+    private static final int CHANGE_INSERT_ROWS_SQLITE = 140;
+    private static final int CHANGE_INSERT_ROWS = 1_000;
+
     /**
      * Allocates seqs for the recorded changes and writes them, as the last statements before commit. The counter
      * row stays locked until commit, so commits of one namespace happen in seq order and no reader can see a seq
@@ -71,7 +77,7 @@ final class JdbcTx implements StoreTx {
             return List.of();
         }
         int n = pending.size();
-        if (primary == null && dialect == Dialect.POSTGRES) {
+        if (primary == null && dialect == Dialect.POSTGRES && n <= CHANGE_ROWS_PER_STATEMENT) {
             return allocateAndInsert(nowMillis);
         }
         long last;
@@ -89,15 +95,21 @@ final class JdbcTx implements StoreTx {
         }
         long seq = last - n + 1;
         List<ChangeRow> out = new ArrayList<>();
-        var insert = ctx.insertInto(DSL.table(DSL.name(SqlNames.CHANGES)), text("ns"), DSL.field(DSL.name("seq"), Long.class),
-                text("resource"), text("record_id"), text("op"), text("record"), DSL.field(DSL.name("created_at"), Long.class));
-        for (ChangeRow c : pending) {
-            ChangeRow committed = new ChangeRow(seq++, c.resource(), c.recordId(), c.op(), c.record());
-            out.add(committed);
-            insert = insert.values(pendingNs, committed.seq(), c.resource(), c.recordId(), c.op(),
-                    c.record() == null ? null : Json.text(c.record()), nowMillis);
+        // in statements of at most CHANGE_INSERT_ROWS rows: SQLite refuses more than 32 766 variables or 1 000 000
+        // bytes of SQL, and jOOQ inlines the values of a statement with more than 999 binds (a large seed, a relate of
+        // thousands of targets or a cascade would otherwise fail with "statement too long")
+        int rows = dialect == Dialect.SQLITE ? CHANGE_INSERT_ROWS_SQLITE : CHANGE_INSERT_ROWS;
+        for (int from = 0; from < n; from += rows) {
+            var insert = ctx.insertInto(DSL.table(DSL.name(SqlNames.CHANGES)), text("ns"), DSL.field(DSL.name("seq"), Long.class),
+                    text("resource"), text("record_id"), text("op"), text("record"), DSL.field(DSL.name("created_at"), Long.class));
+            for (ChangeRow c : pending.subList(from, Math.min(n, from + rows))) {
+                ChangeRow committed = new ChangeRow(seq++, c.resource(), c.recordId(), c.op(), c.record());
+                out.add(committed);
+                insert = insert.values(pendingNs, committed.seq(), c.resource(), c.recordId(), c.op(),
+                        c.record() == null ? null : Json.text(c.record()), nowMillis);
+            }
+            insert.execute();
         }
-        insert.execute();
         return out;
     }
 

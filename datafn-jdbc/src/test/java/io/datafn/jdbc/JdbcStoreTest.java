@@ -89,6 +89,38 @@ class JdbcStoreTest {
         assertThat(seqs(insertGoals("a", "g2"))).containsExactly(1L);
     }
 
+    /**
+     * An Error (OutOfMemoryError, StackOverflowError) inside a unit of work rolls it back like an exception: the
+     * connection goes back to the pool out of any transaction (SQLite's explicit BEGIN would otherwise stay open and
+     * the next unit on that connection fail with "cannot start a transaction within a transaction").
+     */
+    @Test
+    void anErrorInsideAUnitOfWork_rollsItBack_andEveryConnectionStaysUsable() {
+        for (int i = 0; i < 3; i++) {
+            String id = "g" + i;
+            assertThatThrownBy(() -> store.write(tx -> {
+                ObjectNode r = Json.object().put("id", id).put("label", id);
+                tx.insert("a", goal, r);
+                tx.recordChange("a", new ChangeRow(0, "goal", id, ChangeRow.INSERT, r));
+                throw new OutOfMemoryError("simulated");
+            })).isInstanceOf(OutOfMemoryError.class);
+            // the reader pool has two connections: fail on more units than it has
+            assertThatThrownBy(() -> store.read(tx -> {
+                tx.read("a", goal, id);
+                throw new StackOverflowError("simulated");
+            })).isInstanceOf(StackOverflowError.class);
+        }
+        Object rolledBack = store.read(tx -> tx.read("a", goal, "g0"));
+        assertThat(rolledBack).isNull();
+        long seq = store.read(tx -> tx.currentSeq("a"));
+        assertThat(seq).isZero();
+        assertThat(seqs(insertGoals("a", "g1"))).containsExactly(1L);
+        for (int i = 0; i < 4; i++) {
+            Object row = store.read(tx -> tx.read("a", goal, "g1"));
+            assertThat(row).isNotNull();
+        }
+    }
+
     @Test
     void commitListeners_hearWritesWithChangesOnly_andCannotBreakThem() {
         List<Long> heard = new ArrayList<>();

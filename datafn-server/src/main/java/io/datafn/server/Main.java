@@ -105,6 +105,10 @@ public final class Main implements Callable<Integer> {
             + " is answered not retryable and quarantined (default ${DEFAULT-VALUE})")
     int maxPushAttempts = LIMITS.maxPushAttempts();
 
+    @Option(names = "--max-result-bytes", description = "Bytes of query answers one query batch or transact may build"
+            + " before it is answered 400 LIMIT_EXCEEDED (default ${DEFAULT-VALUE})")
+    long maxResultBytes = LIMITS.maxResultBytes();
+
     @Option(names = "--auth", defaultValue = "none", description = "none (one namespace) or jwt (namespace per user/tenant from a verified JWT) (default ${DEFAULT-VALUE})")
     String auth;
 
@@ -263,7 +267,7 @@ public final class Main implements Callable<Integer> {
     /** Checks the options picocli cannot and derives the settings; an IllegalArgumentException names the option. */
     Settings settings() throws IOException {
         Limits limits = LIMITS.withMaxLimit(maxLimit).withMaxPayloadBytes(maxPayloadBytes).withMaxPullLimit(maxPullLimit)
-                .withMaxPushAttempts(maxPushAttempts);
+                .withMaxPushAttempts(maxPushAttempts).withMaxResultBytes(maxResultBytes);
         if (maxTransactSteps != null) {
             limits = limits.withMaxTransactSteps(maxTransactSteps);
         }

@@ -80,6 +80,12 @@ class MainOptionsTest {
     }
 
     @Test
+    void maxResultBytes_defaultsToTheLimitsDefault_andComesFromItsFlagOrEnvironment() throws Exception {
+        assertThat(parse(Map.of()).settings().limits().maxResultBytes()).isEqualTo(Limits.defaults().maxResultBytes());
+        assertThat(parse(Map.of("DATAFN_MAX_RESULT_BYTES", "4096")).settings().limits().maxResultBytes()).isEqualTo(4096);
+    }
+
+    @Test
     void theSubcommandsOptions_haveNoEnvironmentForm() {
         Main main = new Main(Map.of("DATAFN_LIMIT", "3", "DATAFN_NAMESPACE", "ns9"));
         CommandLine.ParseResult r = Main.commandLine(main).parseArgs("quarantine", "list");
