@@ -71,7 +71,7 @@ public final class JdbcStore implements Store {
         this.description = description;
     }
 
-    /** Opens a store on a JDBC URL ({@code jdbc:postgresql://...} or {@code jdbc:sqlite:path}) with default pool sizes. */
+    /** Opens a store on a JDBC URL ({@code jdbc:postgresql://...}, {@code jdbc:mariadb://...}, {@code jdbc:mysql://...} or {@code jdbc:sqlite:path}) with default pool sizes. */
     public static JdbcStore open(String jdbcUrl) {
         return open(jdbcUrl, null, null, 16);
     }
