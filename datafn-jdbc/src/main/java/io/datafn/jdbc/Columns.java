@@ -13,7 +13,7 @@ import org.jooq.impl.SQLDataType;
 
 /**
  * How each field type is stored and bound: text, double, boolean, epoch-millisecond bigint for dates, JSON documents
- * (jsonb on PostgreSQL, canonical text on SQLite). Values enter in storage form and leave in wire
+ * (jsonb on PostgreSQL, canonical text on SQLite and MariaDB). Values enter in storage form and leave in wire
  * form, which for every type is the storage form (dates are epoch milliseconds in both).
  */
 final class Columns {
@@ -101,7 +101,7 @@ final class Columns {
     }
 
     private Object json(String canonical) {
-        return dialect == Dialect.POSTGRES ? JSONB.valueOf(canonical) : canonical;
+        return dialect.jsonValue(canonical);
     }
 
     /** A column value read back, in wire form (dates as epoch milliseconds, integral numbers without fraction). */

@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -33,11 +32,11 @@ import java.util.Objects;
 import java.util.Properties;
 
 /**
- * The jOOQ store for PostgreSQL (production) and SQLite (embedded default), over HikariCP.
+ * The jOOQ store for PostgreSQL and MariaDB/MySQL (production) and SQLite (embedded default), over HikariCP.
  *
  * <p>SQLite has one writer at a time, so writes go through a one-connection pool whose transactions begin
  * {@code IMMEDIATE} (no lock upgrades, no busy retries between our own writers) while reads use a separate pool in
- * WAL mode. PostgreSQL has a write pool (READ COMMITTED) and a read pool (REPEATABLE READ, read-only), so that a
+ * WAL mode. PostgreSQL and MariaDB have a write pool (READ COMMITTED) and a read pool (REPEATABLE READ, read-only), so that a
  * request reads one snapshot and no request pays a round trip to switch levels.
  */
 public final class JdbcStore implements Store {
@@ -57,14 +56,22 @@ public final class JdbcStore implements Store {
     private volatile SequenceStore sequences;
     private volatile boolean closed;
 
-    private JdbcStore(Dialect dialect, HikariDataSource writePool, HikariDataSource readPool, String description) {
+    private final String jdbcUrl;
+    private final String user;
+    private final String password;
+
+    private JdbcStore(Dialect dialect, HikariDataSource writePool, HikariDataSource readPool, String description,
+                      String jdbcUrl, String user, String password) {
         this.dialect = dialect;
+        this.jdbcUrl = jdbcUrl;
+        this.user = user;
+        this.password = password;
         this.writePool = writePool;
         this.readPool = readPool;
         this.description = description;
     }
 
-    /** Opens a store on a JDBC URL ({@code jdbc:postgresql://...} or {@code jdbc:sqlite:path}) with default pool sizes. */
+    /** Opens a store on a JDBC URL ({@code jdbc:postgresql://...}, {@code jdbc:mariadb://...}, {@code jdbc:mysql://...} or {@code jdbc:sqlite:path}) with default pool sizes. */
     public static JdbcStore open(String jdbcUrl) {
         return open(jdbcUrl, null, null, 16);
     }
@@ -98,38 +105,57 @@ public final class JdbcStore implements Store {
         long acquireMs = acquireTimeout.toMillis();
         Dialect dialect = Dialect.fromUrl(jdbcUrl);
         try {
-            if (dialect == Dialect.SQLITE) {
-                String file = jdbcUrl.substring("jdbc:sqlite:".length());
-                int q = file.indexOf('?');
-                file = q < 0 ? file : file.substring(0, q);
-                if (!file.isEmpty() && !file.startsWith(":memory:") && !file.startsWith("file:")) {
-                    Path parent = Path.of(file).toAbsolutePath().getParent();
-                    if (parent != null) {
-                        Files.createDirectories(parent);
-                    }
-                }
-                // SQLite connections stay in auto-commit mode between units of work and the store issues BEGIN itself:
-                // sqlite-jdbc's manual-commit mode begins the next transaction eagerly, and an idle connection would
-                // then hold a lock (IMMEDIATE) or pin a WAL snapshot, blocking other processes and checkpoints
-                HikariDataSource writer = pool(jdbcUrl, user, password, 1, sqliteProps(), "datafn-sqlite-write", true, acquireMs, c -> { });
-                HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true, acquireMs, c -> { });
-                return new JdbcStore(dialect, writer, reader, "sqlite " + file);
-            }
-            Properties props = new Properties();
-            props.setProperty("reWriteBatchedInserts", "true");
-            // two pools, each connection set up once: writes at READ COMMITTED, reads at REPEATABLE READ and read-only
-            // (switching per request would cost round trips on every request and again when the pool resets them)
-            HikariDataSource writer = pool(jdbcUrl, user, password, poolSize, props, "datafn-pg-write", false, acquireMs,
-                    c -> c.setTransactionIsolation("TRANSACTION_READ_COMMITTED"));
-            HikariDataSource reader = pool(jdbcUrl, user, password, poolSize, props, "datafn-pg-read", false, acquireMs, c -> {
-                c.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
-                c.setReadOnly(true);
-            });
-            return new JdbcStore(dialect, writer, reader, "postgresql " + jdbcUrl.substring("jdbc:postgresql://".length()));
-        } catch (IOException e) {
+            Pools pools = dialect.pools(jdbcUrl, user, password, poolSize, acquireMs);
+            String where = jdbcUrl.replaceFirst("^jdbc:[a-z]+:(//)?", "");
+            int q = where.indexOf('?');
+            return new JdbcStore(dialect, pools.write(), pools.read(),
+                    dialect.product() + " " + (q < 0 ? where : where.substring(0, q)),
+                    jdbcUrl, user, password);
+        } catch (java.io.UncheckedIOException e) {
             throw new IllegalStateException("database: cannot create the directory of " + jdbcUrl + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             throw new IllegalStateException("database: cannot connect to " + jdbcUrl + ": " + rootMessage(e), e);
+        }
+    }
+
+    /** A store's two pools (one and the same for none of the dialects today, but allowed). */
+    record Pools(HikariDataSource write, HikariDataSource read) {
+        /**
+         * Two pools, each connection set up once: writes at READ COMMITTED, reads at REPEATABLE READ and read-only
+         * (switching per request would cost round trips on every request and again when the pool resets them).
+         */
+        static Pools writeAndRead(String url, String user, String password, int poolSize, Properties props, String name,
+                                  long acquireMs) {
+            HikariDataSource writer = pool(url, user, password, poolSize, props, name + "-write", false, acquireMs,
+                    c -> c.setTransactionIsolation("TRANSACTION_READ_COMMITTED"));
+            HikariDataSource reader = pool(url, user, password, poolSize, props, name + "-read", false, acquireMs, c -> {
+                c.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
+                c.setReadOnly(true);
+            });
+            return new Pools(writer, reader);
+        }
+
+        /**
+         * SQLite has one writer at a time: a one-connection write pool and a reader pool, both in auto-commit mode
+         * between units of work (the dialect issues BEGIN itself).
+         */
+        static Pools sqlite(String url, String user, String password, int poolSize, long acquireMs) {
+            String file = url.substring("jdbc:sqlite:".length());
+            int q = file.indexOf('?');
+            file = q < 0 ? file : file.substring(0, q);
+            if (!file.isEmpty() && !file.startsWith(":memory:") && !file.startsWith("file:")) {
+                Path parent = Path.of(file).toAbsolutePath().getParent();
+                if (parent != null) {
+                    try {
+                        Files.createDirectories(parent);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+            HikariDataSource writer = pool(url, user, password, 1, sqliteProps(), "datafn-sqlite-write", true, acquireMs, c -> { });
+            HikariDataSource reader = pool(url, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true, acquireMs, c -> { });
+            return new Pools(writer, reader);
         }
     }
 
@@ -175,13 +201,17 @@ public final class JdbcStore implements Store {
     @Override
     public void migrate(Schema schema) {
         try (Connection c = writePool.getConnection()) {
-            begin(c, false);
+            DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
+            dialect.begin(c, false);
             try {
-                new Migrator(dialect).migrate(c, schema);
-                commit(c);
+                dialect.lockMigration(ctx);
+                new Migrator(dialect).migrate(ctx, schema);
+                dialect.commit(c);
             } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(c);
+                rollbackOrEvict(writePool, c);
                 throw e;
+            } finally {
+                dialect.unlockMigration(ctx);
             }
         } catch (SQLException e) {
             throw new IllegalStateException("database: migration failed: " + e.getMessage(), e);
@@ -222,7 +252,7 @@ public final class JdbcStore implements Store {
         Schema s = Objects.requireNonNull(schema, "store used before migrate(schema)");
         for (int attempt = 1; ; attempt++) {
             try (Connection c = pool.getConnection()) {
-                begin(c, readOnly);
+                dialect.begin(c, readOnly);
                 try {
                     DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
                     ExecuteListener[] statementListeners = executeListeners;
@@ -232,14 +262,14 @@ public final class JdbcStore implements Store {
                     JdbcTx tx = new JdbcTx(c, ctx, s, dialect);
                     T result = work.run(tx);
                     List<ChangeRow> changes = tx.flushChanges(System.currentTimeMillis(), sequences);
-                    commit(c);
+                    dialect.commit(c);
                     return new Written<>(result, tx.pendingNamespace(), changes);
                 } catch (RuntimeException e) {
                     rollbackOrEvict(pool, c);
                     // a connection that died before the commit (a restarted database, a stale pooled connection)
                     // committed nothing: the unit runs once more on a fresh connection
                     SQLException sql = sqlCause(e);
-                    boolean lost = sql != null && connectionLost(sql) && attempt == 1;
+                    boolean lost = sql != null && dialect.connectionLost(sql) && attempt == 1;
                     if (lost || attempt < MAX_ATTEMPTS && retryable(e)) {
                         log.debug("store: retrying transaction (attempt {}): {}", attempt, e.getMessage());
                         backoff(attempt);
@@ -259,57 +289,13 @@ public final class JdbcStore implements Store {
         }
     }
 
-    /**
-     * Starts a unit of work. SQLite: {@code BEGIN IMMEDIATE} for writes (the write lock up front: no lock upgrade can
-     * fail midway, other writers wait up to busy_timeout), plain {@code BEGIN} for reads (a snapshot from the first
-     * read). PostgreSQL: manual commit, READ COMMITTED writes, REPEATABLE READ reads (one snapshot per request).
-     */
-    private void begin(Connection c, boolean readOnly) throws SQLException {
-        if (dialect == Dialect.SQLITE) {
-            try (Statement st = c.createStatement()) {
-                st.execute(readOnly ? "BEGIN" : "BEGIN IMMEDIATE");
-            }
-            return;
-        }
-        // PostgreSQL: the pool set the isolation level and read-only flag when it opened the connection
-    }
-
-    private void commit(Connection c) throws SQLException {
-        if (dialect == Dialect.SQLITE) {
-            try (Statement st = c.createStatement()) {
-                st.execute("COMMIT");
-            }
-        } else {
-            c.commit();
-        }
-    }
-
     /** Rolls back; a connection that cannot be rolled back is evicted from its pool, never reused in a transaction. */
     private void rollbackOrEvict(HikariDataSource pool, Connection c) {
-        if (!rollbackQuietly(c)) {
-            log.warn("store: evicting a connection that could not be rolled back");
-            pool.evictConnection(c);
-        }
-    }
-
-    /** @return whether the connection is now out of any transaction */
-    private boolean rollbackQuietly(Connection c) {
         try {
-            if (dialect == Dialect.SQLITE) {
-                try (Statement st = c.createStatement()) {
-                    st.execute("ROLLBACK");
-                }
-            } else {
-                c.rollback();
-            }
-            return true;
+            dialect.rollback(c);
         } catch (SQLException | RuntimeException e) {
-            // SQLite ends a transaction by itself on some errors; "no transaction is active" is then expected
-            if (!String.valueOf(e.getMessage()).contains("no transaction is active")) {
-                log.warn("store: rollback failed: {}", e.getMessage());
-                return false;
-            }
-            return true;
+            log.warn("store: rollback failed, evicting the connection: {}", e.getMessage());
+            pool.evictConnection(c);
         }
     }
 
@@ -321,14 +307,9 @@ public final class JdbcStore implements Store {
         }
     }
 
-    private static boolean retryable(RuntimeException e) {
+    private boolean retryable(RuntimeException e) {
         SQLException sql = sqlCause(e);
-        if (sql == null) {
-            return false;
-        }
-        String state = sql.getSQLState();
-        // serialization failure, deadlock; SQLITE_BUSY (5) / SQLITE_LOCKED (6)
-        return "40001".equals(state) || "40P01".equals(state) || sql.getErrorCode() == 5 || sql.getErrorCode() == 6;
+        return sql != null && dialect.retryable(sql);
     }
 
     /**
@@ -340,23 +321,13 @@ public final class JdbcStore implements Store {
         return new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Database unavailable", "$", 503, Map.of(), e);
     }
 
-    /**
-     * Connection exceptions (SQLState class 08), PostgreSQL shutting down or restarting (57P01..57P03) and a pool
-     * that has no connection to give.
-     */
-    private static boolean connectionLost(SQLException sql) {
-        String state = sql.getSQLState();
-        return sql instanceof java.sql.SQLTransientConnectionException || sql instanceof java.sql.SQLNonTransientConnectionException
-                || state != null && (state.startsWith("08") || state.startsWith("57P0"));
-    }
-
     /** A unique violation that slipped past the pre-checks (a concurrent writer) is a conflict, not an internal error. */
-    private static RuntimeException translate(RuntimeException e) {
+    private RuntimeException translate(RuntimeException e) {
         SQLException sql = sqlCause(e);
-        if (sql != null && connectionLost(sql)) {
+        if (sql != null && dialect.connectionLost(sql)) {
             return unavailable(e);
         }
-        if (sql != null && ("23505".equals(sql.getSQLState()) || sql.getErrorCode() == 19)) {
+        if (sql != null && dialect.uniqueViolation(sql)) {
             return new DatafnException(ErrorCode.CONFLICT, "Record already exists", "id", 409, Map.of(), e);
         }
         return e;
@@ -406,6 +377,14 @@ public final class JdbcStore implements Store {
         } catch (SQLException e) {
             return false;
         }
+    }
+
+    /**
+     * The bus that carries commits between nodes through this database itself (PostgreSQL LISTEN/NOTIFY), or null when
+     * the database has none (then a local bus, or Redis).
+     */
+    public io.datafn.realtime.ClusterBus nativeBus() {
+        return dialect.nativeBus(jdbcUrl, user, password);
     }
 
     @Override

@@ -61,12 +61,6 @@ final class JdbcTx implements StoreTx {
         return pendingNs;
     }
 
-    /** Change rows PostgreSQL takes in its one allocate-and-insert statement (4 binds each, 65 535 at most). */
-    private static final int CHANGE_ROWS_PER_STATEMENT = 10_000;
-    /** Change rows per INSERT otherwise: 7 binds each, within jOOQ's 999 on SQLite. */
-    private static final int CHANGE_INSERT_ROWS_SQLITE = 140;
-    private static final int CHANGE_INSERT_ROWS = 1_000;
-
     /**
      * Allocates seqs for the recorded changes and writes them, as the last statements before commit. The counter
      * row stays locked until commit, so commits of one namespace happen in seq order and no reader can see a seq
@@ -77,67 +71,22 @@ final class JdbcTx implements StoreTx {
             return List.of();
         }
         int n = pending.size();
-        if (primary == null && dialect == Dialect.POSTGRES && n <= CHANGE_ROWS_PER_STATEMENT) {
-            return allocateAndInsert(nowMillis);
-        }
-        long last;
+        List<Long> seqs;
         if (primary == null) {
-            last = ctx.resultQuery("INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES ({0}, {1}) ON CONFLICT (ns) DO UPDATE SET value = "
-                            + SqlNames.SEQ + ".value + excluded.value RETURNING value",
-                    DSL.val(pendingNs), DSL.val((long) n)).fetchOne(0, Long.class);
+            seqs = dialect.appendChanges(ctx, pendingNs, pending, nowMillis);
         } else {
-            // lock the namespace's counter row (a no-op update), then take the values from the primary
-            long highWater = ctx.resultQuery("INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES ({0}, 0) ON CONFLICT (ns) DO UPDATE SET value = "
-                    + SqlNames.SEQ + ".value RETURNING value", DSL.val(pendingNs)).fetchOne(0, Long.class);
-            last = fromPrimary(primary, n, highWater);
+            // lock the namespace's counter row (adding 0), then take the values from the primary
+            long highWater = dialect.addToSeq(ctx, pendingNs, 0);
+            long last = fromPrimary(primary, n, highWater);
             ctx.update(DSL.table(DSL.name(SqlNames.SEQ))).set(DSL.field(DSL.name("value"), Long.class), last)
                     .where(text("ns").eq(pendingNs)).execute();
-        }
-        long seq = last - n + 1;
-        List<ChangeRow> out = new ArrayList<>();
-        // in statements of at most CHANGE_INSERT_ROWS rows: SQLite refuses more than 32 766 variables or 1 000 000
-        // bytes of SQL, and jOOQ inlines the values of a statement with more than 999 binds (a large seed, a relate of
-        // thousands of targets or a cascade would otherwise fail with "statement too long")
-        int rows = dialect == Dialect.SQLITE ? CHANGE_INSERT_ROWS_SQLITE : CHANGE_INSERT_ROWS;
-        for (int from = 0; from < n; from += rows) {
-            var insert = ctx.insertInto(DSL.table(DSL.name(SqlNames.CHANGES)), text("ns"), DSL.field(DSL.name("seq"), Long.class),
-                    text("resource"), text("record_id"), text("op"), text("record"), DSL.field(DSL.name("created_at"), Long.class));
-            for (ChangeRow c : pending.subList(from, Math.min(n, from + rows))) {
-                ChangeRow committed = new ChangeRow(seq++, c.resource(), c.recordId(), c.op(), c.record());
-                out.add(committed);
-                insert = insert.values(pendingNs, committed.seq(), c.resource(), c.recordId(), c.op(),
-                        c.record() == null ? null : Json.text(c.record()), nowMillis);
+            seqs = new ArrayList<>(n);
+            for (long s = last - n + 1; s <= last; s++) {
+                seqs.add(s);
             }
-            insert.execute();
+            insertChanges(ctx, pendingNs, pending, seqs, nowMillis, dialect.changeRowsPerInsert());
         }
-        return out;
-    }
-
-    /**
-     * PostgreSQL: the counter update and the change rows in one statement (one round trip while the counter row is
-     * locked): {@code WITH s AS (upsert counter RETURNING value) INSERT INTO changes SELECT ... FROM s, (VALUES ...)}.
-     */
-    private List<ChangeRow> allocateAndInsert(long nowMillis) {
-        int n = pending.size();
-        StringBuilder sql = new StringBuilder("WITH s AS (INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES (?, CAST(? AS bigint)) "
-                + "ON CONFLICT (ns) DO UPDATE SET value = " + SqlNames.SEQ + ".value + excluded.value RETURNING value) "
-                + "INSERT INTO " + SqlNames.CHANGES + " (ns, seq, resource, record_id, op, record, created_at) "
-                + "SELECT CAST(? AS text), s.value - CAST(? AS bigint) + v.k, v.resource, v.record_id, v.op, v.record, CAST(? AS bigint) "
-                + "FROM s, (VALUES ");
-        List<Object> binds = new ArrayList<>(List.of(pendingNs, (long) n, pendingNs, (long) n, nowMillis));
-        for (int i = 0; i < n; i++) {
-            ChangeRow c = pending.get(i);
-            sql.append(i == 0 ? "" : ", ").append("(").append(i + 1)
-                    .append(", CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text))");
-            binds.add(c.resource());
-            binds.add(c.recordId());
-            binds.add(c.op());
-            binds.add(c.record() == null ? null : Json.text(c.record()));
-        }
-        sql.append(") AS v(k, resource, record_id, op, record) RETURNING seq");
-        List<Long> seqs = new ArrayList<>(ctx.resultQuery(sql.toString(), binds.toArray()).fetch(0, Long.class));
-        java.util.Collections.sort(seqs); // seq = base + k: ascending seq is pending order
-        List<ChangeRow> out = new ArrayList<>();
+        List<ChangeRow> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             ChangeRow c = pending.get(i);
             out.add(new ChangeRow(seqs.get(i), c.resource(), c.recordId(), c.op(), c.record()));
@@ -145,6 +94,25 @@ final class JdbcTx implements StoreTx {
         return out;
     }
 
+    /**
+     * Inserts the change rows of {@code ns} with the given seqs, in multi-row inserts of at most
+     * {@code rowsPerStatement} rows: SQLite refuses more than 32 766 variables or 1 000 000 bytes of SQL, and jOOQ
+     * inlines the values of a statement with more than 999 binds (a large seed, a relate of thousands of targets or a
+     * cascade would otherwise fail with "statement too long").
+     */
+    static void insertChanges(DSLContext ctx, String ns, List<ChangeRow> pending, List<Long> seqs, long nowMillis,
+                              int rowsPerStatement) {
+        for (int from = 0; from < pending.size(); from += rowsPerStatement) {
+            var insert = ctx.insertInto(DSL.table(DSL.name(SqlNames.CHANGES)), text("ns"), DSL.field(DSL.name("seq"), Long.class),
+                    text("resource"), text("record_id"), text("op"), text("record"), DSL.field(DSL.name("created_at"), Long.class));
+            for (int i = from; i < Math.min(pending.size(), from + rowsPerStatement); i++) {
+                ChangeRow c = pending.get(i);
+                insert = insert.values(ns, seqs.get(i), c.resource(), c.recordId(), c.op(),
+                        c.record() == null ? null : Json.text(c.record()), nowMillis);
+            }
+            insert.execute();
+        }
+    }
 
     private static Table<?> table(Resource r) {
         return DSL.table(DSL.name(SqlNames.table(r)));
@@ -533,8 +501,8 @@ final class JdbcTx implements StoreTx {
                         text("granted_by"), DSL.field(DSL.name("granted_at"), Long.class))
                 .values(ns, g.resource(), g.recordId(), g.principal(), g.level(), g.grantedBy(), g.grantedAt())
                 .onConflict(text("ns"), text("resource"), text("record_id"), text("principal"), text("granted_by"))
-                .doUpdate().set(text("level"), DSL.field(DSL.name("excluded", "level"), String.class))
-                .set(DSL.field(DSL.name("granted_at"), Long.class), DSL.field(DSL.name("excluded", "granted_at"), Long.class))
+                .doUpdate().set(text("level"), DSL.excluded(DSL.field(DSL.name("level"), String.class)))
+                .set(DSL.field(DSL.name("granted_at"), Long.class), DSL.excluded(DSL.field(DSL.name("granted_at"), Long.class)))
                 .execute();
     }
 
@@ -572,17 +540,21 @@ final class JdbcTx implements StoreTx {
     public int countAttempt(String ns, String clientId, String mutationId, Quarantined f) {
         // the mutation's idempotency key is locked by this transaction (idempotency()), so attempts are counted one
         // at a time per key
-        return ctx.insertInto(QUARANTINE, text("ns"), text("client_id"), text("mutation_id"), text("payload"), text("code"),
+        var upsert = ctx.insertInto(QUARANTINE, text("ns"), text("client_id"), text("mutation_id"), text("payload"), text("code"),
                         text("message"), ATTEMPTS, DSL.field(DSL.name("quarantined"), Long.class),
                         DSL.field(DSL.name("first_seen"), Long.class), DSL.field(DSL.name("last_seen"), Long.class))
                 .values(ns, clientId, mutationId, f.payload(), f.code(), f.message(), 1L, 0L, f.lastSeen(), f.lastSeen())
                 .onConflict(text("ns"), text("client_id"), text("mutation_id"))
                 .doUpdate().set(ATTEMPTS, DSL.field(DSL.name(SqlNames.QUARANTINE, "attempts"), Long.class).plus(1L))
-                .set(text("payload"), DSL.field(DSL.name("excluded", "payload"), String.class))
-                .set(text("code"), DSL.field(DSL.name("excluded", "code"), String.class))
-                .set(text("message"), DSL.field(DSL.name("excluded", "message"), String.class))
-                .set(DSL.field(DSL.name("last_seen"), Long.class), DSL.field(DSL.name("excluded", "last_seen"), Long.class))
-                .returning(ATTEMPTS).fetchOne(ATTEMPTS).intValue();
+                .set(text("payload"), DSL.excluded(DSL.field(DSL.name("payload"), String.class)))
+                .set(text("code"), DSL.excluded(DSL.field(DSL.name("code"), String.class)))
+                .set(text("message"), DSL.excluded(DSL.field(DSL.name("message"), String.class)))
+                .set(DSL.field(DSL.name("last_seen"), Long.class), DSL.excluded(DSL.field(DSL.name("last_seen"), Long.class)));
+        if (dialect.upsertReturning()) {
+            return ctx.resultQuery("{0} returning {1}", upsert, ATTEMPTS).fetchOne(0, Long.class).intValue();
+        }
+        upsert.execute();
+        return ctx.select(ATTEMPTS).from(QUARANTINE).where(quarantineKey(ns, clientId, mutationId)).fetchOne(ATTEMPTS).intValue();
     }
 
     private static Condition quarantineKey(String ns, String clientId, String mutationId) {
@@ -669,6 +641,10 @@ final class JdbcTx implements StoreTx {
                 : ctx.deleteFrom(DSL.table(DSL.name(SqlNames.CHANGES))).where(createdAt.lt(changesBefore)).execute();
         long idem = idempotencyBefore <= 0 ? 0
                 : ctx.deleteFrom(DSL.table(DSL.name(SqlNames.IDEMPOTENCY))).where(createdAt.lt(idempotencyBefore)).execute();
+        if (idempotencyBefore > 0) {
+            // key locks (dialects without advisory locks) live as long as the idempotency records they guard
+            ctx.deleteFrom(DSL.table(DSL.name(SqlNames.LOCKS))).where(createdAt.lt(idempotencyBefore)).execute();
+        }
         return new long[]{changes, idem};
     }
 
@@ -697,9 +673,9 @@ final class JdbcTx implements StoreTx {
                         text("payload"), text("result"), DSL.field(DSL.name("created_at"), Long.class))
                 .values(ns, clientId, mutationId, stored.payload(), Json.text(stored.result()), System.currentTimeMillis())
                 .onConflict(text("ns"), text("client_id"), text("mutation_id"))
-                .doUpdate().set(text("payload"), DSL.field(DSL.name("excluded", "payload"), String.class))
-                .set(text("result"), DSL.field(DSL.name("excluded", "result"), String.class))
-                .set(DSL.field(DSL.name("created_at"), Long.class), DSL.field(DSL.name("excluded", "created_at"), Long.class))
+                .doUpdate().set(text("payload"), DSL.excluded(DSL.field(DSL.name("payload"), String.class)))
+                .set(text("result"), DSL.excluded(DSL.field(DSL.name("result"), String.class)))
+                .set(DSL.field(DSL.name("created_at"), Long.class), DSL.excluded(DSL.field(DSL.name("created_at"), Long.class)))
                 .execute();
     }
 }

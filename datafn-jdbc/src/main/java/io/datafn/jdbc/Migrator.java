@@ -11,17 +11,17 @@ import io.datafn.schema.SchemaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
+import org.jooq.Condition;
+import org.jooq.DSLContext;
+import org.jooq.DataType;
+import org.jooq.Name;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import static io.datafn.jdbc.SqlNames.quote;
 
 /**
  * Creates and evolves the tables of a schema. The schema last applied is kept in {@code datafn_meta}; compared with
@@ -39,130 +39,159 @@ final class Migrator {
         this.columns = new Columns(dialect);
     }
 
-    void migrate(Connection c, Schema schema) throws SQLException {
-        String text = dialect.columnType(Dialect.ColumnKind.TEXT);
-        String bigint = dialect.columnType(Dialect.ColumnKind.BIGINT);
-        try (Statement st = c.createStatement()) {
-            if (dialect == Dialect.POSTGRES) {
-                // one migrating node at a time when several servers start on the same database
-                st.execute("SELECT pg_advisory_xact_lock(7366354211)");
-            }
-            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.META + " (key " + text + " PRIMARY KEY, value " + text + " NOT NULL)");
-            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.IDEMPOTENCY + " (ns " + text + " NOT NULL, client_id "
-                    + text + " NOT NULL, mutation_id " + text + " NOT NULL, payload " + text + " NOT NULL, result " + text
-                    + " NOT NULL, created_at " + bigint + " NOT NULL, PRIMARY KEY (ns, client_id, mutation_id))");
-            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.IDEMPOTENCY + "__age ON " + SqlNames.IDEMPOTENCY + " (created_at)");
-            // the change log: one row per change, seq unique per namespace; pulls read (ns, resource, seq) ranges
-            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.CHANGES + " (ns " + text + " NOT NULL, seq " + bigint
-                    + " NOT NULL, resource " + text + " NOT NULL, record_id " + text + " NOT NULL, op " + text
-                    + " NOT NULL, record " + text + ", created_at " + bigint + " NOT NULL, PRIMARY KEY (ns, seq))");
-            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.CHANGES + "__res ON " + SqlNames.CHANGES + " (ns, resource, seq)");
-            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.CHANGES + "__age ON " + SqlNames.CHANGES + " (created_at)");
-            // deletions by record, for "Record was deleted" answers (partial: only delete rows pay for it)
-            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.CHANGES + "__del ON " + SqlNames.CHANGES
-                    + " (ns, resource, record_id) WHERE op = 'delete'");
-            // share grants: record_id '' is a resource-scope grant covering every record its granted_by owns
-            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.GRANTS + " (ns " + text + " NOT NULL, resource " + text
-                    + " NOT NULL, record_id " + text + " NOT NULL, principal " + text + " NOT NULL, level " + text
-                    + " NOT NULL, granted_by " + text + " NOT NULL, granted_at " + bigint
-                    + " NOT NULL, PRIMARY KEY (ns, resource, record_id, principal, granted_by))");
-            st.execute("CREATE INDEX IF NOT EXISTS " + SqlNames.GRANTS + "__principal ON " + SqlNames.GRANTS
-                    + " (ns, resource, principal)");
-            // pushed mutations failing with a retryable error: attempts counted, given up after a bound
-            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.QUARANTINE + " (ns " + text + " NOT NULL, client_id " + text
-                    + " NOT NULL, mutation_id " + text + " NOT NULL, payload " + text + " NOT NULL, code " + text
-                    + " NOT NULL, message " + text + " NOT NULL, attempts " + bigint + " NOT NULL, quarantined " + bigint
-                    + " NOT NULL, first_seen " + bigint + " NOT NULL, last_seen " + bigint
-                    + " NOT NULL, PRIMARY KEY (ns, client_id, mutation_id))");
-            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.SEQ + " (ns " + text + " PRIMARY KEY, value " + bigint + " NOT NULL)");
-            st.execute("CREATE TABLE IF NOT EXISTS " + SqlNames.SEED + " (ns " + text + " PRIMARY KEY, created_at " + bigint + " NOT NULL)");
-        }
-        JsonNode previous = readPrevious(c);
+    private DataType<?> type(Dialect.ColumnKind kind, boolean notNull) {
+        DataType<?> t = dialect.columnType(kind);
+        return notNull ? t.nullable(false) : t;
+    }
+
+    private DataType<?> key() {
+        return type(Dialect.ColumnKind.KEY, true);
+    }
+
+    private DataType<?> text() {
+        return type(Dialect.ColumnKind.TEXT, true);
+    }
+
+    private DataType<?> bigint() {
+        return type(Dialect.ColumnKind.BIGINT, true);
+    }
+
+    private static Name n(String name) {
+        return DSL.name(name);
+    }
+
+    /** Runs inside the migration's transaction, after {@link Dialect#lockMigration}. */
+    void migrate(DSLContext ctx, Schema schema) {
+        // "key" is a reserved word in MariaDB: every name is quoted (the store's settings render DSL names quoted)
+        ctx.createTableIfNotExists(n(SqlNames.META)).column(n("key"), key()).column(n("value"), text())
+                .primaryKey(n("key")).execute();
+        ctx.createTableIfNotExists(n(SqlNames.IDEMPOTENCY)).column(n("ns"), key()).column(n("client_id"), key())
+                .column(n("mutation_id"), key()).column(n("payload"), text()).column(n("result"), text())
+                .column(n("created_at"), bigint()).primaryKey(n("ns"), n("client_id"), n("mutation_id")).execute();
+        index(ctx, SqlNames.IDEMPOTENCY + "__age", SqlNames.IDEMPOTENCY, null, DSL.field(n("created_at")));
+        // the change log: one row per change, seq unique per namespace; pulls read (ns, resource, seq) ranges
+        ctx.createTableIfNotExists(n(SqlNames.CHANGES)).column(n("ns"), key()).column(n("seq"), bigint())
+                .column(n("resource"), key()).column(n("record_id"), key()).column(n("op"), key())
+                .column(n("record"), type(Dialect.ColumnKind.TEXT, false)).column(n("created_at"), bigint())
+                .primaryKey(n("ns"), n("seq")).execute();
+        index(ctx, SqlNames.CHANGES + "__res", SqlNames.CHANGES, null, DSL.field(n("ns")), DSL.field(n("resource")),
+                DSL.field(n("seq")));
+        index(ctx, SqlNames.CHANGES + "__age", SqlNames.CHANGES, null, DSL.field(n("created_at")));
+        // deletions by record, for "Record was deleted" answers (partial where it exists: only delete rows pay for it)
+        index(ctx, SqlNames.CHANGES + "__del", SqlNames.CHANGES, DSL.field(n("op")).eq(DSL.inline("delete")),
+                DSL.field(n("ns")), DSL.field(n("resource")), DSL.field(n("record_id")));
+        // share grants: record_id '' is a resource-scope grant covering every record its granted_by owns
+        ctx.createTableIfNotExists(n(SqlNames.GRANTS)).column(n("ns"), key()).column(n("resource"), key())
+                .column(n("record_id"), key()).column(n("principal"), key()).column(n("level"), key())
+                .column(n("granted_by"), key()).column(n("granted_at"), bigint())
+                .constraints(dialect.wideKey(n("ns"), n("resource"), n("record_id"), n("principal"), n("granted_by")))
+                .execute();
+        index(ctx, SqlNames.GRANTS + "__principal", SqlNames.GRANTS, null, DSL.field(n("ns")), DSL.field(n("resource")),
+                DSL.field(n("principal")));
+        // pushed mutations failing with a retryable error: attempts counted, given up after a bound
+        ctx.createTableIfNotExists(n(SqlNames.QUARANTINE)).column(n("ns"), key()).column(n("client_id"), key())
+                .column(n("mutation_id"), key()).column(n("payload"), text()).column(n("code"), text())
+                .column(n("message"), text()).column(n("attempts"), bigint()).column(n("quarantined"), bigint())
+                .column(n("first_seen"), bigint()).column(n("last_seen"), bigint())
+                .primaryKey(n("ns"), n("client_id"), n("mutation_id")).execute();
+        ctx.createTableIfNotExists(n(SqlNames.SEQ)).column(n("ns"), key()).column(n("value"), bigint())
+                .primaryKey(n("ns")).execute();
+        ctx.createTableIfNotExists(n(SqlNames.SEED)).column(n("ns"), key()).column(n("created_at"), bigint())
+                .primaryKey(n("ns")).execute();
+        // key locks of dialects without advisory locks (sha-256 of the key), pruned with the idempotency records
+        ctx.createTableIfNotExists(n(SqlNames.LOCKS)).column(n("k"), key()).column(n("created_at"), bigint())
+                .primaryKey(n("k")).execute();
+
+        JsonNode previous = readPrevious(ctx);
         Map<String, Map<String, JsonNode>> oldFields = previous == null ? Map.of() : refuseDestructive(previous, schema);
-        try (Statement st = c.createStatement()) {
-            for (Resource r : schema.resources()) {
-                String t = quote(SqlNames.table(r));
-                Map<String, JsonNode> known = oldFields.get(r.name());
-                if (known == null) {
-                    if (previous != null) {
-                        log.info("schema: adding resource {} (new table)", r.name());
-                    }
-                    StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS " + t + " (" + quote(Columns.NS)
-                            + " " + text + " NOT NULL, " + quote("id") + " " + text + " NOT NULL");
-                    for (Field f : r.fields()) {
-                        ddl.append(", ").append(quote(f.name())).append(' ').append(dialect.columnType(columns.kind(f.type())));
-                    }
-                    ddl.append(", PRIMARY KEY (").append(quote(Columns.NS)).append(", ").append(quote("id")).append("))");
-                    st.execute(ddl.toString());
-                } else {
-                    for (Field f : r.fields()) {
-                        if (!known.containsKey(f.name())) {
-                            log.info("schema: adding column {}.{} ({})", r.name(), f.name(), f.type().wireName());
-                            st.execute("ALTER TABLE " + t + " ADD COLUMN " + quote(f.name()) + " "
-                                    + dialect.columnType(columns.kind(f.type())));
-                        }
-                    }
+        for (Resource r : schema.resources()) {
+            String t = SqlNames.table(r);
+            Map<String, JsonNode> known = oldFields.get(r.name());
+            if (known == null) {
+                if (previous != null) {
+                    log.info("schema: adding resource {} (new table)", r.name());
                 }
+                var ddl = ctx.createTableIfNotExists(n(t)).column(n(Columns.NS), key()).column(n("id"), key());
                 for (Field f : r.fields()) {
-                    if (f.unique()) {
-                        st.execute("CREATE UNIQUE INDEX IF NOT EXISTS " + quote(SqlNames.index(r.name(), "u", f.name()))
-                                + " ON " + t + " (" + quote(Columns.NS) + ", " + quote(f.name()) + ")");
-                    }
+                    ddl = ddl.column(n(f.name()), type(columns.kind(f.type()), false));
                 }
-                List<List<String>> indexes = new ArrayList<>(r.indices());
-                for (Relation rel : schema.relations()) {
-                    boolean fkHere = (rel.type() == RelationType.MANY_ONE && rel.from().equals(r.name()))
-                            || (rel.type() == RelationType.ONE_MANY && rel.to().equals(r.name()));
-                    if (fkHere) {
-                        indexes.add(List.of(rel.fkField()));
+                ddl.primaryKey(n(Columns.NS), n("id")).execute();
+            } else {
+                for (Field f : r.fields()) {
+                    if (!known.containsKey(f.name())) {
+                        log.info("schema: adding column {}.{} ({})", r.name(), f.name(), f.type().wireName());
+                        ctx.alterTable(n(t)).addColumn(n(f.name()), type(columns.kind(f.type()), false)).execute();
                     }
-                }
-                for (List<String> cols : indexes) {
-                    StringBuilder on = new StringBuilder(quote(Columns.NS));
-                    cols.forEach(col -> on.append(", ").append(quote(col)));
-                    st.execute("CREATE INDEX IF NOT EXISTS " + quote(SqlNames.index(r.name(), "i", cols.toArray(String[]::new)))
-                            + " ON " + t + " (" + on + ")");
                 }
             }
+            for (Field f : r.fields()) {
+                if (f.unique()) {
+                    ctx.createUniqueIndexIfNotExists(n(SqlNames.index(r.name(), "u", f.name())))
+                            .on(DSL.table(n(t)), DSL.field(n(Columns.NS)), DSL.field(n(f.name()))).execute();
+                }
+            }
+            List<List<String>> indexes = new ArrayList<>(r.indices());
             for (Relation rel : schema.relations()) {
-                if (rel.type() != RelationType.MANY_MANY) {
-                    continue;
+                boolean fkHere = (rel.type() == RelationType.MANY_ONE && rel.from().equals(r.name()))
+                        || (rel.type() == RelationType.ONE_MANY && rel.to().equals(r.name()));
+                if (fkHere) {
+                    indexes.add(List.of(rel.fkField()));
                 }
-                String jt = quote(SqlNames.joinTable(rel));
-                StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS " + jt + " (" + quote(Columns.NS) + " "
-                        + text + " NOT NULL, " + SqlNames.FROM + " " + text + " NOT NULL, " + SqlNames.TO + " " + text + " NOT NULL");
-                for (Field f : rel.metadata()) {
-                    ddl.append(", ").append(quote(f.name())).append(' ').append(dialect.columnType(columns.kind(f.type())));
+            }
+            for (List<String> cols : indexes) {
+                List<org.jooq.Field<?>> on = new ArrayList<>();
+                on.add(DSL.field(n(Columns.NS)));
+                for (String col : cols) {
+                    Field f = r.field(col);
+                    Dialect.ColumnKind kind = f == null ? Dialect.ColumnKind.KEY : columns.kind(f.type());
+                    on.add(dialect.indexed(DSL.field(n(col)), kind));
                 }
-                ddl.append(", PRIMARY KEY (").append(quote(Columns.NS)).append(", ").append(SqlNames.FROM).append(", ")
-                        .append(SqlNames.TO).append("))");
-                st.execute(ddl.toString());
-                Map<String, JsonNode> knownMeta = oldFields.get(rel.joinKey());
-                if (knownMeta != null) {
-                    for (Field f : rel.metadata()) {
-                        if (!knownMeta.containsKey(f.name())) {
-                            st.execute("ALTER TABLE " + jt + " ADD COLUMN " + quote(f.name()) + " "
-                                    + dialect.columnType(columns.kind(f.type())));
-                        }
-                    }
-                }
-                st.execute("CREATE INDEX IF NOT EXISTS " + quote(SqlNames.index(SqlNames.joinTable(rel), "to"))
-                        + " ON " + jt + " (" + quote(Columns.NS) + ", " + SqlNames.TO + ")");
+                index(ctx, SqlNames.index(r.name(), "i", cols.toArray(String[]::new)), t, null,
+                        on.toArray(org.jooq.Field[]::new));
             }
         }
-        try (PreparedStatement del = c.prepareStatement("DELETE FROM " + SqlNames.META + " WHERE key = 'schema'");
-             PreparedStatement ins = c.prepareStatement("INSERT INTO " + SqlNames.META + " (key, value) VALUES ('schema', ?)")) {
-            del.executeUpdate();
-            ins.setString(1, Json.text(schema.normalized()));
-            ins.executeUpdate();
+        for (Relation rel : schema.relations()) {
+            if (rel.type() != RelationType.MANY_MANY) {
+                continue;
+            }
+            String jt = SqlNames.joinTable(rel);
+            var ddl = ctx.createTableIfNotExists(n(jt)).column(n(Columns.NS), key()).column(n(SqlNames.FROM), key())
+                    .column(n(SqlNames.TO), key());
+            for (Field f : rel.metadata()) {
+                ddl = ddl.column(n(f.name()), type(columns.kind(f.type()), false));
+            }
+            ddl.primaryKey(n(Columns.NS), n(SqlNames.FROM), n(SqlNames.TO)).execute();
+            Map<String, JsonNode> knownMeta = oldFields.get(rel.joinKey());
+            if (knownMeta != null) {
+                for (Field f : rel.metadata()) {
+                    if (!knownMeta.containsKey(f.name())) {
+                        ctx.alterTable(n(jt)).addColumn(n(f.name()), type(columns.kind(f.type()), false)).execute();
+                    }
+                }
+            }
+            index(ctx, SqlNames.index(jt, "to"), jt, null, DSL.field(n(Columns.NS)), DSL.field(n(SqlNames.TO)));
+        }
+        Table<?> meta = DSL.table(n(SqlNames.META));
+        org.jooq.Field<String> k = DSL.field(n("key"), String.class);
+        org.jooq.Field<String> v = DSL.field(n("value"), String.class);
+        ctx.deleteFrom(meta).where(k.eq("schema")).execute();
+        ctx.insertInto(meta, k, v).values("schema", Json.text(schema.normalized())).execute();
+    }
+
+    /** {@code CREATE INDEX IF NOT EXISTS}, partial where the dialect has partial indexes ({@code where} may be null). */
+    private void index(DSLContext ctx, String name, String table, Condition where, org.jooq.Field<?>... on) {
+        var ddl = ctx.createIndexIfNotExists(n(name)).on(DSL.table(n(table)), on);
+        if (where != null && dialect.partialIndexes()) {
+            ddl.where(where).execute();
+        } else {
+            ddl.execute();
         }
     }
 
-    private static JsonNode readPrevious(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT value FROM " + SqlNames.META + " WHERE key = 'schema'");
-             ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Json.parse(rs.getString(1)) : null;
-        }
+    private static JsonNode readPrevious(DSLContext ctx) {
+        String text = ctx.select(DSL.field(n("value"), String.class)).from(DSL.table(n(SqlNames.META)))
+                .where(DSL.field(n("key"), String.class).eq("schema")).fetchOne(0, String.class);
+        return text == null ? null : Json.parse(text);
     }
 
     /**

@@ -272,8 +272,8 @@ final class QueryRunner {
             @SuppressWarnings("unchecked")
             Field<Object> e = (Field<Object>) (Field<?>) switch (agg.op()) {
                 case COUNT -> arg == null ? DSL.count() : DSL.count(arg);
-                case SUM -> DSL.sum(arg.cast(Double.class));
-                case AVG -> DSL.avg(arg.cast(Double.class));
+                case SUM -> dialect.sum(arg);
+                case AVG -> dialect.avg(arg);
                 case MIN -> DSL.min(arg);
                 case MAX -> DSL.max(arg);
             };

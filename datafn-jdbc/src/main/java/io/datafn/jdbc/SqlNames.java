@@ -20,6 +20,8 @@ final class SqlNames {
     static final String SEED = "datafn_seed";
     static final String GRANTS = "datafn_grants";
     static final String QUARANTINE = "datafn_quarantine";
+    /** Transaction key locks of dialects without advisory locks ({@link Dialect#lockKey}). */
+    static final String LOCKS = "datafn_locks";
     static final String FROM = "from_id";
     static final String TO = "to_id";
 
@@ -48,10 +50,6 @@ final class SqlNames {
             return name;
         }
         return name.substring(0, 50) + "_" + sha(name).substring(0, 12);
-    }
-
-    static String quote(String name) {
-        return "\"" + name.replace("\"", "\"\"") + "\"";
     }
 
     private static String sha(String s) {

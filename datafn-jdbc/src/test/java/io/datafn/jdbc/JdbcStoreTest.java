@@ -170,7 +170,7 @@ class JdbcStoreTest {
     @Test
     void open_refusesBadPoolSizesAndUnknownDatabases() {
         assertThatThrownBy(() -> JdbcStore.open("jdbc:sqlite:x.db", null, null, 0)).hasMessageContaining("1..200");
-        assertThatThrownBy(() -> JdbcStore.open("jdbc:mysql://h/db")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> JdbcStore.open("jdbc:h2:mem:x")).isInstanceOf(IllegalArgumentException.class);
         // an unreachable database (IllegalStateException "database: cannot connect ...") takes seconds to find out:
         // StandaloneServerTest.unreachableDatabase_exitsWithFour covers it
     }

@@ -21,9 +21,4 @@ class SqlNamesTest {
         assertThat(SqlNames.fit(a)).hasSize(63).startsWith(a.substring(0, 50) + "_").isEqualTo(SqlNames.fit(a));
         assertThat(SqlNames.fit(a)).isNotEqualTo(SqlNames.fit(b));
     }
-
-    @Test
-    void quote_doublesEmbeddedQuotes() {
-        assertThat(SqlNames.quote("a\"b")).isEqualTo("\"a\"\"b\"");
-    }
 }

@@ -111,18 +111,24 @@ class StatementCountTest {
      *   with s as (upsert datafn_seq returning value)         insert into datafn_seq ... on conflict ... returning value
      *     insert into datafn_changes select ... from s        insert into datafn_changes ...
      * plus the commit (and BEGIN IMMEDIATE on SQLite). Without the idempotency key the first, second and fourth go.
+     * MariaDB (7): the key lock is an upsert of datafn_locks, and the seq upsert is read back with a select (no
+     * RETURNING on an upsert), so the seq takes two statements.
      * These are the numbers of today's write path, written down so that the performance work sees what it changes.
      */
     @Test
     void insertMutation_statementsPinned() {
         List<String> keyed = f.statementsOf(() -> f.ok("mutation", "{\"resource\":\"task\",\"operation\":\"insert\","
                 + "\"id\":\"task:new\",\"record\":{\"label\":\"x\",\"goalId\":\"goal:1\"},\"clientId\":\"c1\",\"mutationId\":\"m1\"}"));
-        assertStatements(keyed, 5);
+        assertStatements(keyed, db == TestDatabase.MARIADB ? 7 : 5);
         assertThat(keyed.get(keyed.size() - 1)).containsIgnoringCase("datafn_changes");
 
         List<String> plain = f.statementsOf(() -> f.ok("mutation", "{\"resource\":\"task\",\"operation\":\"insert\","
                 + "\"id\":\"task:new2\",\"record\":{\"label\":\"x\"}}"));
-        assertStatements(plain, db == TestDatabase.POSTGRES ? 2 : 3);
+        assertStatements(plain, switch (db) {
+            case POSTGRES -> 2;
+            case SQLITE -> 3;
+            case MARIADB -> 4;
+        });
     }
 
     /**
@@ -133,6 +139,6 @@ class StatementCountTest {
     void pushOfOneInsert_statementsPinned() {
         List<String> sql = f.statementsOf(() -> f.ok("push", "{\"clientId\":\"c1\",\"mutations\":[{\"resource\":\"task\","
                 + "\"operation\":\"insert\",\"id\":\"task:pushed\",\"record\":{\"label\":\"x\"},\"clientId\":\"c1\",\"mutationId\":\"p1\"}]}"));
-        assertStatements(sql, 5);
+        assertStatements(sql, db == TestDatabase.MARIADB ? 7 : 5);
     }
 }

@@ -2,15 +2,19 @@ package io.datafn.jdbc;
 
 import io.datafn.testing.TestServices;
 
-/** The two databases the store runs on; every test gets a fresh one (PostgreSQL mandatory when {@code CI=true}). */
+/** The databases the store runs on; every test gets a fresh one (PostgreSQL and MariaDB mandatory when {@code CI=true}). */
 enum TestDatabase {
-    SQLITE, POSTGRES;
+    SQLITE, POSTGRES, MARIADB;
 
     String freshUrl() {
-        return this == SQLITE ? TestServices.freshSqliteUrl() : TestServices.freshPostgresUrl();
+        return switch (this) {
+            case SQLITE -> TestServices.freshSqliteUrl();
+            case POSTGRES -> TestServices.freshPostgresUrl();
+            case MARIADB -> TestServices.freshMariadbUrl();
+        };
     }
 
     Dialect dialect() {
-        return this == SQLITE ? Dialect.SQLITE : Dialect.POSTGRES;
+        return Dialect.valueOf(name());
     }
 }

@@ -7,7 +7,6 @@ import io.datafn.DatafnServer;
 import io.datafn.Limits;
 import io.datafn.auth.NamespaceProvider;
 import io.datafn.jdbc.JdbcStore;
-import io.datafn.jdbc.PostgresBus;
 import io.datafn.lucene.LuceneSearchProvider;
 import io.datafn.realtime.ClusterBus;
 import io.datafn.realtime.LocalBus;
@@ -45,7 +44,7 @@ import java.util.concurrent.Callable;
  * {@code --config} ({@code dbPool}), else from the option's default ({@link EnvironmentThenFile}).
  */
 @Command(name = "datafn-server", mixinStandardHelpOptions = true, version = "datafn-server 0.1.0",
-        description = "Runs a DataFn server (DFQL query, mutation, transact) over SQLite or PostgreSQL.",
+        description = "Runs a DataFn server (DFQL query, mutation, transact) over SQLite, PostgreSQL or MariaDB/MySQL.",
         footer = {"", "Every option can also be set as a DATAFN_* environment variable (--db-pool: DATAFN_DB_POOL) or as a"
                 + " camelCase key of the --config file (dbPool). The command line wins over the environment, which wins"
                 + " over the file."},
@@ -153,7 +152,7 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--serverseq", defaultValue = "db", description = "Where serverSeq comes from: db or redis (default ${DEFAULT-VALUE})")
     String serverseq;
 
-    @Option(names = "--bus", defaultValue = "auto", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (default ${DEFAULT-VALUE}: postgres on PostgreSQL, else local)")
+    @Option(names = "--bus", defaultValue = "auto", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (default ${DEFAULT-VALUE}: the database's own bus where it has one, PostgreSQL LISTEN/NOTIFY, else local)")
     String bus;
 
     /** Only from the command line or {@code DATAFN_CONFIG}: the file cannot name itself. */
@@ -322,7 +321,7 @@ public final class Main implements Callable<Integer> {
                                 idempotencyDays > 0 ? Duration.ofDays(idempotencyDays) : null)
                         .rest(rest)
                         .websocketLimits(wsMaxSockets, wsMaxPerNamespace);
-                builder.clusterBus(bus()).searchProvider(new LuceneSearchProvider());
+                builder.clusterBus(bus(store)).searchProvider(new LuceneSearchProvider());
                 if (serverseq.equals("redis")) {
                     builder.sequences(new RedisSequenceStore(requireRedis()));
                 }
@@ -380,11 +379,17 @@ public final class Main implements Callable<Integer> {
     }
 
     /** The cluster bus: commits of every node reach this node's WebSocket clients. */
-    private ClusterBus bus() {
-        String mode = bus.equals("auto") ? (db.startsWith("jdbc:postgresql:") ? "postgres" : "local") : bus;
+    private ClusterBus bus(JdbcStore store) {
+        ClusterBus storeBus = bus.equals("auto") || bus.equals("postgres") ? store.nativeBus() : null;
+        String mode = bus.equals("auto") ? (storeBus != null ? "postgres" : "local") : bus;
         return switch (mode) {
             case "local" -> new LocalBus();
-            case "postgres" -> new PostgresBus(db, dbUser, dbPassword);
+            case "postgres" -> {
+                if (storeBus == null) {
+                    throw new IllegalArgumentException("--bus postgres needs a PostgreSQL --db, got " + store.describe());
+                }
+                yield storeBus;
+            }
             case "redis" -> new RedisBus(requireRedis());
             default -> throw new IllegalArgumentException("bus must be auto, local, postgres or redis, got '" + bus + "'");
         };

@@ -165,6 +165,26 @@ class QueryPropertyTest {
         }
     }
 
+    /** Skips the MariaDB group when it is unreachable, except on CI (where starting the server then fails). */
+    public static final class MariadbOrSkip implements SkipExecutionHook {
+        @Override
+        public SkipResult shouldBeSkipped(LifecycleContext context) {
+            if (io.datafn.testing.TestServices.mariadbReachable() || "true".equals(System.getenv("CI"))) {
+                return SkipResult.doNotSkip();
+            }
+            return SkipResult.skip("MariaDB not reachable at " + io.datafn.testing.TestServices.MARIADB_URL);
+        }
+    }
+
+    @Group
+    @AddLifecycleHook(MariadbOrSkip.class)
+    class OnMariadb extends QueryProperties {
+        @Override
+        TestDb db() {
+            return TestDb.MARIADB;
+        }
+    }
+
     // ------------------------------------------------------------------------------------------- the properties
 
     abstract static class QueryProperties {

@@ -689,8 +689,8 @@ class SyncCasesTest {
     void clone_rowsWrittenWithoutTheServer_areReturnedWithCursorZero() throws SQLException {
         // case 63: rows loaded straight into the tables have no change rows
         start();
-        try (Connection c = jdbc(); PreparedStatement goal = c.prepareStatement("INSERT INTO goal (\"__ns\", id, label) VALUES ('datafn', ?, ?)");
-             PreparedStatement task = c.prepareStatement("INSERT INTO task (\"__ns\", id, label) VALUES ('datafn', ?, ?)")) {
+        try (Connection c = jdbc(); PreparedStatement goal = c.prepareStatement("INSERT INTO goal (" + db.quote("__ns") + ", id, label) VALUES ('datafn', ?, ?)");
+             PreparedStatement task = c.prepareStatement("INSERT INTO task (" + db.quote("__ns") + ", id, label) VALUES ('datafn', ?, ?)")) {
             for (String[] g : new String[][]{{"goal:2", "Goal 2"}, {"goal:1", "Goal 1"}}) {
                 goal.setString(1, g[0]);
                 goal.setString(2, g[1]);

@@ -3,12 +3,13 @@ package io.datafn.server;
 import io.datafn.testing.TestServices;
 
 /**
- * The databases every black-box test runs on. PostgreSQL tests run when it is reachable and are mandatory when
- * {@code CI=true}; each server gets its own PostgreSQL schema (or SQLite file), so tests never share tables. The
+ * The databases every black-box test runs on. PostgreSQL and MariaDB tests run when the server is reachable and are
+ * mandatory when {@code CI=true}; each server gets its own PostgreSQL schema, MariaDB database or SQLite file, so tests
+ * never share tables. The
  * services themselves are {@link TestServices} (core test-jar), shared with the other modules' tests.
  */
 public enum TestDb {
-    SQLITE, POSTGRES;
+    SQLITE, POSTGRES, MARIADB;
 
     /** Base URL of the test PostgreSQL database; override with DATAFN_TEST_PG_URL. */
     public static final String PG_URL = TestServices.PG_URL;
@@ -19,13 +20,24 @@ public enum TestDb {
 
     /** Skips the calling test when PostgreSQL is down, except on CI where that is a failure. */
     public void assumeAvailable() {
-        if (this == POSTGRES) {
-            TestServices.assumePostgres();
+        switch (this) {
+            case POSTGRES -> TestServices.assumePostgres();
+            case MARIADB -> TestServices.assumeMariadb();
+            default -> { }
         }
     }
 
-    /** A fresh, empty database: a new SQLite file, or a new PostgreSQL schema. */
+    /** An identifier quoted for this database's SQL (tests that write SQL by hand). */
+    public String quote(String name) {
+        return this == MARIADB ? "`" + name + "`" : "\"" + name + "\"";
+    }
+
+    /** A fresh, empty database: a new SQLite file, PostgreSQL schema or MariaDB database. */
     public String freshUrl() {
-        return this == SQLITE ? TestServices.freshSqliteUrl() : TestServices.freshPostgresUrl();
+        return switch (this) {
+            case SQLITE -> TestServices.freshSqliteUrl();
+            case POSTGRES -> TestServices.freshPostgresUrl();
+            case MARIADB -> TestServices.freshMariadbUrl();
+        };
     }
 }

@@ -95,9 +95,9 @@ class TimezoneChangeBlackBoxTest {
         }
         // what the previous version left: no table, and a stored schema without the resource
         try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
-            st.execute("DROP TABLE \"" + RESOURCE + "\"");
+            st.execute("DROP TABLE " + db.quote(RESOURCE));
             String stored;
-            try (ResultSet rs = st.executeQuery("SELECT value FROM datafn_meta WHERE key = 'schema'")) {
+            try (ResultSet rs = st.executeQuery("SELECT value FROM datafn_meta WHERE " + db.quote("key") + " = 'schema'")) {
                 assertThat(rs.next()).isTrue();
                 stored = rs.getString(1);
             }
@@ -108,7 +108,7 @@ class TimezoneChangeBlackBoxTest {
                     resources.remove(i);
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE datafn_meta SET value = ? WHERE key = 'schema'")) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE datafn_meta SET value = ? WHERE " + db.quote("key") + " = 'schema'")) {
                 ps.setString(1, Json.text(schema));
                 assertThat(ps.executeUpdate()).isEqualTo(1);
             }
