@@ -1,16 +1,12 @@
 package io.datafn.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.datafn.auth.NamespaceProvider;
-import io.datafn.router.RequestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 
 import static io.datafn.server.JsonAssert.assertError;
 import static io.datafn.server.JsonAssert.assertJson;
@@ -42,20 +38,8 @@ class CapabilitiesBlackBoxTest {
 
     TestServer s;
 
-    static final NamespaceProvider TEAM = new NamespaceProvider() {
-        @Override
-        public String namespace(RequestContext ctx) {
-            return "team";
-        }
-
-        @Override
-        public String actorId(RequestContext ctx) {
-            return ctx.header("X-User");
-        }
-    };
-
     void start() {
-        s = TestServer.start(db, SCHEMA, b -> b.namespaceProvider(TEAM));
+        s = TestServer.start(db, SCHEMA, b -> b.namespaceProvider(Fixtures.TEAM));
     }
 
     @AfterEach
@@ -66,12 +50,7 @@ class CapabilitiesBlackBoxTest {
     }
 
     TestServer.Reply as(String user, String endpoint, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.url + "/datafn/" + endpoint))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
-        if (user != null) {
-            b.header("X-User", user);
-        }
-        return s.send(b.build());
+        return s.postAs(user, endpoint, body);
     }
 
     JsonNode queryAs(String user, String body) {

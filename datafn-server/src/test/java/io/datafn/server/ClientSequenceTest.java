@@ -1,16 +1,12 @@
 package io.datafn.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.datafn.auth.NamespaceProvider;
-import io.datafn.router.RequestContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,26 +51,11 @@ class ClientSequenceTest {
     }
 
     void start() {
-        s = TestServer.start(db, SCHEMA, b -> b.namespaceProvider(new NamespaceProvider() {
-            @Override
-            public String namespace(RequestContext ctx) {
-                return "team";
-            }
-
-            @Override
-            public String actorId(RequestContext ctx) {
-                return ctx.header("X-User");
-            }
-        }));
+        s = TestServer.start(db, SCHEMA, b -> b.namespaceProvider(Fixtures.TEAM));
     }
 
     TestServer.Reply send(String user, String endpoint, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.url + "/datafn/" + endpoint))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
-        if (user != null) {
-            b.header("X-User", user);
-        }
-        return s.send(b.build());
+        return s.postAs(user, endpoint, body);
     }
 
     static String mutation(String device, String mid, String body) {

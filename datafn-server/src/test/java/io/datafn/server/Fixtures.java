@@ -53,4 +53,17 @@ public final class Fixtures {
                  {"resource":"task","operation":"relate","id":"task:t3","relations":{"tags":{"$ref":"tag:urgent","order":1,"addedAt":"2026-01-03"}}}]
                 """);
     }
+
+    /** One namespace ("team") whose actor is the {@code X-User} header: sharing between users of one namespace. */
+    public static final io.datafn.auth.NamespaceProvider TEAM = new io.datafn.auth.NamespaceProvider() {
+        @Override
+        public String namespace(io.datafn.router.RequestContext ctx) {
+            return "team";
+        }
+
+        @Override
+        public String actorId(io.datafn.router.RequestContext ctx) {
+            return ctx.header("X-User");
+        }
+    };
 }

@@ -85,6 +85,16 @@ public final class TestServer implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
+    /** Posts as a user: with {@code X-User: user} (no header when null), see {@link Fixtures#TEAM}. */
+    public Reply postAs(String user, String endpoint, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + "/datafn/" + endpoint))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        if (user != null) {
+            b.header("X-User", user);
+        }
+        return send(b.build());
+    }
+
     public Reply post(String endpoint, JsonNode body) {
         return post(endpoint, Json.text(body));
     }
