@@ -21,9 +21,9 @@ public record AuthContext(String userId, String tenantId) {
 
     /**
      * Percent-escapes what could make two namespaces equal or could not be stored: {@code %} and {@code :} (the
-     * separators), control characters and NUL as {@code %XX}, and an unpaired surrogate as {@code %uXXXX} (stored as
-     * UTF-8 it would become {@code ?}). Unambiguous: {@code %} is always followed by two hex digits or by {@code u}
-     * and four.
+     * separators), control characters and NUL as {@code %} and two hex digits ({@code :} is {@code %3A}), and an
+     * unpaired surrogate as {@code %u} and four hex digits ({@code %uD800}; stored as UTF-8 it would become
+     * {@code ?}). Unambiguous: {@code %} is always followed by two hex digits or by {@code u} and four.
      */
     static String escape(String id) {
         StringBuilder out = null;

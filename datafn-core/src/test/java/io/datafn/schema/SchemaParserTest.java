@@ -224,7 +224,7 @@ class SchemaParserTest {
     void warnings_idPrefixesEqualOnceNormalised_andAnIdIndexWithoutAnIdField() {
         Schema s = parse("""
                 {"resources":[{"name":"task","version":1,"fields":[],"indices":["id"]},
-                  {"name":"todo","version":1,"idPrefix":"task","fields":[]},
+                  {"name":"chore","version":1,"idPrefix":"task","fields":[]},
                   {"name":"note","version":1,"idPrefix":":","fields":[]},
                   {"name":"item","version":1,"fields":[{"name":"id","type":"string"}],"indices":["id"]}]}
                 """);
