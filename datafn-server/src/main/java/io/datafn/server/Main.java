@@ -313,7 +313,9 @@ public final class Main implements Callable<Integer> {
         }
         DatafnServer server;
         try {
-            JdbcStore store = JdbcStore.open(db, dbUser, dbPassword, dbPool, Duration.ofMillis(dbTimeout));
+            JdbcStore store = JdbcStore.at(db).user(dbUser).password(dbPassword).poolSize(dbPool)
+                    .acquireTimeout(Duration.ofMillis(dbTimeout))
+                    .sequences(serverseq.equals("redis") ? new RedisSequenceStore(requireRedis()) : null).open();
             try {
                 DatafnServer.Builder builder = DatafnServer.builder().schema(parsed).store(store).basePath(basePath).limits(s.limits())
                         .namespaceProvider(s.namespaces())
@@ -322,9 +324,6 @@ public final class Main implements Callable<Integer> {
                         .rest(rest)
                         .websocketLimits(wsMaxSockets, wsMaxPerNamespace);
                 builder.clusterBus(bus(store)).searchProvider(new LuceneSearchProvider());
-                if (serverseq.equals("redis")) {
-                    builder.sequences(new RedisSequenceStore(requireRedis()));
-                }
                 if (rateLimit > 0) {
                     builder.rateLimit(rateLimit, Duration.ofSeconds(rateLimitWindow));
                 }
