@@ -30,6 +30,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.Objects;
 import java.util.Properties;
+import javax.sql.DataSource;
 
 /**
  * The jOOQ store for PostgreSQL and MariaDB/MySQL (production) and SQLite (embedded default), over HikariCP.
@@ -96,12 +97,7 @@ public final class JdbcStore implements Store {
      */
     public static JdbcStore open(String jdbcUrl, String user, String password, int poolSize, Duration acquireTimeout) {
         Objects.requireNonNull(jdbcUrl, "database URL");
-        if (poolSize < 1 || poolSize > 200) {
-            throw new IllegalArgumentException("database pool size must be 1..200, got " + poolSize);
-        }
-        if (acquireTimeout.toMillis() < 250 || acquireTimeout.toMinutes() > 10) {
-            throw new IllegalArgumentException("database acquire timeout must be 250 ms .. 10 min, got " + acquireTimeout);
-        }
+        checkPool(poolSize, acquireTimeout);
         long acquireMs = acquireTimeout.toMillis();
         Dialect dialect = Dialect.fromUrl(jdbcUrl);
         try {
@@ -118,6 +114,48 @@ public final class JdbcStore implements Store {
         }
     }
 
+    /**
+     * Opens a store over an application's {@link DataSource} (an embedding framework's pool, e.g. Spring Boot's).
+     * PostgreSQL and MariaDB: the store keeps its write and read pools (at most {@code poolSize} connections each)
+     * over connections borrowed from {@code dataSource}, each set up once as {@link Pools#writeAndRead} does; they go
+     * back to the application's pool when the store retires them or is closed. SQLite: {@code dataSource} only names
+     * the file (its URL), which the store opens with its own pools, because SQLite's settings (WAL, case-sensitive
+     * {@code LIKE}) are per connection. {@link #nativeBus()} knows the URL and user name, not the password.
+     *
+     * @throws IllegalArgumentException for a database of no supported dialect, a bad pool size or timeout
+     * @throws IllegalStateException    when no connection can be had from {@code dataSource}
+     */
+    public static JdbcStore open(DataSource dataSource, int poolSize, Duration acquireTimeout) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        String url;
+        String user;
+        try (Connection c = dataSource.getConnection()) {
+            url = c.getMetaData().getURL();
+            user = c.getMetaData().getUserName();
+        } catch (SQLException e) {
+            throw new IllegalStateException("database: cannot connect through the DataSource: " + rootMessage(e), e);
+        }
+        Dialect dialect = Dialect.fromUrl(url);
+        if (dialect == Dialect.SQLITE) {
+            return open(url, null, null, poolSize, acquireTimeout);
+        }
+        checkPool(poolSize, acquireTimeout);
+        Pools pools = Pools.writeAndRead(c -> c.setDataSource(dataSource), poolSize, new Properties(),
+                "datafn-" + dialect.product(), acquireTimeout.toMillis());
+        int q = url.indexOf('?');
+        return new JdbcStore(dialect, pools.write(), pools.read(), dialect.product() + " DataSource "
+                + (q < 0 ? url : url.substring(0, q)).replaceFirst("^jdbc:[a-z]+:(//)?", ""), url, user, null);
+    }
+
+    private static void checkPool(int poolSize, Duration acquireTimeout) {
+        if (poolSize < 1 || poolSize > 200) {
+            throw new IllegalArgumentException("database pool size must be 1..200, got " + poolSize);
+        }
+        if (acquireTimeout.toMillis() < 250 || acquireTimeout.toMinutes() > 10) {
+            throw new IllegalArgumentException("database acquire timeout must be 250 ms .. 10 min, got " + acquireTimeout);
+        }
+    }
+
     /** A store's two pools (one and the same for none of the dialects today, but allowed). */
     record Pools(HikariDataSource write, HikariDataSource read) {
         /**
@@ -126,9 +164,14 @@ public final class JdbcStore implements Store {
          */
         static Pools writeAndRead(String url, String user, String password, int poolSize, Properties props, String name,
                                   long acquireMs) {
-            HikariDataSource writer = pool(url, user, password, poolSize, props, name + "-write", false, acquireMs,
+            return writeAndRead(c -> source(c, url, user, password), poolSize, props, name, acquireMs);
+        }
+
+        /** Both pools, their connections from {@code source} (a JDBC URL, or an application's DataSource). */
+        static Pools writeAndRead(Consumer<HikariConfig> source, int poolSize, Properties props, String name, long acquireMs) {
+            HikariDataSource writer = pool(source, poolSize, props, name + "-write", false, acquireMs,
                     c -> c.setTransactionIsolation("TRANSACTION_READ_COMMITTED"));
-            HikariDataSource reader = pool(url, user, password, poolSize, props, name + "-read", false, acquireMs, c -> {
+            HikariDataSource reader = pool(source, poolSize, props, name + "-read", false, acquireMs, c -> {
                 c.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
                 c.setReadOnly(true);
             });
@@ -153,8 +196,9 @@ public final class JdbcStore implements Store {
                     }
                 }
             }
-            HikariDataSource writer = pool(url, user, password, 1, sqliteProps(), "datafn-sqlite-write", true, acquireMs, c -> { });
-            HikariDataSource reader = pool(url, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true, acquireMs, c -> { });
+            Consumer<HikariConfig> source = c -> source(c, url, user, password);
+            HikariDataSource writer = pool(source, 1, sqliteProps(), "datafn-sqlite-write", true, acquireMs, c -> { });
+            HikariDataSource reader = pool(source, poolSize, sqliteProps(), "datafn-sqlite-read", true, acquireMs, c -> { });
             return new Pools(writer, reader);
         }
     }
@@ -169,9 +213,7 @@ public final class JdbcStore implements Store {
         return p;
     }
 
-    private static HikariDataSource pool(String url, String user, String password, int size, Properties props, String name,
-                                         boolean autoCommit, long acquireMs, Consumer<HikariConfig> setup) {
-        HikariConfig c = new HikariConfig();
+    private static void source(HikariConfig c, String url, String user, String password) {
         c.setJdbcUrl(url);
         if (user != null) {
             c.setUsername(user);
@@ -179,6 +221,12 @@ public final class JdbcStore implements Store {
         if (password != null) {
             c.setPassword(password);
         }
+    }
+
+    private static HikariDataSource pool(Consumer<HikariConfig> source, int size, Properties props, String name,
+                                         boolean autoCommit, long acquireMs, Consumer<HikariConfig> setup) {
+        HikariConfig c = new HikariConfig();
+        source.accept(c);
         c.setMaximumPoolSize(size);
         c.setMinimumIdle(Math.min(size, 2));
         c.setPoolName(name);

@@ -1,0 +1,238 @@
+package io.datafn.servlet;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.Limits;
+import io.datafn.error.DatafnException;
+import io.datafn.error.ErrorCode;
+import io.datafn.json.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The servlet adapter black-box, on Jetty 12 ee10 over real HTTP and a real WebSocket client: the same answers as the
+ * Javalin adapter (envelopes, status codes, the streamed clone, the payload limit with a declared length or chunked),
+ * and the WebSocket hub behind {@code jakarta.websocket}.
+ */
+@ParameterizedClass
+@EnumSource(ServletContainer.Db.class)
+class DatafnServletTest {
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final int MAX_PAYLOAD = 1024;
+    static ServletContainer s;
+
+    @Parameter
+    ServletContainer.Db db;
+
+    @BeforeParameterizedClassInvocation
+    static void start(ServletContainer.Db db) throws Exception {
+        s = ServletContainer.start(db, b -> b.limits(Limits.defaults().withMaxPayloadBytes(MAX_PAYLOAD))
+                .namespaceProvider(ctx -> {
+                    String ns = ctx.header("X-Ns");
+                    if (ns == null) {
+                        throw new DatafnException(ErrorCode.UNAUTHORIZED, "no namespace", "$");
+                    }
+                    return ns;
+                }));
+    }
+
+    @AfterParameterizedClassInvocation
+    static void stop() throws Exception {
+        if (s != null) {
+            s.close();
+            s = null;
+        }
+    }
+
+    record Reply(int status, HttpResponse<String> raw) {
+        JsonNode json() {
+            return Json.parse(raw.body());
+        }
+
+        String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+    }
+
+    static Reply send(HttpRequest.Builder b) throws Exception {
+        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Reply(r.statusCode(), r);
+    }
+
+    static HttpRequest.Builder to(String path) {
+        return as("alice", path);
+    }
+
+    static HttpRequest.Builder as(String ns, String path) {
+        return HttpRequest.newBuilder(URI.create(s.url + "/datafn/" + path)).header("X-Ns", ns);
+    }
+
+    static Reply post(String path, String body) throws Exception {
+        return send(to(path).POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    static void assertJson(JsonNode actual, String expected) {
+        assertThat(actual).isEqualTo(Json.parse(expected));
+    }
+
+    static String insert(String id) {
+        return "{\"resource\":\"tag\",\"operation\":\"insert\",\"id\":\"" + id + "\",\"record\":{\"label\":\"" + id + "\"}}";
+    }
+
+    @Test
+    void statusMutationQuery_answerInTheEnvelope() throws Exception {
+        Reply status = send(to("status").GET());
+        assertThat(status.status()).isEqualTo(200);
+        // the container writes the header its own way ("application/json;charset=utf-8" on Jetty)
+        assertThat(status.header("Content-Type").replace(" ", "")).isEqualTo("application/json;charset=utf-8");
+        assertThat(status.header("X-Request-Id")).isNotBlank();
+        assertThat(status.json().path("ok").asBoolean()).isTrue();
+        assertThat(status.json().path("result").has("schemaHash")).isTrue();
+
+        Reply m = post("mutation", insert("tag:q1"));
+        assertThat(m.status()).isEqualTo(200);
+        assertThat(m.json().at("/result/ok").asBoolean()).isTrue();
+        assertThat(m.json().at("/result/affectedIds").toString()).isEqualTo("[\"tag:q1\"]");
+
+        Reply q = post("query", "{\"resource\":\"tag\",\"filters\":{\"id\":\"tag:q1\"},\"select\":[\"id\",\"label\"]}");
+        assertThat(q.status()).isEqualTo(200);
+        assertJson(q.json().at("/result/data"), "[{\"id\":\"tag:q1\",\"label\":\"tag:q1\"}]");
+
+        // another namespace sees nothing of alice's
+        Reply bob = send(as("bob", "query")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"resource\":\"tag\",\"filters\":{\"id\":\"tag:q1\"}}")));
+        assertJson(bob.json().at("/result/data"), "[]");
+    }
+
+    @Test
+    void clone_isStreamed() throws Exception {
+        send(as("cloner", "mutation").POST(HttpRequest.BodyPublishers.ofString(insert("tag:c1"))));
+        HttpResponse<String> r = HTTP.send(as("cloner", "clone").POST(HttpRequest.BodyPublishers.ofString(
+                "{\"tables\":[\"tag\"]}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        // written while it is sent: no Content-Length, chunked
+        assertThat(r.headers().firstValue("Content-Length")).isEmpty();
+        JsonNode body = Json.parse(r.body());
+        assertThat(body.path("ok").asBoolean()).isTrue();
+        assertJson(body.at("/result/data"), "{\"tag\":[{\"id\":\"tag:c1\",\"label\":\"tag:c1\"}]}");
+        assertJson(body.at("/result/cursors"), "{\"tag\":\"1\"}");
+    }
+
+    @Test
+    void errors_areTheProtocolsEnvelopes() throws Exception {
+        Reply bad = post("query", "{");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().at("/error/code").asText()).isEqualTo("DFQL_INVALID");
+        assertThat(bad.json().at("/error/details/path").asText()).isEqualTo("$");
+
+        Reply unknown = send(to("nope").GET());
+        assertThat(unknown.status()).isEqualTo(404);
+        assertJson(unknown.json(), "{\"ok\":false,\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"Not found: GET /datafn/nope\",\"details\":{\"path\":\"$\"}}}");
+
+        Reply method = send(to("status").method("FOO", HttpRequest.BodyPublishers.noBody()));
+        assertThat(method.status()).isEqualTo(404);
+        assertThat(method.json().at("/error/message").asText()).isEqualTo("Not found: FOO /datafn/status");
+
+        Reply anonymous = send(HttpRequest.newBuilder(URI.create(s.url + "/datafn/query"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"resource\":\"tag\"}")));
+        assertThat(anonymous.status()).isEqualTo(401);
+        assertJson(anonymous.json(), "{\"ok\":false,\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"no namespace\",\"details\":{\"path\":\"$\"}}}");
+
+        Reply head = send(to("status").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.raw().body()).isEmpty();
+    }
+
+    @Test
+    void bodyOverTheLimit_is413_withADeclaredLengthOrChunked() throws Exception {
+        String tooLarge = "{\"ok\":false,\"error\":{\"code\":\"LIMIT_EXCEEDED\",\"message\":"
+                + "\"Request payload exceeds maximum size\",\"details\":{\"path\":\"$\",\"max\":" + MAX_PAYLOAD + "}}}";
+        byte[] big = ("{\"resource\":\"tag\",\"filters\":{\"label\":\"" + "x".repeat(MAX_PAYLOAD) + "\"}}")
+                .getBytes(StandardCharsets.UTF_8);
+        Reply declared = send(to("query").POST(HttpRequest.BodyPublishers.ofByteArray(big)));
+        assertThat(declared.status()).isEqualTo(413);
+        assertJson(declared.json(), tooLarge);
+
+        Reply chunked = send(to("query").POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
+        assertThat(chunked.status()).isEqualTo(413);
+        assertJson(chunked.json(), tooLarge);
+
+        // a query string with a form-encoded POST: the body stays the router's (not read as parameters)
+        Reply form = send(to("query?x=%41").header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"resource\":\"tag\",\"filters\":{\"id\":\"none\"}}")));
+        assertThat(form.status()).isEqualTo(200);
+        assertJson(form.json().at("/result/data"), "[]");
+    }
+
+    /** A client socket that records messages and its close code. */
+    static final class Client implements WebSocket.Listener {
+        final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        final StringBuilder partial = new StringBuilder();
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                messages.add(partial.toString());
+                partial.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            closed.completeExceptionally(error);
+        }
+    }
+
+    static Client connect(String ns) throws Exception {
+        Client c = new Client();
+        WebSocket.Builder b = HTTP.newWebSocketBuilder();
+        if (ns != null) {
+            b.header("X-Ns", ns);
+        }
+        b.buildAsync(URI.create(s.url.replace("http", "ws") + "/datafn/ws"), c).get(10, TimeUnit.SECONDS);
+        return c;
+    }
+
+    @Test
+    void websocket_cursorAfterEachCommit_toTheNamespaceOnly_unauthenticatedClosed4401() throws Exception {
+        Client carol = connect("carol");
+        Client dave = connect("dave");
+        Reply r = send(as("carol", "mutation").POST(HttpRequest.BodyPublishers.ofString(insert("tag:w1"))));
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(carol.messages.poll(10, TimeUnit.SECONDS))
+                .isEqualTo("{\"type\":\"cursor\",\"cursor\":\"1\",\"targeting\":{\"mode\":\"namespace-broadcast\",\"degraded\":false}}");
+        assertThat(dave.messages.poll(300, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(s.datafn.websocketHub().size()).isEqualTo(2);
+
+        Client anonymous = connect(null);
+        assertThat(anonymous.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4401);
+    }
+}

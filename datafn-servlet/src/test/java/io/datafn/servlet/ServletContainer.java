@@ -1,0 +1,78 @@
+package io.datafn.servlet;
+
+import io.datafn.DatafnServer;
+import io.datafn.jdbc.JdbcStore;
+import io.datafn.testing.TestServices;
+import org.eclipse.jetty.ee10.servlet.ServletContainerInitializerHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+import java.util.function.UnaryOperator;
+
+/**
+ * A {@link DatafnServer} in a real servlet container: Jetty 12 ee10 (Servlet 6, Jakarta WebSocket 2.1) on a random
+ * port, the servlet and the WebSocket endpoint added by {@link DatafnServlet#register} and
+ * {@link DatafnWebSocket#register} from a ServletContainerInitializer, as a web application would.
+ */
+final class ServletContainer implements AutoCloseable {
+    /** The databases the adapter is tested on (the services are the core test-jar's). */
+    enum Db {
+        SQLITE, POSTGRES, MARIADB;
+
+        String freshUrl() {
+            return switch (this) {
+                case SQLITE -> TestServices.freshSqliteUrl();
+                case POSTGRES -> TestServices.freshPostgresUrl();
+                case MARIADB -> TestServices.freshMariadbUrl();
+            };
+        }
+    }
+
+    static final String SCHEMA = """
+            {"resources": [
+              {"name": "tag", "version": 1, "idPrefix": "tag:", "fields": [
+                {"name": "label", "type": "string", "required": true}
+              ]}
+            ]}""";
+
+    final DatafnServer datafn;
+    final Server jetty;
+    final String url;
+
+    private ServletContainer(DatafnServer datafn) throws Exception {
+        this.datafn = datafn;
+        jetty = new Server();
+        ServerConnector connector = new ServerConnector(jetty);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        jetty.addConnector(connector);
+        ServletContextHandler context = new ServletContextHandler("/");
+        JakartaWebSocketServletContainerInitializer.configure(context, null);
+        context.addServletContainerInitializer(new ServletContainerInitializerHolder((classes, servletContext) -> {
+            DatafnServlet.register(servletContext, datafn);
+            DatafnWebSocket.register(servletContext, datafn);
+        }));
+        jetty.setHandler(context);
+        jetty.start();
+        url = "http://127.0.0.1:" + connector.getLocalPort();
+    }
+
+    static ServletContainer start(Db db, UnaryOperator<DatafnServer.Builder> options) throws Exception {
+        DatafnServer datafn = options.apply(DatafnServer.builder()
+                .schema(io.datafn.json.Json.parse(SCHEMA))
+                .store(JdbcStore.open(db.freshUrl()))).build();
+        return new ServletContainer(datafn);
+    }
+
+    @Override
+    public void close() throws Exception {
+        // the server first: it closes the sockets (1001), which Jetty would otherwise wait for while it stops
+        try {
+            datafn.close();
+        } finally {
+            jetty.stop();
+        }
+    }
+}
