@@ -27,6 +27,7 @@ import java.util.Objects;
  * <pre>{@code
  * // in a ServletContainerInitializer, or Spring Boot's ServletContextInitializer
  * DatafnServlet.register(servletContext, server);
+ * DatafnWebSocket.register(servletContext, server);
  * }</pre>
  *
  * <p>What the container refuses before any servlet runs (a request line or URI it cannot parse, headers over its
@@ -40,10 +41,9 @@ public final class DatafnServlet extends HttpServlet {
     }
 
     /**
-     * Adds this servlet under {@code <base>/*} and the WebSocket endpoint at {@code <base>/ws}
-     * ({@link DatafnWebSocket#register}) to a servlet context that is starting: call it from a
+     * Adds this servlet under {@code <base>/*} to a servlet context that is starting: call it from a
      * {@code ServletContainerInitializer} (Spring Boot: a {@code ServletContextInitializer}), where the Servlet API
-     * allows adding servlets and listeners.
+     * allows adding servlets and listeners; {@link DatafnWebSocket#register} adds {@code <base>/ws} the same way.
      */
     public static void register(ServletContext context, DatafnServer server) {
         ServletRegistration.Dynamic servlet = context.addServlet("datafn", new DatafnServlet(server));
@@ -51,7 +51,6 @@ public final class DatafnServlet extends HttpServlet {
             throw new IllegalStateException("servlet context already has a servlet named datafn");
         }
         servlet.addMapping(server.router().basePath() + "/*");
-        DatafnWebSocket.register(context, server);
     }
 
     /** Every method, including ones HttpServlet does not know (the router answers them 404 in the envelope). */
