@@ -5,6 +5,8 @@ import io.datafn.Limits;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
+import io.datafn.testing.Database;
+import io.datafn.testing.WsClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.AfterParameterizedClassInvocation;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
@@ -19,10 +21,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,17 +31,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and the WebSocket hub behind {@code jakarta.websocket}.
  */
 @ParameterizedClass
-@EnumSource(ServletContainer.Db.class)
+@EnumSource(Database.class)
 class DatafnServletTest {
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static final int MAX_PAYLOAD = 1024;
     static ServletContainer s;
 
     @Parameter
-    ServletContainer.Db db;
+    Database db;
 
     @BeforeParameterizedClassInvocation
-    static void start(ServletContainer.Db db) throws Exception {
+    static void start(Database db) throws Exception {
         s = ServletContainer.start(db, b -> b.limits(Limits.defaults().withMaxPayloadBytes(MAX_PAYLOAD))
                 .namespaceProvider(ctx -> {
                     String ns = ctx.header("X-Ns");
@@ -182,57 +180,28 @@ class DatafnServletTest {
         assertJson(form.json().at("/result/data"), "[]");
     }
 
-    /** A client socket that records messages and its close code. */
-    static final class Client implements WebSocket.Listener {
-        final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        final StringBuilder partial = new StringBuilder();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                messages.add(partial.toString());
-                partial.setLength(0);
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            closed.complete(statusCode);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket webSocket, Throwable error) {
-            closed.completeExceptionally(error);
-        }
-    }
-
-    static Client connect(String ns) throws Exception {
-        Client c = new Client();
+    static WsClient connect(String ns) throws Exception {
+        WsClient c = new WsClient();
         WebSocket.Builder b = HTTP.newWebSocketBuilder();
         if (ns != null) {
             b.header("X-Ns", ns);
         }
-        b.buildAsync(URI.create(s.url.replace("http", "ws") + "/datafn/ws"), c).get(10, TimeUnit.SECONDS);
+        c.ws = b.buildAsync(URI.create(s.url.replace("http", "ws") + "/datafn/ws"), c).get(10, TimeUnit.SECONDS);
         return c;
     }
 
     @Test
     void websocket_cursorAfterEachCommit_toTheNamespaceOnly_unauthenticatedClosed4401() throws Exception {
-        Client carol = connect("carol");
-        Client dave = connect("dave");
+        WsClient carol = connect("carol");
+        WsClient dave = connect("dave");
         Reply r = send(as("carol", "mutation").POST(HttpRequest.BodyPublishers.ofString(insert("tag:w1"))));
         assertThat(r.status()).isEqualTo(200);
-        assertThat(carol.messages.poll(10, TimeUnit.SECONDS))
+        assertThat(carol.next())
                 .isEqualTo("{\"type\":\"cursor\",\"cursor\":\"1\",\"targeting\":{\"mode\":\"namespace-broadcast\",\"degraded\":false}}");
         assertThat(dave.messages.poll(300, TimeUnit.MILLISECONDS)).isNull();
         assertThat(s.datafn.websocketHub().size()).isEqualTo(2);
 
-        Client anonymous = connect(null);
+        WsClient anonymous = connect(null);
         assertThat(anonymous.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4401);
     }
 }

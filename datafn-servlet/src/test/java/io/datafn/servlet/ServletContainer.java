@@ -2,7 +2,7 @@ package io.datafn.servlet;
 
 import io.datafn.DatafnServer;
 import io.datafn.jdbc.JdbcStore;
-import io.datafn.testing.TestServices;
+import io.datafn.testing.Database;
 import org.eclipse.jetty.ee10.servlet.ServletContainerInitializerHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
@@ -17,19 +17,6 @@ import java.util.function.UnaryOperator;
  * {@link DatafnWebSocket#register} from a ServletContainerInitializer, as a web application would.
  */
 final class ServletContainer implements AutoCloseable {
-    /** The databases the adapter is tested on (the services are the core test-jar's). */
-    enum Db {
-        SQLITE, POSTGRES, MARIADB;
-
-        String freshUrl() {
-            return switch (this) {
-                case SQLITE -> TestServices.freshSqliteUrl();
-                case POSTGRES -> TestServices.freshPostgresUrl();
-                case MARIADB -> TestServices.freshMariadbUrl();
-            };
-        }
-    }
-
     static final String SCHEMA = """
             {"resources": [
               {"name": "tag", "version": 1, "idPrefix": "tag:", "fields": [
@@ -59,7 +46,7 @@ final class ServletContainer implements AutoCloseable {
         url = "http://127.0.0.1:" + connector.getLocalPort();
     }
 
-    static ServletContainer start(Db db, UnaryOperator<DatafnServer.Builder> options) throws Exception {
+    static ServletContainer start(Database db, UnaryOperator<DatafnServer.Builder> options) throws Exception {
         DatafnServer datafn = options.apply(DatafnServer.builder()
                 .schema(io.datafn.json.Json.parse(SCHEMA))
                 .store(JdbcStore.open(db.freshUrl()))).build();

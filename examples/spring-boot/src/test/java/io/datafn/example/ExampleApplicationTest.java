@@ -2,7 +2,8 @@ package io.datafn.example;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.datafn.json.Json;
-import io.datafn.testing.TestServices;
+import io.datafn.testing.Database;
+import io.datafn.testing.WsClient;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -15,9 +16,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,23 +28,22 @@ class ExampleApplicationTest {
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Nested
-    @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
     class OnSqlite extends Drive {
         @DynamicPropertySource
         static void database(DynamicPropertyRegistry r) {
-            r.add("spring.datasource.url", TestServices::freshSqliteUrl);
+            r.add("spring.datasource.url", Database.SQLITE::freshUrl);
         }
     }
 
     @Nested
-    @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
     class OnPostgres extends Drive {
         @DynamicPropertySource
         static void database(DynamicPropertyRegistry r) {
-            r.add("spring.datasource.url", TestServices::freshPostgresUrl);
+            r.add("spring.datasource.url", Database.POSTGRES::freshUrl);
         }
     }
 
+    @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
     abstract static class Drive {
         @LocalServerPort
         int port;
@@ -106,23 +103,16 @@ class ExampleApplicationTest {
 
         @Test
         void websocket_getsACursorAfterACommit_andIsCountedInMetrics() throws Exception {
-            BlockingQueue<String> messages = new LinkedBlockingQueue<>();
-            WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/datafn/ws"),
-                    new WebSocket.Listener() {
-                        @Override
-                        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                            messages.add(data.toString());
-                            webSocket.request(1);
-                            return null;
-                        }
-                    }).get(10, TimeUnit.SECONDS);
+            WsClient client = new WsClient();
+            WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + port + "/datafn/ws"), client)
+                    .get(10, TimeUnit.SECONDS);
             try {
                 assertThat(get("/actuator/metrics/datafn.websocket.connections").json().at("/measurements/0/value").asDouble())
                         .isEqualTo(1.0);
                 Reply m = post("/datafn/mutation",
                         "{\"resource\":\"notes\",\"operation\":\"insert\",\"id\":\"note:ws\",\"record\":{\"text\":\"live\"}}");
                 assertThat(m.status()).isEqualTo(200);
-                String cursor = messages.poll(10, TimeUnit.SECONDS);
+                String cursor = client.next();
                 assertThat(cursor).isNotNull();
                 JsonNode c = Json.parse(cursor);
                 assertThat(c.path("type").asText()).isEqualTo("cursor");
