@@ -84,6 +84,23 @@ class ExampleApplicationTest {
             assertThat(bad.status()).isEqualTo(400);
             assertThat(bad.json().at("/error/details/path").asText()).isEqualTo("resource");
 
+            Reply unknown = get("/datafn/nope");
+            assertThat(unknown.status()).isEqualTo(404);
+            assertThat(unknown.json()).isEqualTo(Json.parse("{\"ok\":false,\"error\":{\"code\":\"NOT_FOUND\","
+                    + "\"message\":\"Not found: GET /datafn/nope\",\"details\":{\"path\":\"$\"}}}"));
+
+            // a body over datafn.limits.max-payload-bytes (application.properties: 1 MiB) is the router's 413
+            Reply large = post("/datafn/query", "{\"resource\":\"notes\",\"x\":\"" + "x".repeat(1 << 20) + "\"}");
+            assertThat(large.status()).isEqualTo(413);
+            assertThat(large.json().at("/error/details/max").asLong()).isEqualTo(1 << 20);
+
+            // a form content type does not make Spring or Tomcat read the body as parameters: it is the router's
+            Reply form = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/datafn/query"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"resource\":\"notes\",\"filters\":{\"id\":\"note:1\"},\"select\":[\"id\"]}")));
+            assertThat(form.status()).isEqualTo(200);
+            assertThat(form.json().at("/result/data")).isEqualTo(Json.parse("[{\"id\":\"note:1\"}]"));
+
             // the application's own Spring MVC controller, beside DataFn's servlet
             assertThat(get("/hello").json()).isEqualTo(Json.parse("{\"hello\":\"world\"}"));
         }
