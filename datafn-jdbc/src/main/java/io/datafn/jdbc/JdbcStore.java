@@ -120,7 +120,9 @@ public final class JdbcStore implements Store {
      * over connections borrowed from {@code dataSource}, each set up once as {@link Pools#writeAndRead} does; they go
      * back to the application's pool when the store retires them or is closed. SQLite: {@code dataSource} only names
      * the file (its URL), which the store opens with its own pools, because SQLite's settings (WAL, case-sensitive
-     * {@code LIKE}) are per connection. {@link #nativeBus()} knows the URL and user name, not the password.
+     * {@code LIKE}) are per connection. {@link #nativeBus()} knows the URL and user name, not the password. The
+     * driver properties {@link #open(String)} sets for batched inserts are the application's to set on its URL
+     * ({@code reWriteBatchedInserts=true} for PostgreSQL, {@code rewriteBatchedStatements=true} for MariaDB).
      *
      * @throws IllegalArgumentException for a database of no supported dialect, a bad pool size or timeout
      * @throws IllegalStateException    when no connection can be had from {@code dataSource}

@@ -12,7 +12,8 @@ import java.time.Duration;
  * @param schema      the schema's resource location ({@code classpath:}, {@code file:}, ...)
  * @param basePath    the path every endpoint is under; the WebSocket is {@code <basePath>/ws}
  * @param poolSize    connections the store borrows from the application's DataSource, per pool (a write and a read
- *                    pool); SQLite reader connections (1 .. 200)
+ *                    pool, so up to twice this many: the application's pool needs that room besides its own use);
+ *                    SQLite reader connections (1 .. 200); default 4
  * @param dbTimeout   how long a request waits for a database connection before it is answered 503
  * @param rest        the REST wrappers ({@code resources/...})
  * @param rateLimit   requests per action and namespace per {@code rateLimitWindow}; 0 turns rate limiting off
@@ -23,7 +24,7 @@ import java.time.Duration;
 @ConfigurationProperties("datafn")
 public record DatafnProperties(@DefaultValue("classpath:datafn.schema.json") String schema,
                                @DefaultValue("/datafn") String basePath,
-                               @DefaultValue("16") int poolSize,
+                               @DefaultValue("4") int poolSize,
                                @DefaultValue("3s") Duration dbTimeout,
                                @DefaultValue("false") boolean rest,
                                @DefaultValue("0") int rateLimit,
