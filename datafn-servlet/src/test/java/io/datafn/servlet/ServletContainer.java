@@ -6,6 +6,9 @@ import io.datafn.testing.Database;
 import org.eclipse.jetty.ee10.servlet.ServletContainerInitializerHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -31,11 +34,16 @@ final class ServletContainer implements AutoCloseable {
     private ServletContainer(DatafnServer datafn) throws Exception {
         this.datafn = datafn;
         jetty = new Server();
-        ServerConnector connector = new ServerConnector(jetty);
+        // as DatafnJavalin tells its Jetty: unusual URIs (bad UTF-8, encoded slashes) reach the router, which answers
+        // them with the envelope; a deployer sets the same on Jetty (Tomcat: its own URI options)
+        HttpConfiguration http = new HttpConfiguration();
+        http.setUriCompliance(UriCompliance.UNSAFE);
+        ServerConnector connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         jetty.addConnector(connector);
         ServletContextHandler context = new ServletContextHandler("/");
+        context.getServletHandler().setDecodeAmbiguousURIs(true);
         JakartaWebSocketServletContainerInitializer.configure(context, null);
         context.addServletContainerInitializer(new ServletContainerInitializerHolder((classes, servletContext) -> {
             DatafnServlet.register(servletContext, datafn);
