@@ -12,7 +12,8 @@ import org.junit.jupiter.params.AfterParameterizedClassInvocation;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -21,28 +22,41 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The servlet adapter black-box, on Jetty 12 ee10 over real HTTP and a real WebSocket client: the same answers as the
+ * The servlet adapter black-box, on Jetty 12 ee10 and Undertow 2.3 over real HTTP and a real WebSocket client: the same answers as the
  * Javalin adapter (envelopes, status codes, the streamed clone, the payload limit with a declared length or chunked),
  * and the WebSocket hub behind {@code jakarta.websocket}.
  */
 @ParameterizedClass
-@EnumSource(Database.class)
+@MethodSource("containersAndDatabases")
 class DatafnServletTest {
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static final int MAX_PAYLOAD = 1024;
     static ServletContainer s;
 
-    @Parameter
+    @Parameter(0)
+    ServletContainer.Kind container;
+
+    @Parameter(1)
     Database db;
 
+    /** Jetty on every database; Undertow on SQLite and PostgreSQL (the adapter is the same code on each). */
+    static List<Arguments> containersAndDatabases() {
+        return List.of(Arguments.of(ServletContainer.Kind.JETTY, Database.SQLITE),
+                Arguments.of(ServletContainer.Kind.JETTY, Database.POSTGRES),
+                Arguments.of(ServletContainer.Kind.JETTY, Database.MARIADB),
+                Arguments.of(ServletContainer.Kind.UNDERTOW, Database.SQLITE),
+                Arguments.of(ServletContainer.Kind.UNDERTOW, Database.POSTGRES));
+    }
+
     @BeforeParameterizedClassInvocation
-    static void start(Database db) throws Exception {
-        s = ServletContainer.start(db, b -> b.limits(Limits.defaults().withMaxPayloadBytes(MAX_PAYLOAD)).rest(true)
+    static void start(ServletContainer.Kind container, Database db) throws Exception {
+        s = ServletContainer.start(container, db, b -> b.limits(Limits.defaults().withMaxPayloadBytes(MAX_PAYLOAD)).rest(true)
                 .namespaceProvider(ctx -> {
                     String ns = ctx.header("X-Ns");
                     if (ns == null) {
