@@ -44,6 +44,7 @@ public final class DatafnServlet extends HttpServlet {
      * Adds this servlet under {@code <base>/*} to a servlet context that is starting: call it from a
      * {@code ServletContainerInitializer} (Spring Boot: a {@code ServletContextInitializer}), where the Servlet API
      * allows adding servlets and listeners; {@link DatafnWebSocket#register} adds {@code <base>/ws} the same way.
+     * The server stays the caller's to close (e.g. in a {@code ServletContextListener}'s {@code contextDestroyed}).
      */
     public static void register(ServletContext context, DatafnServer server) {
         ServletRegistration.Dynamic servlet = context.addServlet("datafn", new DatafnServlet(server));
