@@ -7,6 +7,7 @@
 # Environment (all optional):
 #   DURATION=20 WARMUP=15 CONNECTIONS=32 THREADS=2 ROWS=100000   load shape
 #   ROUNDS=3     runs per side of each comparison, alternating; the report shows medians
+#   SCENARIOS="query insert"   which comparisons to run (e.g. SCENARIOS=insert for the write path alone)
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres BENCH_DB=datafn_bench   (the database is dropped and re-created)
 #   PORT=28471 DB_POOL=32 JAVA_OPTS="-Xms1g -Xmx1g"             our server
 #   EXTRA=1      also run pgbench with bench/pgbench-*-sequence.sql, the statement sequence of an earlier server
@@ -37,6 +38,7 @@ JAVA_OPTS=${JAVA_OPTS:--Xms1g -Xmx1g}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 EXTRA=${EXTRA:-0}
 ROUNDS=${ROUNDS:-3}
+SCENARIOS=${SCENARIOS:-query insert}
 PROFILE=${PROFILE:-0}
 REBUILD=${REBUILD:-0}
 OUT=${OUT:-bench/out/$(date +%Y%m%d-%H%M%S)}
@@ -277,6 +279,7 @@ record() { # scenario side round "fields..."
 
 # Queries first, on exactly the rows loaded above; then inserts (which grow the table for both sides alike).
 # Each comparison runs ROUNDS times, the two sides alternating, after a warm-up of each side; the report takes medians.
+if [[ " $SCENARIOS " == *" query "* ]]; then
 say "query warm-up (${WARMUP}s each side)"
 run_wrk warmup-query bench/wrk-query.lua "$WARMUP" >/dev/null
 run_pgbench warmup-pgbench-query bench/pgbench-query.sql "$WARMUP" >/dev/null
@@ -289,7 +292,10 @@ if [ "$EXTRA" = 1 ]; then
     record query pgbench-server-sequence 1 "$(run_pgbench pgbench-query-sequence bench/pgbench-query-sequence.sql "$DURATION")"
 fi
 [ "$(rows_now)" = "$ROWS" ] || die "the query phase changed the row count"
+fi
 
+
+if [[ " $SCENARIOS " == *" insert "* ]]; then
 say "insert warm-up (${WARMUP}s each side)"
 run_wrk warmup-mutation bench/wrk-mutation.lua "$WARMUP" >/dev/null
 run_pgbench warmup-pgbench-insert bench/pgbench-insert.sql "$WARMUP" >/dev/null
@@ -308,6 +314,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 if [ "$EXTRA" = 1 ]; then
     record insert pgbench-server-sequence 1 "$(run_pgbench pgbench-insert-sequence bench/pgbench-insert-sequence.sql "$DURATION")"
+fi
 fi
 
 # ------------------------------------------------------------------------------------------------------- report
