@@ -224,6 +224,20 @@ class ObservabilityTest {
         }
     }
 
+    @Test
+    void operationsEndpoints_winOverARootBasePath() throws Exception {
+        try (Main.Running r = start("--schema", SCHEMA, "--port", "0", "--host", "127.0.0.1",
+                "--db", "jdbc:sqlite:" + dir.resolve("root.db"), "--base-path=")) {
+            assertHealthy(r);
+            assertThat(get(base(r) + "/readyz").statusCode()).isEqualTo(200);
+            assertThat(get(base(r) + "/metrics").body()).contains("datafn_websocket_open ");
+            assertThat(post(base(r) + "/query", "{\"resource\":\"tasks\"}", null).statusCode()).isEqualTo(200);
+            HttpResponse<String> other = get(base(r) + "/nope");
+            assertThat(other.statusCode()).isEqualTo(404);
+            assertThat(Json.parse(other.body()).path("error").path("code").asText()).isEqualTo("NOT_FOUND");
+        }
+    }
+
     /** A WebSocket client that stays open until closed. */
     private record CompletableSocket(WebSocket socket) {
         static CompletableSocket open(String url) throws Exception {
