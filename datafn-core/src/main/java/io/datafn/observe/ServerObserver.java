@@ -7,8 +7,8 @@ import io.datafn.DatafnServer;
  * {@code datafn-server}'s {@code DatafnMetrics} implements it with Micrometer; {@link #NONE} (the default) ignores
  * everything. Set it with {@code DatafnServer.Builder.observer}.
  *
- * <p>Each method is called on a request or commit thread and must return quickly without throwing; what it throws is
- * logged and ignored. Commits and open WebSockets need no event of their own: {@link #started} gets the server, whose
+ * <p>{@link #requestFinished} and {@link #busDelivered} are called on request and bus threads and must return quickly;
+ * what they throw is logged and ignored. What {@link #started} throws fails {@code build()} (the server is shut down). Commits and open WebSockets need no event of their own: {@link #started} gets the server, whose
  * {@code store().onCommit} and {@code websocketHub().size()} tell them.
  */
 public interface ServerObserver {
