@@ -37,8 +37,9 @@ import java.util.regex.Pattern;
  */
 public final class Router {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
-    /** One line per answered request (turn it off with the level of logger {@code io.datafn.access}). */
-    private static final Logger access = LoggerFactory.getLogger("io.datafn.access");
+    /** The logger of the access log: one INFO line per answered request (turn it off with this logger's level). */
+    public static final String ACCESS_LOGGER = "io.datafn.access";
+    private static final Logger access = LoggerFactory.getLogger(ACCESS_LOGGER);
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final long DISCARD_AT_LEAST = 16L << 20;
     private static final long DISCARD_NANOS = 10_000_000_000L;

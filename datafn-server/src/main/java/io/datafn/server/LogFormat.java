@@ -1,10 +1,12 @@
 package io.datafn.server;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.OutputStreamAppender;
+import io.datafn.router.Router;
 import net.logstash.logback.encoder.LogstashEncoder;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,13 @@ enum LogFormat {
             }
         }
         throw new IllegalArgumentException("log-format must be text or json, got '" + value + "'");
+    }
+
+    /** {@code --access-log}: off sets the access logger ({@link Router#ACCESS_LOGGER}) to OFF; on leaves it as configured. */
+    static void accessLog(boolean on) {
+        if (!on && LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
+            ctx.getLogger(Router.ACCESS_LOGGER).setLevel(Level.OFF);
+        }
     }
 
     /**

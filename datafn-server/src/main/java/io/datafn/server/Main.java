@@ -268,6 +268,10 @@ public final class Main implements Callable<Integer> {
 
     private LogFormat logFormat = LogFormat.TEXT;
 
+    @Option(names = "--access-log", defaultValue = "true", arity = "1", description = "true or false: one log line per"
+            + " answered request (request id, method, route, status, ms, namespace) (default ${DEFAULT-VALUE})")
+    boolean accessLog;
+
     /** What the options derive: the limits (on top of {@link Limits#defaults()}) and the namespace provider. */
     record Settings(Limits limits, NamespaceProvider namespaces) {
     }
@@ -370,6 +374,7 @@ public final class Main implements Callable<Integer> {
             throw new Exit(EXIT_USAGE, "bad configuration: " + e.getMessage());
         }
         logFormat.apply();
+        LogFormat.accessLog(accessLog);
         Schema parsed;
         try {
             parsed = SchemaParser.parse(schema);

@@ -111,4 +111,15 @@ class MainOptionsTest {
         assertThat(parse(Map.of("DATAFN_LOG_FORMAT", "json")).logFormatName).isEqualTo("json");
         assertThat(parse(Map.of(), "--log-format", "json").logFormatName).isEqualTo("json");
     }
+
+    @Test
+    void accessLog_isOnUnlessTurnedOff() throws Exception {
+        assertThat(parse(Map.of()).accessLog).isTrue();
+        assertThat(parse(Map.of(), "--access-log", "false").accessLog).isFalse();
+        assertThat(parse(Map.of("DATAFN_ACCESS_LOG", "false")).accessLog).isFalse();
+        Path config = dir.resolve("off.yaml");
+        Files.writeString(config, "accessLog: false\n");
+        assertThat(parse(Map.of(), "--config", config.toString()).accessLog).isFalse();
+        assertThat(parse(Map.of("DATAFN_ACCESS_LOG", "false"), "--access-log", "true").accessLog).isTrue();
+    }
 }

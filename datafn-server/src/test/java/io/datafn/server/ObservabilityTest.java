@@ -209,6 +209,22 @@ class ObservabilityTest {
         assertThat(bad.path("status").asInt()).isEqualTo(400);
     }
 
+    @Test
+    void accessLogFalse_writesNoAccessLine() throws Exception {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try (Main.Running r = start("--schema", SCHEMA, "--port", "0", "--host", "127.0.0.1",
+                "--db", "jdbc:sqlite:" + dir.resolve("quiet.db"), "--log-format", "json", "--access-log", "false")) {
+            assertThat(post(base(r) + "/datafn/query", "{\"resource\":\"tasks\"}", "obs-quiet").statusCode()).isEqualTo(200);
+        } finally {
+            System.setOut(out);
+            resetLogging();
+        }
+        String log = captured.toString(StandardCharsets.UTF_8);
+        assertThat(log).contains("DataFn server listening").doesNotContain("io.datafn.access").doesNotContain("obs-quiet");
+    }
+
     /** Back to logback-test.xml for the tests that run after this one in the same JVM. */
     private static void resetLogging() throws Exception {
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
