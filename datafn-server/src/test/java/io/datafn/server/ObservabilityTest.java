@@ -176,20 +176,33 @@ class ObservabilityTest {
         assertThat(Json.parse(h.body())).isEqualTo(Json.parse("{\"ok\":true}"));
     }
 
-    @Test
-    void jsonLogFormat_writesOneAccessLineAsJsonPerRequest() throws Exception {
+    /** Work against a server started with {@code args}, while the console (where logback writes) is captured. */
+    private interface Traffic {
+        void against(Main.Running server) throws Exception;
+    }
+
+    /** What the server wrote to the console while it started, served {@code traffic} and stopped. */
+    private String console(Traffic traffic, String... args) throws Exception {
         PrintStream out = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (Main.Running r = start("--schema", SCHEMA, "--port", "0", "--host", "127.0.0.1",
-                "--db", "jdbc:sqlite:" + dir.resolve("j.db"), "--log-format", "json")) {
-            assertThat(post(base(r) + "/datafn/query", "{\"resource\":\"tasks\"}", "obs-json-1").statusCode()).isEqualTo(200);
-            assertThat(post(base(r) + "/datafn/query", "{\"resource\":\"nope\"}", "obs-json-2").statusCode()).isEqualTo(400);
+        try (Main.Running r = start(args)) {
+            traffic.against(r);
         } finally {
             System.setOut(out);
             resetLogging();
         }
-        List<JsonNode> lines = captured.toString(StandardCharsets.UTF_8).lines().map(Json::parse).toList();
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void jsonLogFormat_writesOneAccessLineAsJsonPerRequest() throws Exception {
+        String console = console(r -> {
+            assertThat(post(base(r) + "/datafn/query", "{\"resource\":\"tasks\"}", "obs-json-1").statusCode()).isEqualTo(200);
+            assertThat(post(base(r) + "/datafn/query", "{\"resource\":\"nope\"}", "obs-json-2").statusCode()).isEqualTo(400);
+        }, "--schema", SCHEMA, "--port", "0", "--host", "127.0.0.1", "--db", "jdbc:sqlite:" + dir.resolve("j.db"),
+                "--log-format", "json");
+        List<JsonNode> lines = console.lines().map(Json::parse).toList();
         assertThat(lines).as("every line is one JSON object").isNotEmpty()
                 .allSatisfy(l -> assertThat(l.has("@timestamp") && l.has("level") && l.has("message")).isTrue());
         List<JsonNode> access = lines.stream().filter(l -> l.path("logger_name").asText().equals("io.datafn.access")).toList();
@@ -211,18 +224,11 @@ class ObservabilityTest {
 
     @Test
     void accessLogFalse_writesNoAccessLine() throws Exception {
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (Main.Running r = start("--schema", SCHEMA, "--port", "0", "--host", "127.0.0.1",
-                "--db", "jdbc:sqlite:" + dir.resolve("quiet.db"), "--log-format", "json", "--access-log", "false")) {
-            assertThat(post(base(r) + "/datafn/query", "{\"resource\":\"tasks\"}", "obs-quiet").statusCode()).isEqualTo(200);
-        } finally {
-            System.setOut(out);
-            resetLogging();
-        }
-        String log = captured.toString(StandardCharsets.UTF_8);
-        assertThat(log).contains("DataFn server listening").doesNotContain("io.datafn.access").doesNotContain("obs-quiet");
+        String console = console(r -> assertThat(post(base(r) + "/datafn/query", "{\"resource\":\"tasks\"}", "obs-quiet")
+                        .statusCode()).isEqualTo(200),
+                "--schema", SCHEMA, "--port", "0", "--host", "127.0.0.1", "--db", "jdbc:sqlite:" + dir.resolve("quiet.db"),
+                "--log-format", "json", "--access-log", "false");
+        assertThat(console).contains("DataFn server listening").doesNotContain("io.datafn.access").doesNotContain("obs-quiet");
     }
 
     /** Back to logback-test.xml for the tests that run after this one in the same JVM. */
