@@ -20,6 +20,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -47,6 +48,9 @@ import java.util.concurrent.TimeUnit;
 public final class DatafnMetrics implements ServerObserver {
     private static final Duration MIN_EXPECTED = Duration.ofMillis(1);
     private static final Duration MAX_EXPECTED = Duration.ofSeconds(30);
+    /** The methods a tag may name; any other (a client may send {@code FOO}) is tagged {@code OTHER}, bounding the series. */
+    private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+            "OPTIONS", "TRACE", "CONNECT");
 
     private final MeterRegistry registry;
     private final Map<Key, Timer> requests = new ConcurrentHashMap<>();
@@ -99,7 +103,8 @@ public final class DatafnMetrics implements ServerObserver {
 
     @Override
     public void requestFinished(RequestEvent e) {
-        requests.computeIfAbsent(new Key(e.method(), e.route(), e.status()), k -> Timer.builder("datafn.http.requests")
+        String method = METHODS.contains(e.method()) ? e.method() : "OTHER";
+        requests.computeIfAbsent(new Key(method, e.route(), e.status()), k -> Timer.builder("datafn.http.requests")
                 .description("Requests the router answered, by route and status")
                 .tag("method", k.method()).tag("route", k.route()).tag("status", Integer.toString(k.status()))
                 .publishPercentileHistogram().minimumExpectedValue(MIN_EXPECTED).maximumExpectedValue(MAX_EXPECTED)

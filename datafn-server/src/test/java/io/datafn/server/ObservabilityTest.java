@@ -79,6 +79,9 @@ class ObservabilityTest {
             assertThat(post(api + "mutation", "{\"resource\":\"tasks\",\"operation\":\"insert\",\"record\":{\"title\":\"a\"},"
                     + "\"clientId\":\"c\",\"mutationId\":\"m1\"}", null).statusCode()).isEqualTo(200);
             assertThat(post(api + "nope", "{}", null).statusCode()).isEqualTo(404);
+            HttpResponse<String> odd = HTTP.send(HttpRequest.newBuilder(URI.create(api + "query"))
+                    .method("FOO", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(odd.statusCode()).isEqualTo(404);
             HttpResponse<String> clone = post(api + "clone", "{\"tables\":[\"tasks\"]}", null); // streamed
             assertThat(clone.statusCode()).as(clone.body()).isEqualTo(200);
             CompletableSocket ws = CompletableSocket.open(base(r).replace("http", "ws") + "/datafn/ws");
@@ -100,6 +103,8 @@ class ObservabilityTest {
                         .isEqualTo(1.0);
                 assertThat(sample(scrape, "datafn_http_requests_seconds_count{method=\"POST\",route=\"unmatched\",status=\"404\"}"))
                         .isEqualTo(1.0);
+                assertThat(sample(scrape, "datafn_http_requests_seconds_count{method=\"OTHER\",route=\"unmatched\",status=\"404\"}"))
+                        .as("a method no route has is not a label of its own").isEqualTo(1.0);
                 assertThat(sample(scrape, "datafn_http_requests_seconds_count{method=\"POST\",route=\"clone\",status=\"200\"}"))
                         .as("a streamed answer is counted once its body is written").isEqualTo(1.0);
                 // a percentile histogram: cumulative buckets up to +Inf, which holds every request
