@@ -7,10 +7,12 @@ import io.datafn.auth.NamespaceProvider;
 import io.datafn.mutation.MutationEndpoint;
 import io.datafn.mutation.MutationParser;
 import io.datafn.mutation.MutationService;
+import io.datafn.observe.ServerObserver;
 import io.datafn.plugin.DatafnPlugin;
 import io.datafn.plugin.PluginChain;
 import io.datafn.query.QueryParser;
 import io.datafn.query.QueryService;
+import io.datafn.realtime.BusLag;
 import io.datafn.realtime.ClusterBus;
 import io.datafn.realtime.CommitPublisher;
 import io.datafn.realtime.LocalBus;
@@ -64,9 +66,18 @@ public final class DatafnServer implements AutoCloseable {
 
     private final SearchProvider searchProvider;
     private final CommitPublisher publisher;
+    private final Readiness readiness;
 
     private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner,
-                         WebSocketHub hub, ClusterBus bus, CommitPublisher publisher, SearchProvider searchProvider) {
+                         WebSocketHub hub, ClusterBus bus, CommitPublisher publisher, SearchProvider searchProvider,
+                         List<Readiness.Check> extraChecks) {
+        List<Readiness.Check> checks = new ArrayList<>();
+        checks.add(new Readiness.Check("database", store::healthy));
+        checks.addAll(extraChecks);
+        if (!(bus instanceof LocalBus)) {
+            checks.add(new Readiness.Check("bus", bus::healthy));
+        }
+        this.readiness = new Readiness(checks, () -> closed);
         this.publisher = publisher;
         this.searchProvider = searchProvider;
         this.schema = schema;
@@ -99,6 +110,14 @@ public final class DatafnServer implements AutoCloseable {
     }
 
     /**
+     * Whether the server can serve now (the adapter's {@code GET /readyz}): the database, the primary sequence store
+     * and the cluster bus reachable, and not shutting down. Answers within about a second.
+     */
+    public Readiness.Report readiness() {
+        return readiness.check();
+    }
+
+    /**
      * Graceful stop: new requests get 503, requests in flight get up to {@code graceMs} to finish, then the store
      * closes. Idempotent.
      */
@@ -119,6 +138,7 @@ public final class DatafnServer implements AutoCloseable {
         if (searchProvider != null) {
             searchProvider.close();
         }
+        readiness.close();
     }
 
     @Override
@@ -145,6 +165,8 @@ public final class DatafnServer implements AutoCloseable {
         private long rateLimitWindowSeconds;
         private Duration changeRetention;
         private Duration idempotencyRetention;
+        private ServerObserver observer = ServerObserver.NONE;
+        private final List<Readiness.Check> readinessChecks = new ArrayList<>();
 
         private Builder() {
         }
@@ -287,6 +309,25 @@ public final class DatafnServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Who hears about every answered request, the bus lag and, through {@link ServerObserver#started}, the wired
+         * server (e.g. {@code new DatafnMetrics(meterRegistry)} of {@code datafn-server}); default
+         * {@link ServerObserver#NONE}.
+         */
+        public Builder observer(ServerObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
+            return this;
+        }
+
+        /**
+         * A dependency {@code GET /readyz} reports besides the database and a shared bus, e.g. the store's Redis
+         * sequence store ({@code "serverseq"}): not ready while {@code reachable} answers false.
+         */
+        public Builder readinessCheck(String name, java.util.function.BooleanSupplier reachable) {
+            readinessChecks.add(new Readiness.Check(Objects.requireNonNull(name, "name"), Objects.requireNonNull(reachable, "reachable")));
+            return this;
+        }
+
         /** Validates the wiring, creates or migrates the tables, and returns the server. */
         public DatafnServer build() {
             if (schema == null) {
@@ -307,16 +348,37 @@ public final class DatafnServer implements AutoCloseable {
             MutationParser mutationParser = new MutationParser(schema, limits);
             MutationService mutationService = new MutationService(schema, store, clock);
             Router router = new Router(new Router.Wiring(basePath, limits, authorizer, namespaces, chain,
-                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null,
+                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null, observer,
                     routes(chain, search, queryParser, mutationParser, mutationService)));
             WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
             ClusterBus clusterBus = bus != null ? bus : new LocalBus();
-            clusterBus.subscribe(hub::broadcast);
             // every write path commits through the store: one message per commit, carrying its highest seq, published
             // off the committing thread and coalesced per namespace while the bus is busy
-            CommitPublisher publisher = new CommitPublisher(clusterBus);
+            CommitPublisher publisher;
+            if (observer == ServerObserver.NONE) {
+                clusterBus.subscribe(hub::broadcast);
+                publisher = new CommitPublisher(clusterBus::publish);
+            } else {
+                BusLag lag = new BusLag(observer);
+                clusterBus.subscribe((ns, seq) -> {
+                    lag.delivered(ns, seq);
+                    hub.broadcast(ns, seq);
+                });
+                publisher = new CommitPublisher((ns, seq) -> {
+                    lag.published(ns, seq);
+                    clusterBus.publish(ns, seq);
+                });
+            }
             store.onCommit(w -> publisher.offer(w.namespace(), w.maxSeq()));
-            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, publisher, searchProvider);
+            DatafnServer server = new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus,
+                    publisher, searchProvider, readinessChecks);
+            try {
+                observer.started(server);
+            } catch (RuntimeException e) {
+                server.shutdown(0);
+                throw e;
+            }
+            return server;
         }
 
         /**

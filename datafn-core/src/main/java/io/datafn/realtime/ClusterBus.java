@@ -14,6 +14,14 @@ public interface ClusterBus extends AutoCloseable {
     /** Registers the receiver of every announcement, this node's own included. */
     void subscribe(BiConsumer<String, Long> listener);
 
+    /**
+     * True when the bus's backend answers now ({@code GET /readyz}); a bus that lives in this process or in the store's
+     * own database (checked on its own) answers true.
+     */
+    default boolean healthy() {
+        return true;
+    }
+
     @Override
     void close();
 }

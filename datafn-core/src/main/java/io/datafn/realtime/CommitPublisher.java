@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.ObjLongConsumer;
 
 /**
  * Tells the {@link ClusterBus} about commits off the committing request's thread, coalesced: while the bus is busy,
@@ -17,14 +18,15 @@ import java.util.concurrent.locks.LockSupport;
 public final class CommitPublisher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CommitPublisher.class);
 
-    private final ClusterBus bus;
+    private final ObjLongConsumer<String> publish;
     /** Namespace → the highest seq committed and not yet published. */
     private final Map<String, Long> pending = new ConcurrentHashMap<>();
     private final Thread thread;
     private volatile boolean closed;
 
-    public CommitPublisher(ClusterBus bus) {
-        this.bus = bus;
+    /** @param publish what announces {@code (namespace, seq)}, e.g. {@link ClusterBus#publish} */
+    public CommitPublisher(ObjLongConsumer<String> publish) {
+        this.publish = publish;
         this.thread = new Thread(this::run, "datafn-publish");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -55,7 +57,7 @@ public final class CommitPublisher implements AutoCloseable {
                 continue;
             }
             try {
-                bus.publish(ns, seq);
+                publish.accept(ns, seq);
             } catch (RuntimeException e) {
                 log.warn("bus: publishing seq {} of {} failed (its sockets hear the next commit): {}", seq, ns, e.getMessage());
             }

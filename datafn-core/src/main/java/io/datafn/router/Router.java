@@ -9,6 +9,8 @@ import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
 import io.datafn.json.Uuids;
 import io.datafn.mutation.MutationService;
+import io.datafn.observe.RequestEvent;
+import io.datafn.observe.ServerObserver;
 import io.datafn.plugin.PluginChain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,9 @@ import java.util.regex.Pattern;
  */
 public final class Router {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
+    /** The logger of the access log: one INFO line per answered request (turn it off with this logger's level). */
+    public static final String ACCESS_LOGGER = "io.datafn.access";
+    private static final Logger access = LoggerFactory.getLogger(ACCESS_LOGGER);
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final long DISCARD_AT_LEAST = 16L << 20;
     private static final long DISCARD_NANOS = 10_000_000_000L;
@@ -45,6 +50,7 @@ public final class Router {
     private final NamespaceProvider namespaces;
     private final PluginChain plugins;
     private final RateLimiter rateLimiter;
+    private final ServerObserver observer;
     private final List<Entry> routes;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean shuttingDown;
@@ -53,11 +59,13 @@ public final class Router {
      * Wiring of the router; built by {@code DatafnServer.Builder}.
      *
      * @param rateLimiter null when rate limiting is off
+     * @param observer    told about every answered request ({@link ServerObserver#NONE} for none)
      * @param routes      the route table: at most one route per method and path
      */
     public record Wiring(String basePath, Limits limits, Authorizer authorizer, NamespaceProvider namespaces,
-                         PluginChain plugins, RateLimiter rateLimiter, List<Route> routes) {
+                         PluginChain plugins, RateLimiter rateLimiter, ServerObserver observer, List<Route> routes) {
         public Wiring {
+            java.util.Objects.requireNonNull(observer, "observer");
             routes = List.copyOf(routes);
         }
     }
@@ -90,6 +98,7 @@ public final class Router {
         this.namespaces = w.namespaces();
         this.plugins = w.plugins();
         this.rateLimiter = w.rateLimiter();
+        this.observer = w.observer();
         Set<String> seen = new HashSet<>();
         List<Entry> entries = new ArrayList<>();
         for (Route r : w.routes()) {
@@ -132,13 +141,14 @@ public final class Router {
     public Response handle(Request req) {
         String incoming = req.header().apply("X-Request-Id");
         String requestId = incoming != null && REQUEST_ID.matcher(incoming).matches() ? incoming : Uuids.random();
+        Exchange ex = new Exchange(requestId, req.method(), System.nanoTime());
         MDC.put("requestId", requestId);
         inFlight.incrementAndGet();
         Body body = new Body(req.body());
         Response resp;
         try {
             resp = dispatch(new Request(req.method(), req.path(), req.query(), req.header(), req.contentLength(), body,
-                    req.native_()), requestId);
+                    req.native_()), ex);
         } catch (DatafnException e) {
             resp = Envelope.error(e);
         } catch (RuntimeException | Error e) {
@@ -146,12 +156,61 @@ public final class Router {
             resp = Envelope.error(new DatafnException(ErrorCode.INTERNAL, "Internal error", "$"));
         } finally {
             inFlight.decrementAndGet();
+        }
+        try {
+            resp = discardRest(req, body, resp).withHeader("X-Request-Id", requestId);
+            if (resp.stream() == null) { // a streamed answer is finished once its body is written (streamed())
+                finished(ex, resp.status());
+            }
+        } finally {
             MDC.remove("requestId");
         }
-        return discardRest(req, body, resp).withHeader("X-Request-Id", requestId);
+        return resp;
     }
 
-    private Response dispatch(Request req, String requestId) {
+    /** What one request turned out to be, filled in by {@link #dispatch} as it learns it, for the access log. */
+    private static final class Exchange {
+        final String requestId;
+        final String method;
+        final long startNanos;
+        Route route;
+        String namespace;
+
+        Exchange(String requestId, String method, long startNanos) {
+            this.requestId = requestId;
+            this.method = method;
+            this.startNanos = startNanos;
+        }
+    }
+
+    /**
+     * The end of a request: one access-log line (request id in the MDC; namespace, route, status and ms as key-value
+     * pairs, which the JSON log format writes as fields) and the observer's event.
+     */
+    private void finished(Exchange ex, int status) {
+        String route = ex.route == null ? RequestEvent.UNMATCHED : ex.route.path();
+        String action = ex.route == null ? RequestEvent.UNMATCHED : ex.route.action();
+        RequestEvent e = new RequestEvent(ex.requestId, ex.method, route, action, ex.namespace, status,
+                System.nanoTime() - ex.startNanos);
+        if (access.isInfoEnabled()) {
+            org.slf4j.spi.LoggingEventBuilder line = access.atInfo().setMessage("{} {} {} {} ms ns={}")
+                    .addArgument(e.method()).addArgument(route).addArgument(status).addArgument(e.millis())
+                    .addArgument(e.namespace() == null ? "-" : e.namespace());
+            if (e.namespace() != null) {
+                line = line.addKeyValue("namespace", e.namespace());
+            }
+            line.addKeyValue("method", e.method()).addKeyValue("route", route).addKeyValue("status", status)
+                    .addKeyValue("ms", e.millis()).log();
+        }
+        try {
+            observer.requestFinished(e);
+        } catch (RuntimeException failure) {
+            log.warn("[{}] observer failed on the request event (ignored)", ex.requestId, failure);
+        }
+    }
+
+    private Response dispatch(Request req, Exchange ex) {
+        String requestId = ex.requestId;
         if (shuttingDown) {
             return Envelope.error(new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$"));
         }
@@ -160,11 +219,13 @@ public final class Router {
             return Envelope.error(new DatafnException(ErrorCode.NOT_FOUND, "Not found: " + req.method() + " " + req.path(), "$"));
         }
         Route route = match.route();
+        ex.route = route;
         Caller caller = null;
         if (rateLimiter != null) {
             // the namespace is resolved once, before the body is read; a caller it refuses is limited as
             // "anonymous" and gets its error at the namespace step, after the body checks
             caller = caller(new RequestContext(req, requestId, route.action(), null));
+            ex.namespace = caller.id() == null ? null : caller.id().namespace();
             if (!rateLimiter.tryAcquire(route.action() + ":" + caller.rateKey())) {
                 return Envelope.error(new DatafnException(ErrorCode.RATE_LIMITED, "Too many requests", "$"))
                         .withHeader("Retry-After", Long.toString(rateLimiter.retryAfterSeconds()));
@@ -176,6 +237,7 @@ public final class Router {
         JsonNode payload = route.readsBody() ? payload(req) : null;
         RequestContext ctx = new RequestContext(req, requestId, route.action(), payload);
         NamespaceProvider.Identity id = !route.identified() ? null : caller != null ? caller.identity() : identify(ctx);
+        ex.namespace = id == null ? null : id.namespace();
         plugins.authorize(ctx, route.action(), payload);
         if (!authorizer.authorize(ctx, route.action(), payload)) {
             throw new DatafnException(ErrorCode.FORBIDDEN, "Authorization denied", "$");
@@ -193,7 +255,7 @@ public final class Router {
         if (out instanceof Outcome.Failed f) {
             return Envelope.failed(f.status(), f.result(), f.error());
         }
-        return streamed(requestId, ((Outcome.Streamed) out).body());
+        return streamed(ex, ((Outcome.Streamed) out).body());
     }
 
     /** The body parsed as JSON and checked for disallowed keys and text no database can store. */
@@ -211,8 +273,12 @@ public final class Router {
         return payload;
     }
 
-    /** A streamed body, counted as in flight and logged under its request id while it is written. */
-    private Response streamed(String requestId, BodyWriter writer) {
+    /**
+     * A streamed body, counted as in flight and logged under its request id while it is written; the request is
+     * finished (access log, observer) when the body is.
+     */
+    private Response streamed(Exchange ex, BodyWriter writer) {
+        String requestId = ex.requestId;
         return Response.streaming(out -> {
             inFlight.incrementAndGet();
             MDC.put("requestId", requestId);
@@ -222,6 +288,7 @@ public final class Router {
                 log.error("[{}] streaming the response failed; the connection is aborted", requestId, e);
                 throw e instanceof IOException io ? io : new IOException(e);
             } finally {
+                finished(ex, 200);
                 MDC.remove("requestId");
                 inFlight.decrementAndGet();
             }

@@ -6,6 +6,8 @@ import io.datafn.Limits;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
+import io.datafn.observe.RequestEvent;
+import io.datafn.observe.ServerObserver;
 import io.datafn.plugin.DatafnPlugin;
 import io.datafn.schema.Schema;
 import io.datafn.store.Store;
@@ -23,6 +25,7 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * The request pipeline of PROTOCOL.md "Request pipeline", driven through {@link Router#handle} with in-memory requests
@@ -284,6 +287,42 @@ class RouterTest {
         assertThat(Long.parseLong(limited.headers().get("Retry-After"))).isBetween(1L, 60L);
         // per action: another action has its own budget
         assertThat(post(r, "query", "{").status()).isEqualTo(400);
+    }
+
+    @Test
+    void observer_hearsEveryAnsweredRequest_withRouteActionNamespaceAndStatus() {
+        List<RequestEvent> events = new ArrayList<>();
+        Router r = router(b -> b.rateLimit(1, Duration.ofSeconds(60)).observer(new ServerObserver() {
+            @Override
+            public void requestFinished(RequestEvent e) {
+                events.add(e);
+            }
+        }));
+        r.handle(request("GET", "/datafn/status", null, Map.of("X-Request-Id", "req-1")));
+        post(r, "query", "{");                               // refused before the namespace step
+        post(r, "mutation", "{\"resource\":\"task\",\"operation\":\"insert\",\"record\":{}}"); // reaches storage: 500
+        post(r, "query", "{}");                              // over the limit
+        post(r, "nope", "{}");
+        assertThat(events).extracting(RequestEvent::method, RequestEvent::route, RequestEvent::action,
+                RequestEvent::namespace, RequestEvent::status).containsExactly(
+                tuple("GET", "status", "status", null, 200),
+                tuple("POST", "query", "query", "datafn", 400), // the rate limiter resolved it first
+                tuple("POST", "mutation", "mutation", "datafn", 500),
+                tuple("POST", "query", "query", "datafn", 429),
+                tuple("POST", RequestEvent.UNMATCHED, RequestEvent.UNMATCHED, null, 404));
+        assertThat(events.get(0).requestId()).isEqualTo("req-1");
+        assertThat(events).allSatisfy(e -> assertThat(e.nanos()).isPositive());
+    }
+
+    @Test
+    void aFailingObserver_isLoggedAndIgnored() {
+        Router r = router(b -> b.observer(new ServerObserver() {
+            @Override
+            public void requestFinished(RequestEvent e) {
+                throw new IllegalStateException("broken observer");
+            }
+        }));
+        assertThat(r.handle(request("GET", "/datafn/status", null, Map.of())).status()).isEqualTo(200);
     }
 
     @Test

@@ -635,6 +635,19 @@ public final class JdbcStore implements Store {
     }
 
     /**
+     * Reports both pools (connections active, idle, pending; acquire, usage and creation times; tag {@code pool}) to
+     * {@code factory}, e.g. HikariCP's own {@code MicrometerMetricsTrackerFactory}; at most once per store (HikariCP
+     * refuses a second factory).
+     */
+    public void metricsTrackerFactory(com.zaxxer.hikari.metrics.MetricsTrackerFactory factory) {
+        Objects.requireNonNull(factory, "metricsTrackerFactory");
+        writePool.setMetricsTrackerFactory(factory);
+        if (readPool != writePool) {
+            readPool.setMetricsTrackerFactory(factory);
+        }
+    }
+
+    /**
      * The bus that carries commits between nodes through this database itself (PostgreSQL LISTEN/NOTIFY), or null when
      * the database has none (then a local bus, or Redis).
      */

@@ -32,6 +32,8 @@ public final class PostgresBus implements ClusterBus {
     private final Object publishLock = new Object();
     private Connection publisher;
     private volatile boolean closed;
+    /** True while the listening connection is up (LISTEN done, not failed since). */
+    private volatile boolean listening;
 
     /** Starts listening on {@code jdbc:postgresql:...}; user and password may be null (taken from the URL). */
     public PostgresBus(String jdbcUrl, String user, String password) {
@@ -84,6 +86,7 @@ public final class PostgresBus implements ClusterBus {
                 try (Statement st = c.createStatement()) {
                     st.execute("LISTEN " + CHANNEL);
                 }
+                listening = true;
                 log.info("bus: listening for commits on PostgreSQL channel {}", CHANNEL);
                 PGConnection pg = c.unwrap(PGConnection.class);
                 while (!closed) {
@@ -96,12 +99,19 @@ public final class PostgresBus implements ClusterBus {
                     }
                 }
             } catch (SQLException e) {
+                listening = false;
                 if (!closed) {
                     log.warn("bus: listener connection failed, reconnecting in 1 s: {}", e.getMessage());
                     sleep();
                 }
             }
         }
+    }
+
+    /** True while this node listens: a node whose listening connection is down misses the other nodes' commits. */
+    @Override
+    public boolean healthy() {
+        return listening && !closed;
     }
 
     private void deliver(String payload) {

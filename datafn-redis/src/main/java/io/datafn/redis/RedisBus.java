@@ -11,6 +11,9 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 
 /** A {@link ClusterBus} over Redis pub/sub (channel {@code datafn:commits}); Lettuce reconnects by itself. */
@@ -48,6 +51,19 @@ public final class RedisBus implements ClusterBus {
     @Override
     public void subscribe(BiConsumer<String, Long> listener) {
         listeners.add(listener);
+    }
+
+    /** PING on the publishing connection, answered within a second. */
+    @Override
+    public boolean healthy() {
+        try {
+            return "PONG".equals(publisher.async().ping().get(1, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            return false;
+        }
     }
 
     private void deliver(String payload) {

@@ -57,6 +57,14 @@ class RedisBusTest {
     }
 
     @Test
+    void healthy_whileRedisAnswersPing_notOnceClosed() {
+        assertThat(nodeA.healthy()).isTrue();
+        RedisBus closed = new RedisBus(TestServices.REDIS_URI);
+        closed.close();
+        assertThat(closed.healthy()).isFalse();
+    }
+
+    @Test
     void aCommitOnOneNode_reachesEveryNode() throws Exception {
         nodeA.publish(ns, 7);
         assertThat(next(heardByA)).isEqualTo(ns + "@7");

@@ -1,6 +1,8 @@
 package io.datafn.server;
 
 import io.datafn.DatafnServer;
+import io.datafn.Readiness;
+import io.datafn.json.Json;
 import io.datafn.router.Request;
 import io.datafn.router.Response;
 import io.datafn.router.Router;
@@ -13,6 +15,7 @@ import io.javalin.router.EndpointNotFound;
 import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.UriCompliance;
@@ -87,6 +90,31 @@ public final class DatafnJavalin {
                 ctx.status(404).result("Not found");
             }
         });
+    }
+
+    /** The Prometheus text format {@code GET /metrics} answers in. */
+    static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+    /**
+     * The operations endpoints, at the root (outside the base path; mount them before {@link #mount}, so that they win
+     * over a base path of {@code ""}): {@code GET /healthz} (liveness: 200 {@code {"ok":true}} while the process
+     * serves), {@code GET /readyz} (readiness: 200, or 503 with the reason, see {@link DatafnServer#readiness()}) and,
+     * when {@code prometheus} is given, {@code GET /metrics} in the Prometheus text format. They do not go through the
+     * router: no access-log line, no request metrics, no rate limit, no authentication (keep them off the public
+     * internet with the reverse proxy when that matters).
+     */
+    public static void mountOperations(JavalinConfig config, DatafnServer server, PrometheusMeterRegistry prometheus) {
+        config.routes.get("/healthz", ctx -> ctx.status(200).contentType(Response.JSON).result("{\"ok\":true}"));
+        config.routes.get("/readyz", ctx -> {
+            Readiness.Report r = server.readiness();
+            ctx.status(r.status()).contentType(Response.JSON).result(Json.text(r.toJson()));
+            if (!r.ready()) {
+                ctx.header("Retry-After", "1");
+            }
+        });
+        if (prometheus != null) {
+            config.routes.get("/metrics", ctx -> ctx.status(200).contentType(PROMETHEUS_TEXT).result(prometheus.scrape()));
+        }
     }
 
     /** The largest request head (request line and headers) the server reads. */

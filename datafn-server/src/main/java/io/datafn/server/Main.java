@@ -16,6 +16,8 @@ import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaException;
 import io.datafn.schema.SchemaParser;
 import io.javalin.Javalin;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -259,6 +261,17 @@ public final class Main implements Callable<Integer> {
         return config != null ? config : env("config") == null ? null : Path.of(env("config"));
     }
 
+    @Option(names = "--log-format", defaultValue = "text", description = "text or json (one JSON object per line:"
+            + " timestamp, level, logger, message, requestId; the access log adds namespace, method, route, status, ms)"
+            + " (default ${DEFAULT-VALUE})")
+    String logFormatName;
+
+    private LogFormat logFormat = LogFormat.TEXT;
+
+    @Option(names = "--access-log", defaultValue = "true", arity = "1", description = "true or false: one log line per"
+            + " answered request (request id, method, route, status, ms, namespace) (default ${DEFAULT-VALUE})")
+    boolean accessLog;
+
     /** What the options derive: the limits (on top of {@link Limits#defaults()}) and the namespace provider. */
     record Settings(Limits limits, NamespaceProvider namespaces) {
     }
@@ -273,6 +286,7 @@ public final class Main implements Callable<Integer> {
         if (!serverseq.equals("db") && !serverseq.equals("redis")) {
             throw new IllegalArgumentException("serverseq must be db or redis, got '" + serverseq + "'");
         }
+        logFormat = LogFormat.parse(logFormatName);
         return new Settings(limits, namespaces());
     }
 
@@ -292,77 +306,17 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Settings s;
+        Running running;
         try {
-            s = settings();
-        } catch (IOException | RuntimeException e) {
-            System.err.println("datafn-server: bad configuration: " + e.getMessage());
-            return EXIT_USAGE;
+            running = start();
+        } catch (Exit e) {
+            System.err.println("datafn-server: " + e.getMessage());
+            return e.code;
         }
-        Schema parsed;
-        try {
-            parsed = SchemaParser.parse(schema);
-        } catch (SchemaException e) {
-            System.err.println("datafn-server: schema " + schema + " is invalid: " + String.join("; ",
-                    e.problems().stream().map(Object::toString).toList()));
-            return EXIT_SCHEMA;
-        }
-        if (!portFree(host, port)) {
-            System.err.println("datafn-server: port " + port + " on " + host + " is already in use");
-            return EXIT_PORT;
-        }
-        DatafnServer server;
-        try {
-            JdbcStore store = JdbcStore.at(db).user(dbUser).password(dbPassword).poolSize(dbPool)
-                    .acquireTimeout(Duration.ofMillis(dbTimeout))
-                    .sequences(serverseq.equals("redis") ? new RedisSequenceStore(requireRedis()) : null).open();
-            try {
-                DatafnServer.Builder builder = DatafnServer.builder().schema(parsed).store(store).basePath(basePath).limits(s.limits())
-                        .namespaceProvider(s.namespaces())
-                        .retention(retentionDays > 0 ? Duration.ofDays(retentionDays) : null,
-                                idempotencyDays > 0 ? Duration.ofDays(idempotencyDays) : null)
-                        .rest(rest)
-                        .websocketLimits(wsMaxSockets, wsMaxPerNamespace);
-                builder.clusterBus(bus(store)).searchProvider(new LuceneSearchProvider());
-                if (rateLimit > 0) {
-                    builder.rateLimit(rateLimit, Duration.ofSeconds(rateLimitWindow));
-                }
-                server = builder.build();
-            } catch (SchemaException e) {
-                store.close();
-                System.err.println("datafn-server: the database holds data the new schema would lose: " + String.join("; ",
-                        e.problems().stream().map(Object::toString).toList()));
-                return EXIT_SCHEMA;
-            } catch (RuntimeException e) {
-                store.close();
-                throw e;
-            }
-        } catch (RuntimeException e) {
-            System.err.println("datafn-server: database " + db + " is not usable: " + oneLine(e));
-            return EXIT_DATABASE;
-        }
-        Javalin app;
-        try {
-            app = Javalin.create(cfg -> {
-                cfg.startup.showJavalinBanner = false;
-                cfg.jetty.host = host;
-                cfg.jetty.port = port;
-                DatafnJavalin.mount(cfg, server);
-            }).start();
-        } catch (RuntimeException e) {
-            server.shutdown(0);
-            System.err.println("datafn-server: cannot listen on " + host + ":" + port + ": " + oneLine(e));
-            return EXIT_PORT;
-        }
-        log.info("DataFn server listening on http://{}:{}{} | database: {} | schema: {} ({}) | hash {} | auth: {}",
-                host, app.port(), basePath, server.store().describe(), schema,
-                parsed.resources().size() + " resources", parsed.hash(),
-                s.namespaces() == NamespaceProvider.SINGLE ? "none (namespace datafn)" : "jwt");
         Object lock = new Object();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("DataFn server stopping: finishing requests in flight");
-            server.shutdown(10_000);
-            app.stop();
+            running.close();
             synchronized (lock) {
                 lock.notifyAll();
             }
@@ -375,6 +329,124 @@ public final class Main implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** A start-up failure: the process prints its one-line reason and exits with {@code code}. */
+    static final class Exit extends Exception {
+        final int code;
+
+        Exit(int code, String reason) {
+            super(reason, null, false, false);
+            this.code = code;
+        }
+    }
+
+    /**
+     * The running standalone server: the DataFn server, its Javalin application (the DataFn endpoints under the base
+     * path; {@code /healthz}, {@code /readyz} and {@code /metrics} at the root) and its Prometheus registry.
+     */
+    record Running(DatafnServer server, Javalin app, PrometheusMeterRegistry registry, AutoCloseable jvmMetrics)
+            implements AutoCloseable {
+        /** Graceful stop: new requests 503, requests in flight get 10 s, then the listener and the store close. */
+        @Override
+        public void close() {
+            server.shutdown(10_000);
+            app.stop();
+            closeMetrics(registry, jvmMetrics);
+        }
+    }
+
+    private static void closeMetrics(PrometheusMeterRegistry registry, AutoCloseable jvmMetrics) {
+        try {
+            jvmMetrics.close();
+        } catch (Exception e) {
+            log.warn("metrics: closing the JVM meters failed (ignored): {}", e.toString());
+        }
+        registry.close();
+    }
+
+    /** Checks the options, opens the database, wires the server and starts listening; the caller stops it. */
+    Running start() throws Exit {
+        Settings s;
+        try {
+            s = settings();
+        } catch (IOException | RuntimeException e) {
+            throw new Exit(EXIT_USAGE, "bad configuration: " + e.getMessage());
+        }
+        logFormat.apply();
+        LogFormat.accessLog(accessLog);
+        Schema parsed;
+        try {
+            parsed = SchemaParser.parse(schema);
+        } catch (SchemaException e) {
+            throw new Exit(EXIT_SCHEMA, "schema " + schema + " is invalid: " + String.join("; ",
+                    e.problems().stream().map(Object::toString).toList()));
+        }
+        if (!portFree(host, port)) {
+            throw new Exit(EXIT_PORT, "port " + port + " on " + host + " is already in use");
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        AutoCloseable jvmMetrics = DatafnMetrics.bindJvm(registry);
+        try {
+            return start(s, parsed, registry, jvmMetrics);
+        } catch (Exit | RuntimeException e) {
+            closeMetrics(registry, jvmMetrics);
+            throw e;
+        }
+    }
+
+    private Running start(Settings s, Schema parsed, PrometheusMeterRegistry registry, AutoCloseable jvmMetrics)
+            throws Exit {
+        DatafnServer server;
+        try {
+            RedisSequenceStore redisSeq = serverseq.equals("redis") ? new RedisSequenceStore(requireRedis()) : null;
+            JdbcStore store = JdbcStore.at(db).user(dbUser).password(dbPassword).poolSize(dbPool)
+                    .acquireTimeout(Duration.ofMillis(dbTimeout)).sequences(redisSeq).open();
+            try {
+                DatafnServer.Builder builder = DatafnServer.builder().schema(parsed).store(store).basePath(basePath).limits(s.limits())
+                        .namespaceProvider(s.namespaces())
+                        .retention(retentionDays > 0 ? Duration.ofDays(retentionDays) : null,
+                                idempotencyDays > 0 ? Duration.ofDays(idempotencyDays) : null)
+                        .rest(rest)
+                        .websocketLimits(wsMaxSockets, wsMaxPerNamespace)
+                        .observer(new DatafnMetrics(registry));
+                builder.clusterBus(bus(store)).searchProvider(new LuceneSearchProvider());
+                if (redisSeq != null) {
+                    builder.readinessCheck("serverseq", redisSeq::healthy);
+                }
+                if (rateLimit > 0) {
+                    builder.rateLimit(rateLimit, Duration.ofSeconds(rateLimitWindow));
+                }
+                server = builder.build();
+            } catch (SchemaException e) {
+                store.close();
+                throw new Exit(EXIT_SCHEMA, "the database holds data the new schema would lose: " + String.join("; ",
+                        e.problems().stream().map(Object::toString).toList()));
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            throw new Exit(EXIT_DATABASE, "database " + db + " is not usable: " + oneLine(e));
+        }
+        Javalin app;
+        try {
+            app = Javalin.create(cfg -> {
+                cfg.startup.showJavalinBanner = false;
+                cfg.jetty.host = host;
+                cfg.jetty.port = port;
+                DatafnJavalin.mountOperations(cfg, server, registry);
+                DatafnJavalin.mount(cfg, server);
+            }).start();
+        } catch (RuntimeException e) {
+            server.shutdown(0);
+            throw new Exit(EXIT_PORT, "cannot listen on " + host + ":" + port + ": " + oneLine(e));
+        }
+        log.info("DataFn server listening on http://{}:{}{} | database: {} | schema: {} ({}) | hash {} | auth: {}",
+                host, app.port(), basePath, server.store().describe(), schema,
+                parsed.resources().size() + " resources", parsed.hash(),
+                s.namespaces() == NamespaceProvider.SINGLE ? "none (namespace datafn)" : "jwt");
+        return new Running(server, app, registry, jvmMetrics);
     }
 
     /** The cluster bus: commits of every node reach this node's WebSocket clients. */

@@ -100,5 +100,26 @@ class MainOptionsTest {
                 .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--port");
         Main m = parse(Map.of("DATAFN_SERVERSEQ", "zookeeper"));
         assertThatThrownBy(m::settings).hasMessageContaining("serverseq must be db or redis");
+        Main xml = parse(Map.of("DATAFN_LOG_FORMAT", "xml"));
+        assertThatThrownBy(xml::settings).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("log-format must be text or json, got 'xml'");
+    }
+
+    @Test
+    void logFormat_isTextUnlessSet() throws Exception {
+        assertThat(parse(Map.of()).logFormatName).isEqualTo("text");
+        assertThat(parse(Map.of("DATAFN_LOG_FORMAT", "json")).logFormatName).isEqualTo("json");
+        assertThat(parse(Map.of(), "--log-format", "json").logFormatName).isEqualTo("json");
+    }
+
+    @Test
+    void accessLog_isOnUnlessTurnedOff() throws Exception {
+        assertThat(parse(Map.of()).accessLog).isTrue();
+        assertThat(parse(Map.of(), "--access-log", "false").accessLog).isFalse();
+        assertThat(parse(Map.of("DATAFN_ACCESS_LOG", "false")).accessLog).isFalse();
+        Path config = dir.resolve("off.yaml");
+        Files.writeString(config, "accessLog: false\n");
+        assertThat(parse(Map.of(), "--config", config.toString()).accessLog).isFalse();
+        assertThat(parse(Map.of("DATAFN_ACCESS_LOG", "false"), "--access-log", "true").accessLog).isTrue();
     }
 }
