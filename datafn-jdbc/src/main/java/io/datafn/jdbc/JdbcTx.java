@@ -369,6 +369,14 @@ final class JdbcTx implements StoreTx {
         return v == null ? 0 : v;
     }
 
+    /** Every namespace's counter row, in namespace order (not part of {@code StoreTx}: it reads across namespaces). */
+    List<io.datafn.store.NamespaceCounters.Counter> namespaceCounters(int limit) {
+        org.jooq.Field<String> ns = text("ns");
+        org.jooq.Field<Long> value = DSL.field(DSL.name("value"), Long.class);
+        return ctx.select(ns, value).from(DSL.table(DSL.name(SqlNames.SEQ))).orderBy(ns).limit(limit)
+                .fetch(r -> new io.datafn.store.NamespaceCounters.Counter(r.value1(), r.value2()));
+    }
+
     @Override
     public long maxSeq(String ns, String resource) {
         Long v = ctx.select(DSL.max(DSL.field(DSL.name("seq"), Long.class))).from(DSL.table(DSL.name(SqlNames.CHANGES)))
