@@ -42,8 +42,8 @@ public final class AdminConsole {
     private static final int MAX_NAMESPACES = 1000;
     /** The files of the console: name → content type. Nothing else is served. */
     private static final Map<String, String> ASSETS = Map.of(
-            "app.js", "text/javascript; charset=utf-8",
-            "app.css", "text/css; charset=utf-8");
+            "app.js", "text/javascript;charset=utf-8",
+            "app.css", "text/css;charset=utf-8");
 
     private final byte[] tokenHash;
     private final Store store;
@@ -128,7 +128,7 @@ public final class AdminConsole {
     public List<Route> routes() {
         return List.of(
                 new Route("GET", "admin", "admin", Route.Hooks.NONE, false,
-                        c -> new Outcome.Content("text/html; charset=utf-8", index)),
+                        c -> new Outcome.Content("text/html;charset=utf-8", index)),
                 new Route("GET", "admin/assets/*", "admin", Route.Hooks.NONE, false, c -> {
                     String name = c.params().get(0);
                     byte[] body = assets.get(name);

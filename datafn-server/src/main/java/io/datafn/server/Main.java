@@ -360,9 +360,7 @@ public final class Main implements Callable<Integer> {
                 cfg.jetty.host = host;
                 cfg.jetty.port = port;
                 DatafnJavalin.mount(cfg, server);
-                if (!basePath.isEmpty()) {
-                    cfg.routes.get("/", ctx -> root(ctx, adminToken != null));
-                }
+                mountRoot(cfg, server.router().basePath(), adminToken != null);
             }).start();
         } catch (RuntimeException e) {
             server.shutdown(0);
@@ -393,10 +391,16 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * {@code GET /}: with the admin console on, a redirect to it; otherwise a JSON hint where the API and its
-     * description are.
+     * {@code GET /} of the standalone server (unless the base path is the root itself): with the admin console on, a
+     * redirect to it; otherwise a JSON hint where the API and its description are.
      */
-    private void root(io.javalin.http.Context ctx, boolean admin) {
+    static void mountRoot(io.javalin.config.JavalinConfig cfg, String basePath, boolean admin) {
+        if (!basePath.isEmpty()) {
+            cfg.routes.get("/", ctx -> root(ctx, basePath, admin));
+        }
+    }
+
+    private static void root(io.javalin.http.Context ctx, String basePath, boolean admin) {
         if (admin) {
             ctx.redirect(basePath + "/admin");
             return;
