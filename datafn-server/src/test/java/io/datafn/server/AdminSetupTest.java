@@ -22,6 +22,20 @@ class AdminSetupTest {
     }
 
     @Test
+    void shortAdminTokenOption_isABadConfiguration() {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(buf));
+        try {
+            assertThat(Main.run(new String[]{"--admin-token", "0123456789", "--port", "0"})).isEqualTo(Main.EXIT_USAGE);
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(buf.toString().trim())
+                .isEqualTo("datafn-server: bad configuration: admin token must be at least 16 characters, got 10");
+    }
+
+    @Test
     void root_redirectsToTheConsole_orHintsWhereTheApiIs() throws Exception {
         try (TestServer s = TestServer.start(TestDb.SQLITE, Fixtures.F1_SCHEMA, b -> b.admin(AdminConsoleTest.TOKEN))) {
             root(s);
