@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -65,6 +66,7 @@ class AdminBrowserTest {
                  {"resource":"tasks","operation":"insert","record":{"title":"Renew passport","priority":1,"dueAt":"2027-03-01"}}]""");
         browser = chromium();
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15), Duration.ofMillis(50));
+        wait.ignoring(StaleElementReferenceException.class); // the table and feed are re-rendered as data arrives
 
         browser.get(server.url + "/datafn/admin");
         browser.findElement(By.id("token")).sendKeys(TOKEN);
@@ -74,7 +76,15 @@ class AdminBrowserTest {
         wait.until(d -> rows(d).size() == 3);
         wait.until(ExpectedConditions.textToBe(By.id("ws-state"), "live"));
         assertThat(browser.findElements(By.cssSelector("#namespaces li[data-ns=datafn]"))).hasSize(1);
+        // sort by clicking a column: ascending, descending, then back to the default order
+        browser.findElement(By.cssSelector("#rows th[data-field=title]")).click();
+        wait.until(d -> firstTitle(d).equals("Buy milk"));
+        browser.findElement(By.cssSelector("#rows th[data-field=title]")).click();
+        wait.until(d -> firstTitle(d).equals("Renew passport"));
+        assertThat(browser.findElement(By.id("dfql")).getAttribute("textContent")).contains("\"title:desc\"");
         screenshot("admin-1-tables.png");
+        browser.findElement(By.cssSelector("#rows th[data-field=title]")).click();
+        wait.until(d -> !d.findElement(By.id("dfql")).getAttribute("textContent").contains("sort"));
 
         // create a record through the editor (a mutation)
         browser.findElement(By.id("new-record")).click();
@@ -109,7 +119,8 @@ class AdminBrowserTest {
         browser.findElement(By.cssSelector("#editor-fields [name=priority]")).sendKeys("5");
         long start = System.nanoTime();
         browser.findElement(By.id("save")).click();
-        new WebDriverWait(browser, Duration.ofSeconds(2), Duration.ofMillis(20)).until(d -> feed(d, id).size() == 2);
+        new WebDriverWait(browser, Duration.ofSeconds(2), Duration.ofMillis(20)).ignoring(StaleElementReferenceException.class)
+                .until(d -> feed(d, id).size() == 2);
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertThat(ms).isLessThan(2000);
         WebElement feedEntry = feed(browser, id).get(0); // newest first
@@ -133,6 +144,12 @@ class AdminBrowserTest {
     /** The feed's entries for a record, newest first. */
     private static List<WebElement> feed(WebDriver d, String id) {
         return d.findElements(By.cssSelector("#feed li[data-id='" + id + "']"));
+    }
+
+    /** The title cell of the table's first row (the second column, after id). */
+    private static String firstTitle(WebDriver d) {
+        List<WebElement> r = rows(d);
+        return r.isEmpty() ? "" : r.get(0).findElements(By.tagName("td")).get(1).getText();
     }
 
     private static List<WebElement> rows(WebDriver d) {
