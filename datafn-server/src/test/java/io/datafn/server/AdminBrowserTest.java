@@ -64,6 +64,12 @@ class AdminBrowserTest {
                  {"resource":"tasks","operation":"insert","record":{"title":"Buy milk","projectId":"project:home"}},
                  {"resource":"tasks","operation":"insert","record":{"title":"Call the plumber","priority":2,"status":"doing"}},
                  {"resource":"tasks","operation":"insert","record":{"title":"Renew passport","priority":1,"dueAt":"2027-03-01"}}]""");
+        StringBuilder chores = new StringBuilder("[");
+        for (int i = 1; i <= 9; i++) {
+            chores.append(i > 1 ? "," : "").append("{\"resource\":\"tasks\",\"operation\":\"insert\",\"record\":{\"title\":\"Chore ")
+                    .append(i).append("\"}}");
+        }
+        server.mutate(chores.append("]").toString());
         browser = chromium();
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15), Duration.ofMillis(50));
         wait.ignoring(StaleElementReferenceException.class); // the table and feed are re-rendered as data arrives
@@ -71,19 +77,29 @@ class AdminBrowserTest {
         browser.get(server.url + "/datafn/admin");
         browser.findElement(By.id("token")).sendKeys(TOKEN);
         browser.findElement(By.id("login-btn")).click();
-        wait.until(ExpectedConditions.textToBe(By.cssSelector("#resources li[data-resource=tasks] .count"), "3"));
-        browser.findElement(By.cssSelector("#resources li[data-resource=tasks]")).click();
-        wait.until(d -> rows(d).size() == 3);
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("#resources li[data-resource=tasks] .count"), "12"));
+        click(wait, By.cssSelector("#resources li[data-resource=tasks]"));
+        wait.until(d -> rows(d).size() == 12);
+
+        // paging: 10 a page, offset through the query endpoint
+        new Select(browser.findElement(By.id("page-size"))).selectByValue("10");
+        wait.until(ExpectedConditions.textToBe(By.id("page-info"), "1–10 of 12"));
+        browser.findElement(By.id("next")).click();
+        wait.until(ExpectedConditions.textToBe(By.id("page-info"), "11–12 of 12"));
+        assertThat(rows(browser)).hasSize(2);
+        assertThat(browser.findElement(By.id("next")).isEnabled()).isFalse();
+        browser.findElement(By.id("prev")).click();
+        wait.until(ExpectedConditions.textToBe(By.id("page-info"), "1–10 of 12"));
         wait.until(ExpectedConditions.textToBe(By.id("ws-state"), "live"));
         assertThat(browser.findElements(By.cssSelector("#namespaces li[data-ns=datafn]"))).hasSize(1);
         // sort by clicking a column: ascending, descending, then back to the default order
-        browser.findElement(By.cssSelector("#rows th[data-field=title]")).click();
+        click(wait, By.cssSelector("#rows th[data-field=title]"));
         wait.until(d -> firstTitle(d).equals("Buy milk"));
-        browser.findElement(By.cssSelector("#rows th[data-field=title]")).click();
+        click(wait, By.cssSelector("#rows th[data-field=title]"));
         wait.until(d -> firstTitle(d).equals("Renew passport"));
         assertThat(browser.findElement(By.id("dfql")).getAttribute("textContent")).contains("\"title:desc\"");
         screenshot("admin-1-tables.png");
-        browser.findElement(By.cssSelector("#rows th[data-field=title]")).click();
+        click(wait, By.cssSelector("#rows th[data-field=title]"));
         wait.until(d -> !d.findElement(By.id("dfql")).getAttribute("textContent").contains("sort"));
 
         // create a record through the editor (a mutation)
@@ -97,7 +113,7 @@ class AdminBrowserTest {
         String id = browser.findElement(By.id("editor-title")).getText().substring("tasks ".length());
         wait.until(d -> feed(d, id).size() == 1);
         assertThat(feed(browser, id).get(0).getAttribute("data-op")).isEqualTo("upsert");
-        wait.until(ExpectedConditions.textToBe(By.cssSelector("#resources li[data-resource=tasks] .count"), "4"));
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("#resources li[data-resource=tasks] .count"), "13"));
 
         // filter the table to it (DFQL through the query endpoint)
         new Select(browser.findElement(By.id("filter-field"))).selectByValue("title");
@@ -111,7 +127,7 @@ class AdminBrowserTest {
         screenshot("admin-2-filtered.png");
 
         // edit it; the change arrives in the live feed over the WebSocket
-        rows(browser).get(0).click();
+        click(wait, By.cssSelector("#rows tbody tr"));
         WebElement edit = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#editor-fields [name=title]")));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("editor-title"), id));
         edit.clear();
@@ -134,7 +150,7 @@ class AdminBrowserTest {
         assertThat(stored.get("title").asText()).isEqualTo("Write the admin docs (reviewed)");
         assertThat(stored.get("priority").asDouble()).isEqualTo(5.0);
         assertThat(stored.get("status").asText()).isEqualTo("doing");
-        JsonNode changes = server.post("pull", "{\"cursor\":\"4\"}").result().get("changes");
+        JsonNode changes = server.post("pull", "{\"cursor\":\"13\"}").result().get("changes");
         assertThat(changes).hasSize(2);
         assertThat(changes.get(0).get("id").asText()).isEqualTo(id);
         assertThat(changes.get(1).get("op").asText()).isEqualTo("upsert");
@@ -144,6 +160,18 @@ class AdminBrowserTest {
     /** The feed's entries for a record, newest first. */
     private static List<WebElement> feed(WebDriver d, String id) {
         return d.findElements(By.cssSelector("#feed li[data-id='" + id + "']"));
+    }
+
+    /** Clicks an element the console may re-render meanwhile (lists, table): found again until the click lands. */
+    private static void click(WebDriverWait wait, By by) {
+        wait.until(d -> {
+            try {
+                d.findElement(by).click();
+                return true;
+            } catch (StaleElementReferenceException | org.openqa.selenium.NoSuchElementException e) {
+                return false;
+            }
+        });
     }
 
     /** The title cell of the table's first row (the second column, after id). */
