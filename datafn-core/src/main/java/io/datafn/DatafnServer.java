@@ -1,6 +1,7 @@
 package io.datafn;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.admin.AdminConsole;
 import io.datafn.auth.AuthContextProvider;
 import io.datafn.auth.Authorizer;
 import io.datafn.auth.NamespaceProvider;
@@ -8,6 +9,7 @@ import io.datafn.mutation.MutationEndpoint;
 import io.datafn.mutation.MutationParser;
 import io.datafn.mutation.MutationService;
 import io.datafn.observe.ServerObserver;
+import io.datafn.openapi.OpenApi;
 import io.datafn.plugin.DatafnPlugin;
 import io.datafn.plugin.PluginChain;
 import io.datafn.query.QueryParser;
@@ -167,6 +169,7 @@ public final class DatafnServer implements AutoCloseable {
         private Duration idempotencyRetention;
         private ServerObserver observer = ServerObserver.NONE;
         private final List<Readiness.Check> readinessChecks = new ArrayList<>();
+        private String adminToken;
 
         private Builder() {
         }
@@ -328,6 +331,16 @@ public final class DatafnServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Turns the admin console on at {@code <base>/admin} (off, 404, by default): requests with
+         * {@code Authorization: Bearer <token>} act in the namespace of the {@code X-Datafn-Namespace} header (see
+         * {@link AdminConsole}); every other request is identified as before. At least 16 printable characters.
+         */
+        public Builder admin(String token) {
+            this.adminToken = AdminConsole.checkToken(token);
+            return this;
+        }
+
         /** Validates the wiring, creates or migrates the tables, and returns the server. */
         public DatafnServer build() {
             if (schema == null) {
@@ -347,9 +360,11 @@ public final class DatafnServer implements AutoCloseable {
             QueryParser queryParser = new QueryParser(schema, limits, search);
             MutationParser mutationParser = new MutationParser(schema, limits);
             MutationService mutationService = new MutationService(schema, store, clock);
-            Router router = new Router(new Router.Wiring(basePath, limits, authorizer, namespaces, chain,
+            AdminConsole admin = adminToken == null ? null : new AdminConsole(adminToken, store, basePath);
+            Router router = new Router(new Router.Wiring(basePath, limits, authorizer,
+                    admin == null ? namespaces : admin.guard(namespaces), chain,
                     rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null, observer,
-                    routes(chain, search, queryParser, mutationParser, mutationService)));
+                    routes(chain, search, queryParser, mutationParser, mutationService, admin)));
             WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
             ClusterBus clusterBus = bus != null ? bus : new LocalBus();
             // every write path commits through the store: one message per commit, carrying its highest seq, published
@@ -386,7 +401,8 @@ public final class DatafnServer implements AutoCloseable {
          * through the same pipeline. Takes what several endpoints share.
          */
         private List<Route> routes(PluginChain chain, SearchService search, QueryParser queryParser,
-                                   MutationParser mutationParser, MutationService mutationService) {
+                                   MutationParser mutationParser, MutationService mutationService,
+                                   AdminConsole admin) {
             StatusService status = new StatusService(schema, store, limits, clock, search);
             QueryService queries = new QueryService(queryParser, store, chain, search, limits);
             MutationEndpoint mutations = new MutationEndpoint(mutationParser, mutationService, chain, limits);
@@ -422,6 +438,12 @@ public final class DatafnServer implements AutoCloseable {
                 routes.add(new Route("PATCH", "resources/*/*", "mutation", Route.Hooks.NONE, true, handler));
                 routes.add(new Route("DELETE", "resources/*/*", "mutation", Route.Hooks.NONE, true, handler));
             }
+            if (admin != null) {
+                routes.addAll(admin.routes());
+            }
+            OpenApi openApi = new OpenApi(schema, basePath, limits);
+            routes.add(new Route("GET", "openapi.json", "openapi", Route.Hooks.NONE, false, c -> openApi.outcome()));
+            openApi.describe(routes); // the finished table, this route included
             return routes;
         }
 

@@ -33,6 +33,17 @@ public sealed interface Outcome {
         }
     }
 
+    /**
+     * A 200 document that is not an envelope (the OpenAPI document, the admin console's files), sent as it is with
+     * its content type.
+     */
+    record Content(String contentType, byte[] body) implements Outcome {
+        public Content {
+            Objects.requireNonNull(contentType, "contentType");
+            Objects.requireNonNull(body, "body");
+        }
+    }
+
     static Outcome ok(JsonNode result) {
         return new Ok(result);
     }

@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  *
  * @param request    the request (headers, query, the framework's own object)
  * @param requestId  the id sent back in {@code X-Request-Id} and written in the request's log lines
- * @param action     {@code status|query|mutation|transact|clone|pull|push|reconcile|seed|search}
+ * @param action     {@code status|query|mutation|transact|clone|pull|push|reconcile|seed|search|openapi|admin}
+ *                   ({@code ws} for a WebSocket upgrade)
  * @param parsedBody the parsed JSON body, or null for GET/DELETE; also null for the namespace provider when rate
  *                   limiting is on (the namespace is resolved once, before the body is read, for the rate-limit key)
  */

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * the same pipeline).
  *
  * @param method     the HTTP method; POST and PATCH requests have their JSON body read and checked ({@link #readsBody()})
- * @param path       below the base path, segments separated by {@code /}; a {@code *} segment matches any one segment
+ * @param path       below the base path, segments (names, dots allowed after the first character) separated by
+ *                   {@code /}; a {@code *} segment matches any one segment
  *                   (still URL-encoded, possibly empty) and is handed to the handler as a parameter
  * @param action     the name {@code authorize}, plugins and the rate limiter see ({@link RequestContext#action()})
  * @param hooks      {@link Hooks#SYNC}: the payload goes through {@code beforeSync} and an {@link Outcome.Ok} result
@@ -22,7 +23,7 @@ import java.util.regex.Pattern;
  */
 public record Route(String method, String path, String action, Hooks hooks, boolean identified, Handler handler) {
     private static final Set<String> METHODS = Set.of("GET", "POST", "PATCH", "DELETE");
-    private static final Pattern PATH = Pattern.compile("[A-Za-z0-9_-]+|\\*");
+    private static final Pattern PATH = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*|\\*");
 
     /** Which plugin hooks the router runs around the handler (query and mutation hooks run inside their services). */
     public enum Hooks { NONE, SYNC }

@@ -110,6 +110,11 @@ public final class Router {
         this.routes = List.copyOf(entries);
     }
 
+    /** The route table, in the order routes are matched (the OpenAPI document describes each). */
+    public List<Route> routes() {
+        return routes.stream().map(Entry::route).toList();
+    }
+
     /** The request limits this router enforces (the adapter sizes its buffers by them). */
     public Limits limits() {
         return limits;
@@ -254,6 +259,10 @@ public final class Router {
         }
         if (out instanceof Outcome.Failed f) {
             return Envelope.failed(f.status(), f.result(), f.error());
+        }
+        if (out instanceof Outcome.Content c) {
+            return new Response(200, Map.of("Content-Type", c.contentType(), "X-Content-Type-Options", "nosniff",
+                    "Cache-Control", "no-cache"), c.body());
         }
         return streamed(ex, ((Outcome.Streamed) out).body());
     }

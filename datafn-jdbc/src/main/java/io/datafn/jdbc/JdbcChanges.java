@@ -86,4 +86,10 @@ final class JdbcChanges implements StoreTx.Changes {
         return s.ctx().insertInto(table(SqlNames.SEED), text("ns"), number("created_at"))
                 .values(s.ns(), atMillis).onConflictDoNothing().execute() > 0;
     }
+
+    /** Every namespace's counter row, in namespace order (for operators: it reads across namespaces). */
+    static List<io.datafn.store.NamespaceCounters.Counter> namespaceCounters(org.jooq.DSLContext ctx, int limit) {
+        return ctx.select(text("ns"), number("value")).from(table(SqlNames.SEQ)).orderBy(text("ns")).limit(limit)
+                .fetch(r -> new io.datafn.store.NamespaceCounters.Counter(r.value1(), r.value2()));
+    }
 }

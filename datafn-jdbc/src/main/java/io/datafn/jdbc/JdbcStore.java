@@ -42,7 +42,7 @@ import javax.sql.DataSource;
  * WAL mode. PostgreSQL and MariaDB have a write pool (READ COMMITTED) and a read pool (REPEATABLE READ, read-only), so that a
  * request reads one snapshot and no request pays a round trip to switch levels.
  */
-public final class JdbcStore implements Store {
+public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters {
     private static final Logger log = LoggerFactory.getLogger(JdbcStore.class);
     private static final int MAX_ATTEMPTS = 8;
     /**
@@ -620,6 +620,15 @@ public final class JdbcStore implements Store {
     @Override
     public int clearQuarantine(String ns, String clientId, String mutationId) {
         return run(writePool, false, true, null, tx -> JdbcKeys.clearQuarantine(tx.dsl(), ns, clientId, mutationId)).value();
+    }
+
+    /** The rows of the counter table {@code datafn_seq}, read in one read-only transaction. */
+    @Override
+    public List<Counter> namespaceCounters(int limit) {
+        if (limit < 1 || limit > 10_000) {
+            throw new IllegalArgumentException("namespaceCounters limit must be 1..10000, got " + limit);
+        }
+        return run(readPool, true, true, null, tx -> JdbcChanges.namespaceCounters(tx.dsl(), limit)).value();
     }
 
     @Override

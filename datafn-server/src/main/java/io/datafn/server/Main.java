@@ -157,6 +157,11 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--bus", defaultValue = "auto", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (default ${DEFAULT-VALUE}: the database's own bus where it has one, PostgreSQL LISTEN/NOTIFY, else local)")
     String bus;
 
+    @Option(names = "--admin-token", description = "Turns the admin console on at <base>/admin; API calls with"
+            + " Authorization: Bearer <token> act in the namespace of the X-Datafn-Namespace header (at least 16"
+            + " characters; default: off)")
+    String adminToken;
+
     /** Only from the command line or {@code DATAFN_CONFIG}: the file cannot name itself. */
     @Option(names = "--config", description = "YAML or JSON file with any of these options")
     Path config;
@@ -282,6 +287,9 @@ public final class Main implements Callable<Integer> {
                 .withMaxPushAttempts(maxPushAttempts).withMaxResultBytes(maxResultBytes);
         if (maxTransactSteps != null) {
             limits = limits.withMaxTransactSteps(maxTransactSteps);
+        }
+        if (adminToken != null) {
+            io.datafn.admin.AdminConsole.checkToken(adminToken);
         }
         if (!serverseq.equals("db") && !serverseq.equals("redis")) {
             throw new IllegalArgumentException("serverseq must be db or redis, got '" + serverseq + "'");
@@ -417,6 +425,9 @@ public final class Main implements Callable<Integer> {
                 if (rateLimit > 0) {
                     builder.rateLimit(rateLimit, Duration.ofSeconds(rateLimitWindow));
                 }
+                if (adminToken != null) {
+                    builder.admin(adminToken);
+                }
                 server = builder.build();
             } catch (SchemaException e) {
                 store.close();
@@ -437,6 +448,7 @@ public final class Main implements Callable<Integer> {
                 cfg.jetty.port = port;
                 DatafnJavalin.mountOperations(cfg, server, registry);
                 DatafnJavalin.mount(cfg, server);
+                mountRoot(cfg, server.router().basePath(), adminToken != null);
             }).start();
         } catch (RuntimeException e) {
             server.shutdown(0);
@@ -447,6 +459,29 @@ public final class Main implements Callable<Integer> {
                 parsed.resources().size() + " resources", parsed.hash(),
                 s.namespaces() == NamespaceProvider.SINGLE ? "none (namespace datafn)" : "jwt");
         return new Running(server, app, registry, jvmMetrics);
+    }
+
+    /**
+     * {@code GET /} of the standalone server (unless the base path is the root itself): with the admin console on, a
+     * redirect to it; otherwise a JSON hint where the API and its description are.
+     */
+    static void mountRoot(io.javalin.config.JavalinConfig cfg, String basePath, boolean admin) {
+        if (!basePath.isEmpty()) {
+            cfg.routes.get("/", ctx -> root(ctx, basePath, admin));
+        }
+    }
+
+    private static void root(io.javalin.http.Context ctx, String basePath, boolean admin) {
+        if (admin) {
+            ctx.redirect(basePath + "/admin");
+            return;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode hint = io.datafn.json.Json.object();
+        hint.put("ok", true);
+        hint.putObject("result").put("name", "DataFn server").put("status", basePath + "/status")
+                .put("openapi", basePath + "/openapi.json")
+                .put("admin", "off: start the server with --admin-token to serve the console at " + basePath + "/admin");
+        ctx.contentType(io.datafn.router.Response.JSON).result(io.datafn.json.Json.bytes(hint));
     }
 
     /** The cluster bus: commits of every node reach this node's WebSocket clients. */
