@@ -15,7 +15,10 @@ import io.datafn.realtime.ClusterBus;
 import io.datafn.realtime.LocalBus;
 import io.datafn.realtime.WebSocketHub;
 import io.datafn.rest.RestEndpoint;
-import io.datafn.router.LocalRateLimiter;
+import io.datafn.router.BucketRateLimiter;
+import io.datafn.router.RateLimitBuckets;
+import io.datafn.router.RateLimiter;
+import io.datafn.router.RateLimits;
 import io.datafn.router.Outcome;
 import io.datafn.router.Route;
 import io.datafn.router.Router;
@@ -64,9 +67,12 @@ public final class DatafnServer implements AutoCloseable {
 
     private final SequenceStore sequences;
     private final SearchProvider searchProvider;
+    private final RateLimiter rateLimiter;
 
     private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner,
-                         WebSocketHub hub, ClusterBus bus, SequenceStore sequences, SearchProvider searchProvider) {
+                         WebSocketHub hub, ClusterBus bus, SequenceStore sequences, SearchProvider searchProvider,
+                         RateLimiter rateLimiter) {
+        this.rateLimiter = rateLimiter;
         this.sequences = sequences;
         this.searchProvider = searchProvider;
         this.schema = schema;
@@ -121,6 +127,9 @@ public final class DatafnServer implements AutoCloseable {
         if (searchProvider != null) {
             searchProvider.close();
         }
+        if (rateLimiter != null) {
+            rateLimiter.close();
+        }
     }
 
     @Override
@@ -144,8 +153,8 @@ public final class DatafnServer implements AutoCloseable {
         private SearchProvider searchProvider;
         private int maxSockets = 10_000;
         private int maxSocketsPerNamespace = 1_000;
-        private int rateLimitMax;
-        private long rateLimitWindowSeconds;
+        private RateLimits rateLimits;
+        private RateLimitBuckets rateLimitBuckets;
         private Duration changeRetention;
         private Duration idempotencyRetention;
 
@@ -269,18 +278,26 @@ public final class DatafnServer implements AutoCloseable {
         }
 
         /**
-         * In-process rate limiting: at most {@code maxRequests} per action and namespace per window (429
-         * {@code RATE_LIMITED} with {@code Retry-After} beyond). Off by default.
+         * Rate limiting: at most {@code maxRequests} per action and namespace per window (429 {@code RATE_LIMITED}
+         * with {@code Retry-After} beyond). Off by default. Same as {@code rateLimit(RateLimits.of(max, window))}.
          */
         public Builder rateLimit(int maxRequests, Duration window) {
-            if (maxRequests < 1) {
-                throw new IllegalArgumentException("rateLimit.maxRequests must be at least 1, got " + maxRequests);
-            }
-            if (window == null || window.toSeconds() < 1) {
-                throw new IllegalArgumentException("rateLimit.window must be at least 1 second, got " + window);
-            }
-            this.rateLimitMax = maxRequests;
-            this.rateLimitWindowSeconds = window.toSeconds();
+            return rateLimit(RateLimits.of(maxRequests, window));
+        }
+
+        /** Rate limiting with a default limit and overrides per action (see {@link RateLimits}); null turns it off. */
+        public Builder rateLimit(RateLimits limits) {
+            this.rateLimits = limits;
+            return this;
+        }
+
+        /**
+         * Where the rate limiter's buckets live (the README's {@code dbMapping.ratelimiting}): in memory (the default,
+         * each node counts on its own) or shared, e.g. {@code new RedisRateLimitBuckets(uri)} for a cluster-wide
+         * limit. The server closes them on shutdown.
+         */
+        public Builder rateLimitBuckets(RateLimitBuckets buckets) {
+            this.rateLimitBuckets = Objects.requireNonNull(buckets, "rateLimitBuckets");
             return this;
         }
 
@@ -320,15 +337,27 @@ public final class DatafnServer implements AutoCloseable {
             QueryParser queryParser = new QueryParser(schema, limits, search);
             MutationParser mutationParser = new MutationParser(schema, limits);
             MutationService mutationService = new MutationService(schema, store, clock);
-            Router router = new Router(new Router.Wiring(basePath, limits, authorizer, namespaces, chain,
-                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null,
+            RateLimiter rateLimiter = rateLimiter();
+            Router router = new Router(new Router.Wiring(basePath, limits, authorizer, namespaces, chain, rateLimiter,
                     routes(chain, search, queryParser, mutationParser, mutationService)));
             WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
             ClusterBus clusterBus = bus != null ? bus : new LocalBus();
             clusterBus.subscribe(hub::broadcast);
             // every write path commits through the store: one message per commit, carrying its highest seq
             store.onCommit(w -> clusterBus.publish(w.namespace(), w.maxSeq()));
-            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, sequences, searchProvider);
+            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, sequences, searchProvider,
+                    rateLimiter);
+        }
+
+        /** Null when rate limiting is off; then buckets given are closed at once, nothing else would close them. */
+        private RateLimiter rateLimiter() {
+            if (rateLimits == null) {
+                if (rateLimitBuckets != null) {
+                    rateLimitBuckets.close();
+                }
+                return null;
+            }
+            return new BucketRateLimiter(rateLimits, rateLimitBuckets != null ? rateLimitBuckets : RateLimitBuckets.inMemory(clock));
         }
 
         /**

@@ -165,9 +165,10 @@ public final class Router {
             // the namespace is resolved once, before the body is read; a caller it refuses is limited as
             // "anonymous" and gets its error at the namespace step, after the body checks
             caller = caller(new RequestContext(req, requestId, route.action(), null));
-            if (!rateLimiter.tryAcquire(route.action() + ":" + caller.rateKey())) {
+            long wait = rateLimiter.acquire(route.action(), caller.rateKey());
+            if (wait > 0) {
                 return Envelope.error(new DatafnException(ErrorCode.RATE_LIMITED, "Too many requests", "$"))
-                        .withHeader("Retry-After", Long.toString(rateLimiter.retryAfterSeconds()));
+                        .withHeader("Retry-After", Long.toString(wait));
             }
         }
         if (req.contentLength() > limits.maxPayloadBytes()) {

@@ -72,7 +72,7 @@ class StandaloneServerTest {
     void unreachableDatabase_exitsWithFour() {
         assertThat(run("--schema", "../examples/tasks.schema.json", "--port", "0",
                 "--db", "jdbc:postgresql://127.0.0.1:1/none?connectTimeout=2")).isEqualTo(Main.EXIT_DATABASE);
-        assertThat(lastError).startsWith("datafn-server: database");
+        assertThat(lastError).startsWith("datafn: database");
         assertThat(lastError.trim().lines().count()).isEqualTo(1);
     }
 
