@@ -110,7 +110,7 @@ final class Migrator {
         }
         for (MigrationPlan.Step step : additions(ctx, previous, oldFields, schema)) {
             if (previous != null) {
-                log.info("schema: {}", step.description());
+                log.info("schema: adding {}", step.description());
             }
             step.ddl().execute();
         }
@@ -187,13 +187,13 @@ final class Migrator {
                 for (Field f : r.fields()) {
                     ddl = ddl.column(n(f.name()), type(columns.kind(f.type()), false));
                 }
-                steps.add(new MigrationPlan.Step("adding resource " + r.name() + " (new table " + t + ")",
+                steps.add(new MigrationPlan.Step("resource " + r.name() + " (new table " + t + ")",
                         ddl.primaryKey(n(Columns.NS), n("id"))));
                 continue;
             }
             for (Field f : r.fields()) {
                 if (!known.containsKey(f.name())) {
-                    steps.add(new MigrationPlan.Step("adding column " + r.name() + "." + f.name() + " (" + f.type().wireName() + ")",
+                    steps.add(new MigrationPlan.Step("column " + r.name() + "." + f.name() + " (" + f.type().wireName() + ")",
                             ctx.alterTable(n(t)).addColumn(n(f.name()), type(columns.kind(f.type()), false))));
                 }
             }
@@ -210,13 +210,13 @@ final class Migrator {
                 for (Field f : rel.metadata()) {
                     ddl = ddl.column(n(f.name()), type(columns.kind(f.type()), false));
                 }
-                steps.add(new MigrationPlan.Step("adding many-many relation " + rel.from() + "." + rel.relation()
+                steps.add(new MigrationPlan.Step("many-many relation " + rel.from() + "." + rel.relation()
                         + " (new join table " + jt + ")", ddl.primaryKey(n(Columns.NS), n(SqlNames.FROM), n(SqlNames.TO))));
                 continue;
             }
             for (Field f : rel.metadata()) {
                 if (!knownMeta.containsKey(f.name())) {
-                    steps.add(new MigrationPlan.Step("adding metadata column " + rel.from() + "." + rel.relation() + "."
+                    steps.add(new MigrationPlan.Step("metadata column " + rel.from() + "." + rel.relation() + "."
                             + f.name() + " (" + f.type().wireName() + ")",
                             ctx.alterTable(n(jt)).addColumn(n(f.name()), type(columns.kind(f.type()), false))));
                 }

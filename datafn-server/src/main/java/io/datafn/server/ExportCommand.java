@@ -57,6 +57,7 @@ final class ExportCommand implements Callable<Integer> {
                 throw new Main.Failure(Main.EXIT_SCHEMA, "the database " + store.describe() + " is not at schema "
                         + main.schema + " (see datafn migrate --dry-run)");
             }
+            store.migrate(schema); // adds nothing (the plan is empty): only binds the store to the schema
             Files.createDirectories(out);
             long all = 0;
             for (Resource r : chosen) {

@@ -221,6 +221,11 @@ public final class Main implements Callable<Integer> {
             System.err.println("datafn: " + ex.getMessage() + (from == null ? "" : " (from " + from + ")") + " (see --help)");
             return EXIT_USAGE;
         });
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (!name.equals("serve")) {
+                shortHelp(sub);
+            }
+        });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             if (ex instanceof Failure f) {
                 System.err.println("datafn: " + f.getMessage());
@@ -238,6 +243,24 @@ public final class Main implements Callable<Integer> {
             return EXIT_FAILED;
         });
         return cl;
+    }
+
+    /**
+     * A command's help lists its own options only: the inherited server options (all of them, so that they may stand
+     * after the command) would bury them; a line points to {@code datafn --help}.
+     */
+    private static void shortHelp(CommandLine cmd) {
+        cmd.getCommandSpec().usageMessage().abbreviateSynopsis(true);
+        cmd.getHelpSectionMap().put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST, help -> {
+            List<OptionSpec> own = help.commandSpec().options().stream().filter(o -> !o.inherited()).toList();
+            String inherited = help.commandSpec().options().stream().anyMatch(ArgSpec::inherited)
+                    ? "  The options of datafn (--schema, --db, --db-user, --db-password, --config, ...) apply too;"
+                    + " see datafn --help.%n" : "";
+            return help.optionListExcludingGroups(own) + String.format(inherited);
+        });
+        for (CommandLine sub : cmd.getSubcommands().values()) {
+            shortHelp(sub);
+        }
     }
 
     /**
