@@ -66,6 +66,9 @@ class StandaloneServerTest {
         Files.writeString(schema, "{\"resources\":[{\"name\":\"t\",\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"nope\"}]}]}");
         assertThat(run("--schema", schema.toString(), "--port", "0")).isEqualTo(Main.EXIT_SCHEMA);
         assertThat(lastError).contains("resources[0].fields[0].type").doesNotContain("\n\tat ");
+        assertThat(run("serve", "--schema", schema.toString(), "--port", "0")).as("serve is the default command")
+                .isEqualTo(Main.EXIT_SCHEMA);
+        assertThat(lastError).startsWith("datafn: schema " + schema + " is invalid: resources[0].fields[0].type");
     }
 
     @Test
