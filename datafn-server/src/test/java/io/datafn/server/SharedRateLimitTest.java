@@ -66,6 +66,40 @@ class SharedRateLimitTest {
     }
 
     @Test
+    void redisDown_requestsPass_andTheLimitHoldsAgainOnceItIsBack() throws Exception {
+        TestServices.assumeRedis();
+        int redisPort = java.net.URI.create(TestServices.REDIS_URI).getPort();
+        try (TcpProxy proxy = new TcpProxy(redisPort == -1 ? 6379 : redisPort)) {
+            proxy.up();
+            String ns = "rl-" + UUID.randomUUID();
+            a = TestServer.start(TestDb.SQLITE, Fixtures.F1_SCHEMA, x -> x.namespaceProvider(ctx -> ns)
+                    .rateLimit(1, Duration.ofSeconds(60)).rateLimitBuckets(new RedisRateLimitBuckets("redis://127.0.0.1:" + proxy.port())));
+            assertThat(query(a)).isEqualTo(200);
+            assertThat(query(a)).isEqualTo(429);
+            proxy.down();
+            long start = System.nanoTime();
+            assertThat(query(a)).as("the limiter's outage is not the service's").isEqualTo(200);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            proxy.up();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            int status;
+            do { // Lettuce reconnects by itself
+                status = query(a);
+            } while (status == 200 && System.nanoTime() < deadline && sleep());
+            assertThat(status).as("the bucket in Redis still holds its spent token").isEqualTo(429);
+        }
+    }
+
+    private static boolean sleep() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return true;
+    }
+
+    @Test
     void memoryBuckets_eachNodeCountsOnItsOwn() {
         start(false, RateLimits.of(2, Duration.ofSeconds(60)));
         assertThat(query(a)).isEqualTo(200);
