@@ -6,6 +6,7 @@ import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -31,6 +32,8 @@ public final class RedisRateLimitBuckets implements RateLimitBuckets {
     public RedisRateLimitBuckets(String redisUri) {
         this.client = RedisClient.create(redisUri);
         this.client.setDefaultTimeout(Duration.ofSeconds(2));
+        // while disconnected, fail at once (the limiter then lets the request pass) instead of queueing for 2 s
+        this.client.setOptions(ClientOptions.builder().disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
         this.connection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
         this.proxies = Bucket4jLettuce.casBasedBuilder(connection)
                 .requestTimeout(Duration.ofSeconds(2))
