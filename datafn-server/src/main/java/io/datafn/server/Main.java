@@ -226,6 +226,24 @@ public final class Main implements Callable<Integer> {
                 shortHelp(sub);
             }
         });
+        cl.setExecutionStrategy(parsed -> {
+            // a command's stdout is its output: the store's INFO lines would only interleave with it
+            CommandLine.ParseResult last = parsed;
+            while (last.hasSubcommand()) {
+                last = last.subcommand();
+            }
+            boolean serving = last == parsed || last.commandSpec().name().equals("serve");
+            ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+            ch.qos.logback.classic.Level level = root.getLevel();
+            if (!serving) {
+                root.setLevel(ch.qos.logback.classic.Level.WARN);
+            }
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } finally {
+                root.setLevel(level);
+            }
+        });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             if (ex instanceof Failure f) {
                 System.err.println("datafn: " + f.getMessage());
