@@ -2,11 +2,8 @@ package io.datafn.router;
 
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.TimeMeter;
-import io.github.bucket4j.local.LocalBucket;
 
 import java.time.Clock;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -25,41 +22,6 @@ public interface RateLimitBuckets extends AutoCloseable {
 
     /** Buckets in a map of this process, timed by {@code clock}. */
     static RateLimitBuckets inMemory(Clock clock) {
-        return new InMemory(clock);
-    }
-
-    /** Buckets on the heap. A full bucket has been idle a whole window and is forgotten when the map grows large. */
-    final class InMemory implements RateLimitBuckets {
-        private static final int MAX_KEYS = 100_000;
-        private final ConcurrentHashMap<String, LocalBucket> buckets = new ConcurrentHashMap<>();
-        private final TimeMeter time;
-
-        private InMemory(Clock clock) {
-            this.time = new TimeMeter() {
-                @Override
-                public long currentTimeNanos() {
-                    return clock.millis() * 1_000_000L;
-                }
-
-                @Override
-                public boolean isWallClockBased() {
-                    return true;
-                }
-            };
-        }
-
-        @Override
-        public Bucket bucket(String key, Supplier<BucketConfiguration> config) {
-            if (buckets.size() > MAX_KEYS) {
-                buckets.values().removeIf(b -> b.getAvailableTokens() >= b.getConfiguration().getBandwidths()[0].getCapacity());
-            }
-            return buckets.computeIfAbsent(key, k -> {
-                var builder = Bucket.builder().withCustomTimePrecision(time);
-                for (var bandwidth : config.get().getBandwidths()) {
-                    builder.addLimit(bandwidth);
-                }
-                return builder.build();
-            });
-        }
+        return new MemoryBuckets(clock);
     }
 }
