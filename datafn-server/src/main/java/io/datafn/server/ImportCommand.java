@@ -8,6 +8,8 @@ import io.datafn.jdbc.JdbcStore;
 import io.datafn.json.Json;
 import io.datafn.router.Request;
 import io.datafn.router.Response;
+import io.datafn.schema.Relation;
+import io.datafn.schema.RelationType;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
 import picocli.CommandLine.Command;
@@ -60,7 +62,11 @@ final class ImportCommand implements Callable<Integer> {
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "NDJSON files or directories of them")
     List<Path> paths;
 
-    private record Source(Resource resource, Path file) {
+    /** A file of records of {@code resource}, or of join rows of the many-many {@code relation}. */
+    private record Source(Resource resource, Relation relation, Path file) {
+        String name() {
+            return resource != null ? resource.name() : relation.joinKey();
+        }
     }
 
     @Override
@@ -86,9 +92,10 @@ final class ImportCommand implements Callable<Integer> {
             for (Source s : sources) {
                 long n = importFile(server, s);
                 all += n;
-                System.out.println("imported " + n + " " + s.resource().name() + " from " + s.file());
+                System.out.println("imported " + n + (s.resource() != null ? " " + s.name() : " links of " + s.relation().from()
+                        + "." + s.relation().relation()) + " from " + s.file());
             }
-            System.out.println("imported " + all + " records into namespace " + namespace + " of " + store.describe());
+            System.out.println("imported " + all + " records and links into namespace " + namespace + " of " + store.describe());
             return 0;
         } finally {
             server.shutdown(0);
@@ -101,7 +108,7 @@ final class ImportCommand implements Callable<Integer> {
         List<Long> lines = new ArrayList<>();
         long lineNo = 0;
         try (BufferedReader in = Files.newBufferedReader(s.file(), StandardCharsets.UTF_8);
-             Progress progress = Progress.start("import " + s.resource().name(), Files.size(s.file()), "bytes")) {
+             Progress progress = Progress.start("import " + s.name(), Files.size(s.file()), "bytes")) {
             for (String line; (line = in.readLine()) != null; ) {
                 lineNo++;
                 progress.advance(line.getBytes(StandardCharsets.UTF_8).length + 1);
@@ -117,17 +124,79 @@ final class ImportCommand implements Callable<Integer> {
                 }
                 records.add(rec);
                 lines.add(lineNo);
-                if (records.size() == batch) {
-                    count += seed(server, s, records, lines);
+                if (records.size() == (s.relation() == null ? batch : Math.min(batch, server.router().limits().maxBatchSize()))) {
+                    count += send(server, s, records, lines);
                     records = Json.MAPPER.createArrayNode();
                     lines.clear();
                 }
             }
             if (!records.isEmpty()) {
-                count += seed(server, s, records, lines);
+                count += send(server, s, records, lines);
             }
         }
         return count;
+    }
+
+    private long send(DatafnServer server, Source s, ArrayNode rows, List<Long> lines) throws IOException {
+        return s.resource() != null ? seed(server, s, rows, lines) : relate(server, s, rows, lines);
+    }
+
+    /** A request through the router, as the HTTP adapter would hand it over; the answer's status and JSON. */
+    private static JsonNode post(DatafnServer server, String endpoint, JsonNode body, int[] status) throws IOException {
+        byte[] bytes = Json.bytes(body);
+        Map<String, String> headers = Map.of("content-type", "application/json");
+        Response r = server.router().handle(new Request("POST", server.router().basePath() + "/" + endpoint, Map.of(),
+                h -> headers.get(h.toLowerCase(java.util.Locale.ROOT)), bytes.length, new ByteArrayInputStream(bytes), null));
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        r.writeBody(buf);
+        status[0] = r.status();
+        return Json.MAPPER.readTree(buf.toByteArray());
+    }
+
+    /**
+     * Join rows ({@code {from, to, ...metadata}}) as one batch of {@code relate} mutations: each is its own write,
+     * recorded in the change log; the first refused one is a Failure naming its line.
+     */
+    private long relate(DatafnServer server, Source s, ArrayNode rows, List<Long> lines) throws IOException {
+        Relation rel = s.relation();
+        ArrayNode batch = Json.MAPPER.createArrayNode();
+        for (int i = 0; i < rows.size(); i++) {
+            JsonNode row = rows.get(i);
+            if (!row.path("from").isTextual() || !row.path("to").isTextual()) {
+                throw new Main.Failure(Main.EXIT_FAILED, s.file() + " line " + lines.get(i)
+                        + ": a join row needs string 'from' and 'to'");
+            }
+            ObjectNode target = Json.object();
+            target.put("$ref", row.get("to").asText());
+            row.fields().forEachRemaining(e -> {
+                if (!e.getKey().equals("id") && !e.getKey().equals("from") && !e.getKey().equals("to")) {
+                    target.set(e.getKey(), e.getValue());
+                }
+            });
+            ObjectNode m = batch.addObject();
+            m.put("resource", rel.from());
+            m.put("operation", "relate");
+            m.put("id", row.get("from").asText());
+            m.putObject("relations").set(rel.relation(), target);
+        }
+        int[] status = new int[1];
+        JsonNode answer = post(server, "mutation", batch, status);
+        if (status[0] != 200 || !answer.path("result").isArray()) {
+            throw new Main.Failure(Main.EXIT_FAILED, s.file() + " (lines " + lines.get(0) + " .. " + lines.get(lines.size() - 1)
+                    + "): " + answer.path("error").path("code").asText() + " " + answer.path("error").path("message").asText());
+        }
+        long n = 0;
+        for (int i = 0; i < answer.get("result").size(); i++) {
+            JsonNode r = answer.get("result").get(i);
+            if (!r.path("ok").asBoolean()) {
+                JsonNode e = r.path("errors").path(0);
+                throw new Main.Failure(Main.EXIT_FAILED, s.file() + " line " + lines.get(i) + ": " + e.path("code").asText()
+                        + " " + e.path("message").asText() + " at " + e.path("path").asText() + " (the lines before it"
+                        + " were imported)");
+            }
+            n++;
+        }
+        return n;
     }
 
     /** One seed request through the router; a refused batch is a Failure naming the line and the field. */
@@ -135,14 +204,9 @@ final class ImportCommand implements Callable<Integer> {
         ObjectNode body = Json.object();
         body.put("clientId", "datafn-import");
         body.putObject("data").set(s.resource().name(), records);
-        byte[] bytes = Json.bytes(body);
-        Map<String, String> headers = Map.of("content-type", "application/json");
-        Response r = server.router().handle(new Request("POST", server.router().basePath() + "/seed", Map.of(),
-                h -> headers.get(h.toLowerCase(java.util.Locale.ROOT)), bytes.length, new ByteArrayInputStream(bytes), null));
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        r.writeBody(buf);
-        JsonNode answer = Json.MAPPER.readTree(buf.toByteArray());
-        if (r.status() != 200 || !answer.path("ok").asBoolean()) {
+        int[] status = new int[1];
+        JsonNode answer = post(server, "seed", body, status);
+        if (status[0] != 200 || !answer.path("ok").asBoolean()) {
             JsonNode error = answer.path("error");
             String path = error.path("details").path("path").asText("$");
             Matcher m = RECORD_PATH.matcher(path);
@@ -165,12 +229,20 @@ final class ImportCommand implements Callable<Integer> {
                 for (Resource r : schema.resources()) {
                     Path f = p.resolve(r.name() + ".ndjson");
                     if (Files.isRegularFile(f)) {
-                        out.add(new Source(r, f));
+                        out.add(new Source(r, null, f));
+                    }
+                }
+                for (Relation rel : schema.relations()) { // after the records they link
+                    Path f = p.resolve(rel.joinKey() + ".ndjson");
+                    if (rel.type() == RelationType.MANY_MANY && Files.isRegularFile(f)) {
+                        out.add(new Source(null, rel, f));
                     }
                 }
             } else if (Files.isRegularFile(p)) {
                 String name = resource != null ? resource : p.getFileName().toString().replaceFirst("\\.ndjson$", "");
-                out.add(new Source(resources(schema, List.of(name)).get(0), p));
+                Relation join = schema.relations().stream()
+                        .filter(rel -> rel.type() == RelationType.MANY_MANY && rel.joinKey().equals(name)).findFirst().orElse(null);
+                out.add(join != null ? new Source(null, join, p) : new Source(resources(schema, List.of(name)).get(0), null, p));
             } else {
                 throw new IllegalArgumentException("no such file or directory: " + p);
             }

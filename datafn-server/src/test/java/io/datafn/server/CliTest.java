@@ -76,12 +76,16 @@ class CliTest {
             s.mutate("{\"resource\":\"tasks\",\"operation\":\"insert\",\"id\":\"task:" + i + "\",\"record\":{\"title\":\"T" + i
                     + "\",\"priority\":" + i + ",\"labels\":[\"a\",\"b\"],\"projectId\":\"project:1\"}}");
         }
+        s.mutate("{\"resource\":\"tags\",\"operation\":\"insert\",\"id\":\"tag:1\",\"record\":{\"label\":\"urgent\"}}");
+        s.mutate("{\"resource\":\"tasks\",\"operation\":\"relate\",\"id\":\"task:1\",\"relations\":{\"tags\":{\"$ref\":\"tag:1\",\"order\":2}}}");
+        s.mutate("{\"resource\":\"tasks\",\"operation\":\"relate\",\"id\":\"task:3\",\"relations\":{\"tags\":\"tag:1\"}}");
         Path out = dir.resolve("backup");
 
         Run export = cli("--db", s.jdbcUrl, "--schema", schema.toString(), "export", "--out", out.toString());
         assertThat(export.exit()).as(export.err()).isZero();
         assertThat(export.out()).contains("exported 3 tasks to " + out.resolve("tasks.ndjson"))
-                .contains("exported 4 records of namespace datafn");
+                .contains("exported 2 links of tasks.tags to " + out.resolve("join_tasks_tags_tags.ndjson"))
+                .contains("exported 5 records of namespace datafn");
         List<String> lines = Files.readAllLines(out.resolve("tasks.ndjson"));
         assertThat(lines).hasSize(3);
         assertThat(Json.parse(lines.get(0)).get("id").asText()).isEqualTo("task:1");
@@ -91,9 +95,14 @@ class CliTest {
         Run imported = cli("--db", s.jdbcUrl, "--schema", schema.toString(), "import", "--namespace", "copy", out.toString());
         assertThat(imported.exit()).as(imported.err()).isZero();
         assertThat(imported.out()).contains("imported 1 projects").contains("imported 3 tasks")
-                .contains("imported 4 records into namespace copy");
+                .contains("imported 2 links of tasks.tags").contains("imported 7 records and links into namespace copy");
 
-        JsonNode pull = s.postAs("copy", "pull", "{\"clientId\":\"c1\",\"cursors\":{\"tasks\":\"0\",\"projects\":\"0\"},\"limit\":100}").result();
+        JsonNode pull = s.postAs("copy", "pull", "{\"clientId\":\"c1\",\"cursors\":{\"tasks\":\"0\",\"projects\":\"0\","
+                + "\"tags\":\"0\",\"join_tasks_tags_tags\":\"0\"},\"limit\":100,\"includeJoins\":true}").result();
+        List<String> links = new ArrayList<>();
+        pull.get("joins").get("join_tasks_tags_tags").get("upsert").forEach(j -> links.add(j.get("id").asText() + " order "
+                + j.get("order")));
+        assertThat(links).containsExactlyInAnyOrder("task:1:tag:1 order 2", "task:3:tag:1 order null");
         List<String> ids = new ArrayList<>();
         pull.get("records").get("tasks").forEach(r -> ids.add(r.get("id").asText()));
         assertThat(ids).containsExactlyInAnyOrder("task:1", "task:2", "task:3");
