@@ -12,6 +12,7 @@ import io.datafn.plugin.PluginChain;
 import io.datafn.query.QueryParser;
 import io.datafn.query.QueryService;
 import io.datafn.realtime.ClusterBus;
+import io.datafn.realtime.CommitPublisher;
 import io.datafn.realtime.LocalBus;
 import io.datafn.realtime.WebSocketHub;
 import io.datafn.rest.RestEndpoint;
@@ -26,7 +27,6 @@ import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaParser;
 import io.datafn.search.SearchProvider;
 import io.datafn.search.SearchService;
-import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
 import io.datafn.sync.CloneService;
 import io.datafn.sync.PullService;
@@ -65,15 +65,15 @@ public final class DatafnServer implements AutoCloseable {
     private final ClusterBus bus;
     private volatile boolean closed;
 
-    private final SequenceStore sequences;
     private final SearchProvider searchProvider;
+    private final CommitPublisher publisher;
     private final RateLimiter rateLimiter;
 
     private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner,
-                         WebSocketHub hub, ClusterBus bus, SequenceStore sequences, SearchProvider searchProvider,
+                         WebSocketHub hub, ClusterBus bus, CommitPublisher publisher, SearchProvider searchProvider,
                          RateLimiter rateLimiter) {
+        this.publisher = publisher;
         this.rateLimiter = rateLimiter;
-        this.sequences = sequences;
         this.searchProvider = searchProvider;
         this.schema = schema;
         this.store = store;
@@ -119,11 +119,9 @@ public final class DatafnServer implements AutoCloseable {
         router.beginShutdown();
         hub.close();
         router.awaitIdle(graceMs);
+        publisher.close();
         bus.close();
         store.close();
-        if (sequences != null) {
-            sequences.close();
-        }
         if (searchProvider != null) {
             searchProvider.close();
         }
@@ -149,7 +147,6 @@ public final class DatafnServer implements AutoCloseable {
         private String basePath = "/datafn";
         private boolean rest;
         private ClusterBus bus;
-        private SequenceStore sequences;
         private SearchProvider searchProvider;
         private int maxSockets = 10_000;
         private int maxSocketsPerNamespace = 1_000;
@@ -229,16 +226,6 @@ public final class DatafnServer implements AutoCloseable {
                 throw new IllegalArgumentException("basePath must be empty or start with '/', got '" + basePath + "'");
             }
             this.basePath = p;
-            return this;
-        }
-
-        /**
-         * Where serverSeq values come from (the README's {@code dbMapping.serverseq}): null (the default) is the
-         * database counter; a Redis or KV {@link SequenceStore} becomes the primary, with the database counter as
-         * high-water mark and fallback. The server closes it on shutdown.
-         */
-        public Builder sequences(SequenceStore sequences) {
-            this.sequences = sequences;
             return this;
         }
 
@@ -328,7 +315,6 @@ public final class DatafnServer implements AutoCloseable {
             // what the DataFn client would refuse: the server serves it, the operator should hear about it
             schema.warnings().forEach(w -> LOG.warn("schema: {}", w));
             store.migrate(schema);
-            store.sequences(sequences);
             PluginChain chain = new PluginChain(plugins);
             if (searchProvider != null) {
                 searchProvider.open(schema, store);
@@ -343,9 +329,11 @@ public final class DatafnServer implements AutoCloseable {
             WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
             ClusterBus clusterBus = bus != null ? bus : new LocalBus();
             clusterBus.subscribe(hub::broadcast);
-            // every write path commits through the store: one message per commit, carrying its highest seq
-            store.onCommit(w -> clusterBus.publish(w.namespace(), w.maxSeq()));
-            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, sequences, searchProvider,
+            // every write path commits through the store: one message per commit, carrying its highest seq, published
+            // off the committing thread and coalesced per namespace while the bus is busy
+            CommitPublisher publisher = new CommitPublisher(clusterBus);
+            store.onCommit(w -> publisher.offer(w.namespace(), w.maxSeq()));
+            return new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus, publisher, searchProvider,
                     rateLimiter);
         }
 
@@ -416,9 +404,9 @@ public final class DatafnServer implements AutoCloseable {
             exec.scheduleWithFixedDelay(() -> {
                 try {
                     long now = clock.millis();
-                    long[] n = store.prune(changeRetention == null ? 0 : now - changeRetention.toMillis(),
+                    Store.Pruned n = store.prune(changeRetention == null ? 0 : now - changeRetention.toMillis(),
                             idempotencyRetention == null ? 0 : now - idempotencyRetention.toMillis());
-                    LOG.info("retention: pruned {} change rows and {} idempotency records", n[0], n[1]);
+                    LOG.info("retention: pruned {} change rows and {} idempotency records", n.changes(), n.idempotencyRecords());
                 } catch (RuntimeException e) {
                     LOG.warn("retention: pruning failed (will retry)", e);
                 }

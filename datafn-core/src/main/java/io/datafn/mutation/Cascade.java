@@ -41,7 +41,6 @@ final class Cascade {
      * the record are always removed (a join row never outlives either end).
      */
     private void deleteCascading(StoreTx tx, Writer w, Resource res, String id, Set<String> visited) {
-        String ns = w.namespace();
         if (!visited.add(res.name() + "\u0000" + id)) {
             return;
         }
@@ -51,7 +50,7 @@ final class Cascade {
         for (Relation rel : schema.relations()) {
             if (rel.type() == RelationType.MANY_MANY) {
                 if (rel.to().equals(res.name()) && rel.onDelete() == OnDelete.RESTRICT
-                        && !tx.joinsOf(ns, rel, false, id).isEmpty()) {
+                        && !tx.joins().of(rel, false, id).isEmpty()) {
                     throw restricted(id, rel);
                 }
                 continue;
@@ -63,7 +62,7 @@ final class Cascade {
                 continue;
             }
             Resource dep = schema.resource(dependant);
-            List<String> refs = tx.referencing(ns, dep, rel.fkField(), id, MAX_CASCADE);
+            List<String> refs = tx.records().referencing(dep, rel.fkField(), id, MAX_CASCADE);
             if (refs.isEmpty()) {
                 continue;
             }
@@ -78,7 +77,7 @@ final class Cascade {
                     for (String child : refs) {
                         ObjectNode v = Json.object();
                         v.putNull(rel.fkField());
-                        tx.update(ns, dep, child, v);
+                        tx.records().update(dep, child, v);
                         ChangeLog.record(tx, w, dep, ChangeRow.MERGE, child, v);
                     }
                 }
@@ -92,14 +91,14 @@ final class Cascade {
             }
             for (boolean fromSide : new boolean[]{true, false}) {
                 if ((fromSide ? rel.from() : rel.to()).equals(res.name())) {
-                    for (String[] pair : tx.joinsOf(ns, rel, fromSide, id)) {
-                        tx.deleteJoin(ns, rel, pair[0], pair[1]);
-                        ChangeLog.recordJoin(tx, w, rel, ChangeRow.DELETE, pair[0], pair[1], null);
+                    for (StoreTx.JoinKey pair : tx.joins().of(rel, fromSide, id)) {
+                        tx.joins().delete(rel, pair.from(), pair.to());
+                        ChangeLog.recordJoin(tx, w, rel, ChangeRow.DELETE, pair.from(), pair.to(), null);
                     }
                 }
             }
         }
-        tx.delete(ns, res, id);
+        tx.records().delete(res, id);
         ChangeLog.record(tx, w, res, ChangeRow.DELETE, id, null);
     }
 

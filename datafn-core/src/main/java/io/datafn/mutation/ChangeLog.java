@@ -25,7 +25,7 @@ final class ChangeLog {
         if (image != null) {
             image.put("id", id);
         }
-        tx.recordChange(w.namespace(), new ChangeRow(0, res.name(), id, op, image));
+        tx.changes().record(new ChangeRow(0, res.name(), id, op, image));
     }
 
     static void recordJoin(StoreTx tx, Writer w, Relation rel, String op, String from, String to, ObjectNode storageRow) {
@@ -36,7 +36,7 @@ final class ChangeLog {
             image = FieldValues.toWire(rel.metadata(), storageRow);
             image.put("id", from + ":" + to);
         }
-        tx.recordChange(w.namespace(), new ChangeRow(0, rel.joinKey(), from + ":" + to, op, image));
+        tx.changes().record(new ChangeRow(0, rel.joinKey(), from + ":" + to, op, image));
     }
 
     /**
@@ -44,7 +44,7 @@ final class ChangeLog {
      * its way), not retryable once the change log shows it was deleted, so that a client's queue moves on.
      */
     static DatafnException notFound(StoreTx tx, Writer w, Resource res, String id, String message, String path) {
-        if (tx.deletedInLog(w.namespace(), res.name(), id)) {
+        if (tx.changes().deleted(res.name(), id)) {
             return new DatafnException(ErrorCode.NOT_FOUND, "Record was deleted", path).withRetryable(false);
         }
         return new DatafnException(ErrorCode.NOT_FOUND, message, path);

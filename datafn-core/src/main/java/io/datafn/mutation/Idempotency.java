@@ -24,7 +24,7 @@ final class Idempotency {
         if (!m.keyed()) {
             return null;
         }
-        StoredMutation stored = tx.idempotency(w.namespace(), m.clientId(), m.mutationId());
+        StoredMutation stored = tx.keys().claim(m.clientId(), m.mutationId());
         if (stored == null) {
             return null;
         }
@@ -48,7 +48,7 @@ final class Idempotency {
     }
 
     static void save(StoreTx tx, Writer w, Mutation m, MutationResult result) {
-        tx.saveIdempotency(w.namespace(), m.clientId(), m.mutationId(), new StoredMutation(m.payloadHash(), result.toJson()));
+        tx.keys().save(m.clientId(), m.mutationId(), new StoredMutation(m.payloadHash(), result.toJson()));
     }
 
     /** Whether a failure is kept for replays: keyed, not retryable, and not itself a replay. */
@@ -61,7 +61,7 @@ final class Idempotency {
      * retryable: a stored success is never overwritten by a later failure.
      */
     static void saveFailure(StoreTx tx, Writer w, Mutation m, MutationResult failed) {
-        StoredMutation prev = tx.idempotency(w.namespace(), m.clientId(), m.mutationId());
+        StoredMutation prev = tx.keys().claim(m.clientId(), m.mutationId());
         if (prev == null || MutationResult.fromJson(prev.result()).retryable()) {
             save(tx, w, m, failed);
         }

@@ -32,8 +32,8 @@ public record Mutation(Resource resource, Operation operation, String id, Object
      * Throws the guard failure ({@code CONFLICT "Guard condition not met"} at {@code if}) unless the mutation has no
      * guard, or {@code current} exists and satisfies it, evaluated by the database on the row this transaction locked.
      */
-    public void requireGuard(io.datafn.store.StoreTx tx, String ns, ObjectNode current) {
-        if (guard != null && (current == null || !tx.matches(ns, resource, id, guard))) {
+    public void requireGuard(io.datafn.store.StoreTx tx, ObjectNode current) {
+        if (guard != null && (current == null || !tx.records().matches(resource, id, guard))) {
             throw new io.datafn.error.DatafnException(io.datafn.error.ErrorCode.CONFLICT, "Guard condition not met", "if");
         }
     }

@@ -68,11 +68,11 @@ public final class MutationService {
     /** Like {@link #execute}, with the change rows (and their seqs) the mutation committed. */
     public Written<MutationResult> executeTracked(Writer w, Mutation m) {
         try {
-            return store.writeTracked(tx -> executeIn(tx, w, m, Policy.STRICT));
+            return store.writeTracked(w.namespace(), tx -> executeIn(tx, w, m, Policy.STRICT));
         } catch (DatafnException e) {
             MutationResult failed = MutationResult.failure(mutationId(m), e);
             if (Idempotency.keepsFailure(m, failed)) {
-                store.write(tx -> {
+                store.write(w.namespace(), tx -> {
                     Idempotency.saveFailure(tx, w, m, failed);
                     return null;
                 });
@@ -105,7 +105,7 @@ public final class MutationService {
      * differs. Returns false when the stored record already equals it (nothing written, no change recorded).
      */
     public boolean seedIn(StoreTx tx, Writer w, Mutation m) {
-        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        ObjectNode current = tx.records().lock(m.resource(), m.id());
         if (current == null) {
             insert(tx, w, m, Policy.STRICT);
             return true;
@@ -171,12 +171,12 @@ public final class MutationService {
 
     /** trash / restore / archive / unarchive: set the capability fields of an existing record (a merge change). */
     private void lifecycle(StoreTx tx, Writer w, Mutation m) {
-        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
-        m.requireGuard(tx, w.namespace(), current);
+        ObjectNode current = tx.records().lock(m.resource(), m.id());
+        m.requireGuard(tx, current);
         if (current == null) {
             throw ChangeLog.notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
         }
-        Access.requireIfPrivate(tx, w.namespace(), m.resource(), m.id(), current, w.actorId(), Access.Level.EDITOR);
+        Access.requireIfPrivate(tx, m.resource(), m.id(), current, w.actorId(), Access.Level.EDITOR);
         ObjectNode values = Json.object();
         switch (m.operation()) {
             case TRASH -> {
@@ -195,7 +195,7 @@ public final class MutationService {
             default -> throw new IllegalStateException(m.operation().name());
         }
         stamps.updated(m.resource(), values, w);
-        tx.update(w.namespace(), m.resource(), m.id(), values);
+        tx.records().update(m.resource(), m.id(), values);
         // the original records the full row re-read after the update (reference-sync.md §1.3)
         ObjectNode image = current.deepCopy();
         image.setAll(values);
@@ -209,7 +209,7 @@ public final class MutationService {
         }
         String clash = insertNew(tx, w, m);
         if (clash != null) {
-            if (clash.equals("id") && policy == Policy.PUSH && holds(tx.lock(w.namespace(), m.resource(), m.id()), m.record())) {
+            if (clash.equals("id") && policy == Policy.PUSH && holds(tx.records().lock(m.resource(), m.id()), m.record())) {
                 return; // push: re-sending an insert whose values are already stored succeeds and changes nothing
             }
             throw conflict(clash);
@@ -227,7 +227,7 @@ public final class MutationService {
         ObjectNode row = withDefaults(m.resource(), m.record());
         stamps.created(m.resource(), row, w);
         row.put("id", m.id());
-        String clash = tx.insert(w.namespace(), m.resource(), row);
+        String clash = tx.records().insert(m.resource(), row);
         if (clash != null) {
             return clash;
         }
@@ -256,8 +256,8 @@ public final class MutationService {
     }
 
     private void merge(StoreTx tx, Writer w, Mutation m) {
-        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
-        m.requireGuard(tx, w.namespace(), current);
+        ObjectNode current = tx.records().lock(m.resource(), m.id());
+        m.requireGuard(tx, current);
         if (current == null) {
             // merge on a missing record creates it when the record is complete (upsert, as the original)
             for (Field f : m.resource().fields()) {
@@ -273,18 +273,18 @@ public final class MutationService {
                 return;
             }
             // a concurrent write created the record after our read: merge into it (reference case MRG-003)
-            current = clash.equals("id") ? tx.lock(w.namespace(), m.resource(), m.id()) : null;
+            current = clash.equals("id") ? tx.records().lock(m.resource(), m.id()) : null;
             if (current == null) {
                 throw conflict(clash);
             }
         }
-        Access.requireIfPrivate(tx, w.namespace(), m.resource(), m.id(), current, w.actorId(), Access.Level.EDITOR);
+        Access.requireIfPrivate(tx, m.resource(), m.id(), current, w.actorId(), Access.Level.EDITOR);
         ObjectNode values = m.record().deepCopy();
         stamps.updated(m.resource(), values, w);
         if (values.isEmpty()) {
             return;
         }
-        String clash = tx.update(w.namespace(), m.resource(), m.id(), values);
+        String clash = tx.records().update(m.resource(), m.id(), values);
         if (clash != null) {
             throw conflict(clash);
         }
@@ -292,8 +292,8 @@ public final class MutationService {
     }
 
     private void replace(StoreTx tx, Writer w, Mutation m, Policy policy) {
-        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
-        m.requireGuard(tx, w.namespace(), current); // a guard on a missing row fails as a guard, as for every other operation
+        ObjectNode current = tx.records().lock(m.resource(), m.id());
+        m.requireGuard(tx, current); // a guard on a missing row fails as a guard, as for every other operation
         if (current == null && policy == Policy.PUSH) {
             // the original's push replace is an upsert (reference-sync.md §4.3): create the record with the values
             Mutation create = new Mutation(m.resource(), Operation.INSERT, m.id(), replacement(m), null, List.of(),
@@ -307,10 +307,10 @@ public final class MutationService {
         if (current == null) {
             throw ChangeLog.notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
         }
-        Access.requireIfPrivate(tx, w.namespace(), m.resource(), m.id(), current, w.actorId(), Access.Level.EDITOR);
+        Access.requireIfPrivate(tx, m.resource(), m.id(), current, w.actorId(), Access.Level.EDITOR);
         ObjectNode values = replacement(m);
         stamps.updated(m.resource(), values, w);
-        String clash = tx.update(w.namespace(), m.resource(), m.id(), values);
+        String clash = tx.records().update(m.resource(), m.id(), values);
         if (clash != null) {
             throw conflict(clash);
         }
@@ -336,14 +336,14 @@ public final class MutationService {
     }
 
     private void delete(StoreTx tx, Writer w, Mutation m) {
-        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
+        ObjectNode current = tx.records().lock(m.resource(), m.id());
         if (m.guard() != null) {
-            m.requireGuard(tx, w.namespace(), current);
+            m.requireGuard(tx, current);
         }
         if (current == null) {
             return; // deleting a missing record succeeds and changes nothing
         }
-        Access.requireIfPrivate(tx, w.namespace(), m.resource(), m.id(), current, w.actorId(), Access.Level.OWNER);
+        Access.requireIfPrivate(tx, m.resource(), m.id(), current, w.actorId(), Access.Level.OWNER);
         cascade.delete(tx, w, m.resource(), m.id());
     }
 

@@ -33,13 +33,12 @@ final class RelationOps {
         if (m.relations().isEmpty()) {
             return; // the original treats a relation operation without relations as a successful no-op
         }
-        ObjectNode current = tx.lock(w.namespace(), m.resource(), m.id());
-        m.requireGuard(tx, w.namespace(), current);
+        ObjectNode current = tx.records().lock(m.resource(), m.id());
+        m.requireGuard(tx, current);
         if (current == null) {
             throw ChangeLog.notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
         }
-        Access.requireIfPrivate(tx, w.namespace(), m.resource(), m.id(), current, w.actorId(), Access.Level.EDITOR);
-        String ns = w.namespace();
+        Access.requireIfPrivate(tx, m.resource(), m.id(), current, w.actorId(), Access.Level.EDITOR);
         for (Mutation.RelationChange change : m.relations()) {
             Link link = change.link();
             Resource target = schema.resource(link.target());
@@ -49,9 +48,9 @@ final class RelationOps {
                 throw DatafnException.unsupported("modifyRelation only supported for many-many relations", change.path());
             }
             if (m.operation() == Operation.RELATE) {
-                Set<String> found = tx.existing(ns, target, ids);
+                Set<String> found = tx.records().existing(target, ids);
                 if (target.isPrivate()) {
-                    found = tx.visible(ns, target, w.actorId(), found); // a record one may not see is not there
+                    found = tx.records().visible(target, w.actorId(), found); // a record one may not see is not there
                 }
                 for (String id : ids) {
                     if (!found.contains(id)) {
@@ -73,7 +72,7 @@ final class RelationOps {
                     } else {
                         continue;
                     }
-                    tx.update(ns, m.resource(), m.id(), v);
+                    tx.records().update(m.resource(), m.id(), v);
                     ChangeLog.record(tx, w, m.resource(), ChangeRow.MERGE, m.id(), v);
                 }
                 case FK_ON_TARGET -> {
@@ -81,12 +80,12 @@ final class RelationOps {
                         ObjectNode v = Json.object();
                         if (m.operation() == Operation.RELATE) {
                             v.put(link.fkField(), m.id());
-                        } else if (tx.referencing(ns, target, link.fkField(), m.id(), Integer.MAX_VALUE).contains(t)) {
+                        } else if (tx.records().referencing(target, link.fkField(), m.id(), Integer.MAX_VALUE).contains(t)) {
                             v.putNull(link.fkField());
                         } else {
                             continue;
                         }
-                        tx.update(ns, target, t, v);
+                        tx.records().update(target, t, v);
                         ChangeLog.record(tx, w, target, ChangeRow.MERGE, t, v);
                     }
                 }
@@ -96,17 +95,17 @@ final class RelationOps {
                         String to = link.forward() ? t.id() : m.id();
                         Relation rel = link.relation();
                         if (m.operation() == Operation.UNRELATE) {
-                            if (tx.deleteJoin(ns, rel, from, to)) {
+                            if (tx.joins().delete(rel, from, to)) {
                                 ChangeLog.recordJoin(tx, w, rel, ChangeRow.DELETE, from, to, null);
                             }
                             continue;
                         }
-                        if (m.operation() == Operation.MODIFY_RELATION && tx.joinRow(ns, rel, from, to) == null) {
+                        if (m.operation() == Operation.MODIFY_RELATION && tx.joins().row(rel, from, to) == null) {
                             throw new DatafnException(ErrorCode.NOT_FOUND,
                                     "Relation not found between " + from + " and " + to, change.path());
                         }
-                        tx.upsertJoin(ns, rel, from, to, t.metadata());
-                        ChangeLog.recordJoin(tx, w, rel, ChangeRow.UPSERT, from, to, tx.joinRow(ns, rel, from, to));
+                        tx.joins().upsert(rel, from, to, t.metadata());
+                        ChangeLog.recordJoin(tx, w, rel, ChangeRow.UPSERT, from, to, tx.joins().row(rel, from, to));
                     }
                 }
             }

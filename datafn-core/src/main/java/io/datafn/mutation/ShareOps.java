@@ -26,26 +26,25 @@ final class ShareOps {
             throw Access.forbidden();
         }
         Mutation.Share s = m.share();
-        String ns = w.namespace();
         if (s.resourceScope()) {
             if (m.operation() == Operation.SHARE) {
-                tx.saveGrant(ns, new StoreTx.Grant(m.resource().name(), "", s.principal(), s.level(), w.actorId(), clock.millis()));
+                tx.grants().save(new StoreTx.Grant(m.resource().name(), "", s.principal(), s.level(), w.actorId(), clock.millis()));
             } else {
-                tx.deleteGrant(ns, m.resource().name(), "", s.principal(), w.actorId());
+                tx.grants().delete(m.resource().name(), "", s.principal(), w.actorId());
             }
             return;
         }
-        ObjectNode current = tx.lock(ns, m.resource(), m.id());
-        m.requireGuard(tx, w.namespace(), current);
+        ObjectNode current = tx.records().lock(m.resource(), m.id());
+        m.requireGuard(tx, current);
         if (current == null) {
             throw ChangeLog.notFound(tx, w, m.resource(), m.id(), "Record not found: " + m.id(), "id");
         }
-        Access.require(tx, ns, m.resource(), m.id(), current, w.actorId(), Access.Level.OWNER);
+        Access.require(tx, m.resource(), m.id(), current, w.actorId(), Access.Level.OWNER);
         if (m.operation() == Operation.UNSHARE) {
-            tx.deleteGrant(ns, m.resource().name(), m.id(), s.principal(), null);
+            tx.grants().delete(m.resource().name(), m.id(), s.principal(), null);
             return;
         }
-        tx.saveGrant(ns, new StoreTx.Grant(m.resource().name(), m.id(), s.principal(), s.level(), w.actorId(), clock.millis()));
+        tx.grants().save(new StoreTx.Grant(m.resource().name(), m.id(), s.principal(), s.level(), w.actorId(), clock.millis()));
         ChangeLog.record(tx, w, m.resource(), ChangeRow.UPSERT, m.id(), current);
     }
 }

@@ -61,12 +61,12 @@ public final class QueryService {
         List<Query> resolved = new ArrayList<>();
         queries.forEach(q -> resolved.add(search.apply(ns, q).withViewer(actor)));
         boolean batch = body.isArray();
-        List<JsonNode> results = store.read(tx -> {
+        List<JsonNode> results = store.read(ns, tx -> {
             // the answers' bytes are counted as each is made: past maxResultBytes the request fails before it holds more
             ResultBudget budget = new ResultBudget(limits.maxResultBytes());
             List<JsonNode> out = new ArrayList<>();
             for (int i = 0; i < resolved.size(); i++) {
-                JsonNode answer = tx.query(ns, resolved.get(i)).toJson();
+                JsonNode answer = tx.records().query(resolved.get(i)).toJson();
                 try {
                     budget.add(answer, "$");
                 } catch (DatafnException e) {

@@ -100,7 +100,7 @@ public final class SearchService {
         SearchRequest req = request(body, "", resources, limit, null);
         List<SearchProvider.Hit> hits = provider.search(ns, req);
         ArrayNode results = Json.array();
-        Map<String, Map<String, ObjectNode>> rows = store.read(tx -> records(tx, ns, hits));
+        Map<String, Map<String, ObjectNode>> rows = store.read(ns, tx -> records(tx, hits));
         for (SearchProvider.Hit h : hits) {
             ObjectNode data = rows.getOrDefault(h.resource(), Map.of()).get(h.id());
             if (data != null) {
@@ -112,7 +112,7 @@ public final class SearchService {
         return out;
     }
 
-    private Map<String, Map<String, ObjectNode>> records(StoreTx tx, String ns, List<SearchProvider.Hit> hits) {
+    private Map<String, Map<String, ObjectNode>> records(StoreTx tx, List<SearchProvider.Hit> hits) {
         Map<String, List<String>> byResource = new LinkedHashMap<>();
         hits.forEach(h -> byResource.computeIfAbsent(h.resource(), k -> new ArrayList<>()).add(h.id()));
         Map<String, Map<String, ObjectNode>> out = new HashMap<>();
@@ -122,7 +122,7 @@ public final class SearchService {
                     List.of(new Query.SortTerm("id", Operand.FieldRef.of("id", FieldType.STRING), false)),
                     ids.size(), 0, null, false, null, null, null);
             Map<String, ObjectNode> byId = new HashMap<>();
-            tx.query(ns, q).rows().forEach(row -> byId.put(row.get("id").asText(), (ObjectNode) row));
+            tx.records().query(q).rows().forEach(row -> byId.put(row.get("id").asText(), (ObjectNode) row));
             out.put(resource, byId);
         });
         return out;

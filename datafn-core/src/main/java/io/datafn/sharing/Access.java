@@ -21,7 +21,7 @@ public final class Access {
     }
 
     /** The actor's level on a stored record ({@code createdBy} in {@code current}), or null when it has none. */
-    public static Level levelOf(StoreTx tx, String ns, Resource res, String id, JsonNode current, String actor) {
+    public static Level levelOf(StoreTx tx, Resource res, String id, JsonNode current, String actor) {
         if (actor == null) {
             return null;
         }
@@ -30,7 +30,7 @@ public final class Access {
             return Level.OWNER;
         }
         Level best = null;
-        List<StoreTx.Grant> grants = tx.grants(ns, res.name(), id, owner);
+        List<StoreTx.Grant> grants = tx.grants().of(res.name(), id, owner);
         for (StoreTx.Grant g : grants) {
             if (g.principal().equals(actor)) {
                 Level l = Level.valueOf(g.level().toUpperCase(java.util.Locale.ROOT));
@@ -44,18 +44,18 @@ public final class Access {
      * Checks that the actor may write the record ({@code needed} editor) or share it (owner). Refusals are
      * {@code FORBIDDEN "Authorization denied"} at {@code id}, retryable as the original's (a grant may be on its way).
      */
-    public static void require(StoreTx tx, String ns, Resource res, String id, JsonNode current, String actor, Level needed) {
-        Level l = levelOf(tx, ns, res, id, current, actor);
+    public static void require(StoreTx tx, Resource res, String id, JsonNode current, String actor, Level needed) {
+        Level l = levelOf(tx, res, id, current, actor);
         if (l == null || l.compareTo(needed) < 0) {
             throw forbidden();
         }
     }
 
     /** {@link #require} on a private resource; every actor may write records of other resources. */
-    public static void requireIfPrivate(StoreTx tx, String ns, Resource res, String id, JsonNode current, String actor,
+    public static void requireIfPrivate(StoreTx tx, Resource res, String id, JsonNode current, String actor,
                                         Level needed) {
         if (res.isPrivate()) {
-            require(tx, ns, res, id, current, actor, needed);
+            require(tx, res, id, current, actor, needed);
         }
     }
 

@@ -35,13 +35,13 @@ public final class PermissionsQuery {
         if (id == null || !id.isTextual() || id.asText().isEmpty()) {
             throw DatafnException.invalid("Invalid DFQL: id must be string", "$.id");
         }
-        return store.read(tx -> {
-            ObjectNode current = tx.read(ns, res, id.asText());
-            if (Access.levelOf(tx, ns, res, id.asText(), current, actor) != Access.Level.OWNER) {
+        return store.read(ns, tx -> {
+            ObjectNode current = tx.records().read(res, id.asText());
+            if (Access.levelOf(tx, res, id.asText(), current, actor) != Access.Level.OWNER) {
                 throw new DatafnException(ErrorCode.FORBIDDEN, "Authorization denied", "operation");
             }
             ArrayNode out = Json.array();
-            for (StoreTx.Grant g : tx.grants(ns, res.name(), id.asText(), current.path("createdBy").asText(null))) {
+            for (StoreTx.Grant g : tx.grants().of(res.name(), id.asText(), current.path("createdBy").asText(null))) {
                 ObjectNode n = out.addObject();
                 n.put("principalId", g.principal());
                 n.put("userId", g.principal());

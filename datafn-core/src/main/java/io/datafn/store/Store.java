@@ -2,14 +2,19 @@ package io.datafn.store;
 
 import io.datafn.schema.Schema;
 
+import java.util.List;
+import java.util.function.Consumer;
+
 /**
- * The storage SPI: one transaction API over the database. Services run their work inside {@link #write} or
- * {@link #read}; everything the work does through its {@link StoreTx} commits together or not at all.
- * Implementations: {@code io.datafn.jdbc.JdbcStore} (PostgreSQL, SQLite).
+ * The storage SPI: one transaction API over the database. Services run their work inside {@link #write},
+ * {@link #read} or {@link #stream}, each bound to one namespace; everything the work does through its
+ * {@link StoreTx} commits together or not at all. Implementations: {@code io.datafn.jdbc.JdbcStore} (PostgreSQL,
+ * MariaDB/MySQL, SQLite). Where serverSeq values come from ({@link SequenceStore}) is the implementation's
+ * construction-time choice.
  */
 public interface Store extends AutoCloseable {
 
-    /** Work run inside one database transaction. It may be run again when the database asks for a retry. */
+    /** Work run inside one database transaction. {@link #write} and {@link #read} may run it again on a retry. */
     @FunctionalInterface
     interface Work<T> {
         T run(StoreTx tx);
@@ -22,39 +27,54 @@ public interface Store extends AutoCloseable {
     void migrate(Schema schema);
 
     /**
-     * Runs {@code work} in a read-write transaction. Row locks taken by the work are held until commit. On a
-     * serialization failure or deadlock the work is run again (a few times) before the error reaches the caller.
+     * Runs {@code work} in a read-write transaction of namespace {@code ns}. Row locks taken by the work are held until
+     * commit. On a serialization failure or deadlock the work is run again (a few times) before the error reaches the
+     * caller, so the work must not have effects outside the transaction.
      */
-    default <T> T write(Work<T> work) {
-        return writeTracked(work).value();
+    default <T> T write(String ns, Work<T> work) {
+        return writeTracked(ns, work).value();
     }
 
     /**
-     * Like {@link #write}, and reports the change rows the work recorded ({@link StoreTx#recordChange}) with the seqs
+     * Like {@link #write}, and reports the change rows the work recorded ({@link StoreTx.Changes#record}) with the seqs
      * they received. Seqs are allocated at commit under the namespace's counter lock, so a change becomes visible only
      * after every lower seq of its namespace has committed (PROTOCOL.md "No lost changes").
      */
-    <T> Written<T> writeTracked(Work<T> work);
+    <T> Written<T> writeTracked(String ns, Work<T> work);
 
     /** Registers a listener told about every committed write that recorded changes (e.g. the WebSocket hub). */
-    void onCommit(java.util.function.Consumer<Written<?>> listener);
+    void onCommit(Consumer<Written<?>> listener);
 
-    /** Runs {@code work} in a read-only transaction (one consistent snapshot where the database offers one). */
-    <T> T read(Work<T> work);
+    /**
+     * Runs {@code work} in a read-only transaction of namespace {@code ns} (one consistent snapshot where the database
+     * offers one); it may be run again after a lost connection.
+     */
+    <T> T read(String ns, Work<T> work);
+
+    /**
+     * Like {@link #read}, but runs {@code work} once whatever happens: for work that sends what it reads as it goes
+     * (a streamed clone), which must never send the same bytes twice.
+     */
+    <T> T stream(String ns, Work<T> work);
 
     /**
      * Deletes change rows recorded before {@code changesBefore} and idempotency records stored before
      * {@code idempotencyBefore} (epoch milliseconds; 0 keeps everything), in every namespace.
-     *
-     * @return the number of change rows and of idempotency records deleted
      */
-    long[] prune(long changesBefore, long idempotencyBefore);
+    Pruned prune(long changesBefore, long idempotencyBefore);
+
+    /** What {@link #prune} deleted. */
+    record Pruned(long changes, long idempotencyRecords) {
+    }
+
+    /** The pushed mutations given up ({@link StoreTx.Keys#quarantine}), oldest first; {@code ns} null for all namespaces. */
+    List<StoreTx.Quarantined> quarantined(String ns, int limit);
 
     /**
-     * Takes serverSeq values from {@code primary} instead of the database counter; the database counter stays the
-     * high-water mark and the fallback while the primary fails (see {@link SequenceStore}). Null restores the default.
+     * Forgets given-up mutations: one ({@code clientId} and {@code mutationId}), a client's, a namespace's or all
+     * ({@code null}s); returns how many.
      */
-    void sequences(SequenceStore primary);
+    int clearQuarantine(String ns, String clientId, String mutationId);
 
     /** True when the database answers. */
     boolean healthy();

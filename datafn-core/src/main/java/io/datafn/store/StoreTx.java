@@ -10,67 +10,33 @@ import io.datafn.schema.Resource;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
- * Operations inside one transaction, all scoped to a namespace. Records cross this boundary as JSON objects in
- * storage form: field name to value, dates as epoch milliseconds. Records read back are in wire form, as the client
- * sees them, which is the same form (PROTOCOL.md "Dates": epoch milliseconds everywhere).
+ * One transaction of one namespace ({@link #namespace()}): everything done through its views commits together or not
+ * at all, and nothing it does reaches another namespace. The views are small on purpose: {@link #records()},
+ * {@link #joins()} (many-many join rows), {@link #changes()} (the change log), {@link #keys()} (idempotency keys and
+ * push attempts) and {@link #grants()} (sharing).
+ *
+ * <p>Records cross this boundary as JSON objects in storage form: field name to value, dates as epoch milliseconds.
+ * Records read back are in wire form, as the client sees them, which is the same form (PROTOCOL.md "Dates").
  */
 public interface StoreTx {
 
-    /** Runs a query: filtering, sorting, paging, counting, grouping and relation expansion happen in SQL. */
-    QueryResult query(String ns, Query query);
+    /** The namespace every view of this transaction reads and writes. */
+    String namespace();
 
-    /** Reads a record and locks it until the transaction ends; null when absent. */
-    ObjectNode lock(String ns, Resource resource, String id);
+    Records records();
 
-    /** True when the record exists and satisfies {@code filter} (evaluated by the database). */
-    boolean matches(String ns, Resource resource, String id, Filter filter);
+    Joins joins();
 
-    /**
-     * Inserts a record (its {@code id} included) unless the id or a unique field is taken.
-     *
-     * @return null on success, else the name of the clashing field ({@code "id"} for the id)
-     */
-    String insert(String ns, Resource resource, ObjectNode values);
+    Changes changes();
 
-    /**
-     * Updates the given fields of a record.
-     *
-     * @return null on success, else the name of the unique field whose value another record holds
-     */
-    String update(String ns, Resource resource, String id, ObjectNode values);
+    Keys keys();
 
-    /** Deletes a record; false when it did not exist. */
-    boolean delete(String ns, Resource resource, String id);
-
-    /** Ids among {@code ids} that exist. */
-    Set<String> existing(String ns, Resource resource, Collection<String> ids);
-
-    /** Ids of the records of {@code resource} whose {@code fkField} equals {@code value}, at most {@code max}. */
-    List<String> referencing(String ns, Resource resource, String fkField, String value, int max);
-
-    /** Join row {@code (from, to)} of a many-many relation in storage form, or null. */
-    ObjectNode joinRow(String ns, Relation relation, String from, String to);
-
-    /** Inserts or updates join row {@code (from, to)} with the given metadata (absent keys left as they are). */
-    void upsertJoin(String ns, Relation relation, String from, String to, ObjectNode metadata);
-
-    /** Deletes join row {@code (from, to)}; false when it did not exist. */
-    boolean deleteJoin(String ns, Relation relation, String from, String to);
-
-    /** The {@code (from, to)} pairs of the join rows in which {@code id} takes the given side. */
-    List<String[]> joinsOf(String ns, Relation relation, boolean fromSide, String id);
-
-    /**
-     * The stored idempotency record for the key, or null. Also claims the key until the transaction ends: a
-     * concurrent transaction asking for the same key waits, then sees what this one stored.
-     */
-    StoredMutation idempotency(String ns, String clientId, String mutationId);
-
-    /** Stores (or replaces) the idempotency record for the key. */
-    void saveIdempotency(String ns, String clientId, String mutationId, StoredMutation stored);
+    Grants grants();
 
     /** Marks a point this transaction can roll back to (the changes recorded after it included). */
     Savepoint savepoint();
@@ -82,73 +48,141 @@ public interface StoreTx {
     interface Savepoint {
     }
 
-    // ------------------------------------------------------------------------------------------- change log
+    /** The records of the namespace's resources. */
+    interface Records {
+        /** Runs a query: filtering, sorting, paging, counting, grouping and relation expansion happen in SQL. */
+        QueryResult query(Query query);
 
-    /**
-     * Records a change in this transaction. Its seq is allocated when the transaction commits; all changes of one
-     * transaction belong to one namespace.
-     */
-    void recordChange(String ns, ChangeRow change);
+        /** Reads a record in wire form without locking it; null when absent. */
+        ObjectNode read(Resource resource, String id);
 
-    /** The namespace's counter: the highest seq committed so far (0 for a fresh namespace). */
-    long currentSeq(String ns);
+        /** Reads a record and locks it until the transaction ends; null when absent. */
+        ObjectNode lock(Resource resource, String id);
 
-    /** The highest seq of a resource (or join key) in the change log, 0 when none. */
-    long maxSeq(String ns, String resource);
+        /** True when the record exists and satisfies {@code filter} (evaluated by the database). */
+        boolean matches(Resource resource, String id, Filter filter);
 
-    /**
-     * Change rows of the given resources (or join keys) with seq above each one's cursor, in seq order, at most
-     * {@code limit}.
-     */
-    List<ChangeRow> changesSince(String ns, java.util.Map<String, Long> cursors, int limit);
+        /**
+         * Inserts a record (its {@code id} included) unless the id or a unique field is taken.
+         *
+         * @return null on success, else the name of the clashing field ({@code "id"} for the id)
+         */
+        String insert(Resource resource, ObjectNode values);
 
-    /** Change rows of the whole namespace with seq above {@code cursor}, in seq order, at most {@code limit}. */
-    List<ChangeRow> changesAfter(String ns, long cursor, int limit);
+        /**
+         * Updates the given fields of a record.
+         *
+         * @return null on success, else the name of the unique field whose value another record holds
+         */
+        String update(Resource resource, String id, ObjectNode values);
 
-    // ------------------------------------------------------------------------------------------- bulk reads
+        /** Deletes a record; false when it did not exist. */
+        boolean delete(Resource resource, String id);
 
-    /**
-     * Streams the records of a resource that {@code viewer} may see ({@link #visible}) in id order (wire form), after
-     * {@code afterId} (null = from the start).
-     */
-    void scan(String ns, Resource resource, String viewer, String afterId, int limit,
-              java.util.function.Consumer<ObjectNode> sink);
+        /** Ids among {@code ids} that exist. */
+        Set<String> existing(Resource resource, Collection<String> ids);
 
-    /** Streams the join rows of a many-many relation in (from, to) order: {@code {id, from, to, ...metadata}}. */
-    void scanJoins(String ns, Relation relation, java.util.function.Consumer<ObjectNode> sink);
+        /** Ids of the records of {@code resource} whose {@code fkField} equals {@code value}, at most {@code max}. */
+        List<String> referencing(Resource resource, String fkField, String value, int max);
 
-    /** Rows of a resource in the namespace that {@code viewer} may see. */
-    long count(String ns, Resource resource, String viewer);
+        /**
+         * The ids among {@code ids} that {@code viewer} may see: all of them unless the resource is private
+         * ({@link Resource#isPrivate()}); of a private resource, those the viewer owns or was granted, none without a
+         * viewer.
+         */
+        Set<String> visible(Resource resource, String viewer, Collection<String> ids);
 
-    /** Join rows of a many-many relation in the namespace. */
-    long countJoins(String ns, Relation relation);
+        /**
+         * Streams the records of a resource that {@code viewer} may see ({@link #visible}) in id order (wire form),
+         * after {@code afterId} (null = from the start), at most {@code limit} (0 = all).
+         */
+        void scan(Resource resource, String viewer, String afterId, int limit, Consumer<ObjectNode> sink);
 
-    /** Reads a record in wire form without locking it; null when absent. */
-    ObjectNode read(String ns, Resource resource, String id);
+        /** Rows of a resource that {@code viewer} may see. */
+        long count(Resource resource, String viewer);
+    }
 
-    /** Marks the namespace as seeded (idempotent); true when the marker was new. */
-    boolean markSeeded(String ns, long atMillis);
+    /** The join rows of many-many relations. */
+    interface Joins {
+        /** Join row {@code (from, to)} in storage form ({@code {from, to, ...metadata}}), or null. */
+        ObjectNode row(Relation relation, String from, String to);
 
-    /** True when the change log of the namespace holds a deletion of the record (the record existed once). */
-    boolean deletedInLog(String ns, String resource, String id);
+        /** Inserts or updates join row {@code (from, to)} with the given metadata (absent keys left as they are). */
+        void upsert(Relation relation, String from, String to, ObjectNode metadata);
 
-    // ------------------------------------------------------------------------------------------- sharing
+        /** Deletes join row {@code (from, to)}; false when it did not exist. */
+        boolean delete(Relation relation, String from, String to);
 
-    /**
-     * The ids among {@code ids} that {@code viewer} may see: all of them unless the resource is private
-     * ({@link Resource#isPrivate()}); of a private resource, those the viewer owns or was granted, none without a
-     * viewer.
-     */
-    Set<String> visible(String ns, Resource resource, String viewer, Collection<String> ids);
+        /** The join rows in which {@code id} takes the given side. */
+        List<JoinKey> of(Relation relation, boolean fromSide, String id);
 
-    /** Stores (or replaces) a grant. */
-    void saveGrant(String ns, Grant grant);
+        /** Streams the join rows in (from, to) order: {@code {id, from, to, ...metadata}}. */
+        void scan(Relation relation, Consumer<ObjectNode> sink);
 
-    /** Removes the grant of {@code principal} on the record ({@code ""}: the resource scope of {@code owner}). */
-    boolean deleteGrant(String ns, String resource, String recordId, String principal, String owner);
+        /** Join rows of the relation. */
+        long count(Relation relation);
+    }
 
-    /** The grants on a record: its own, and the resource-scope grants of {@code owner} (may be null). */
-    List<Grant> grants(String ns, String resource, String recordId, String owner);
+    /** The two ends of a join row. */
+    record JoinKey(String from, String to) {
+    }
+
+    /** The namespace's change log and counter. */
+    interface Changes {
+        /** Records a change in this transaction; its seq is allocated when the transaction commits. */
+        void record(ChangeRow change);
+
+        /** The namespace's counter: the highest seq committed so far (0 for a fresh namespace). */
+        long currentSeq();
+
+        /** The highest seq of a resource (or join key) in the change log, 0 when none. */
+        long maxSeq(String resource);
+
+        /**
+         * Change rows of the given resources (or join keys) with seq above each one's cursor, in seq order, at most
+         * {@code limit}.
+         */
+        List<ChangeRow> since(Map<String, Long> cursors, int limit);
+
+        /** Change rows of every resource with seq above {@code cursor}, in seq order, at most {@code limit}. */
+        List<ChangeRow> after(long cursor, int limit);
+
+        /** True when the change log holds a deletion of the record (the record existed once). */
+        boolean deleted(String resource, String id);
+
+        /** Marks the namespace as seeded (idempotent); true when the marker was new. */
+        boolean markSeeded(long atMillis);
+    }
+
+    /** Idempotency keys {@code (clientId, mutationId)} and the attempts of pushed mutations. */
+    interface Keys {
+        /**
+         * The stored idempotency record for the key, or null. Also claims the key until the transaction ends: a
+         * concurrent transaction asking for the same key waits, then sees what this one stored.
+         */
+        StoredMutation claim(String clientId, String mutationId);
+
+        /** Stores (or replaces) the idempotency record of a claimed key. */
+        void save(String clientId, String mutationId, StoredMutation stored);
+
+        /** Counts one more failed attempt of a pushed mutation and returns the attempts so far (1 the first time). */
+        int countAttempt(String clientId, String mutationId, Quarantined failure);
+
+        /** Marks a counted mutation as given up: an operator sees it in {@link Store#quarantined}. */
+        void quarantine(String clientId, String mutationId);
+    }
+
+    /** Share grants (the {@code shareable} capability). */
+    interface Grants {
+        /** Stores (or replaces) a grant. */
+        void save(Grant grant);
+
+        /** Removes the grant of {@code principal} on the record ({@code ""}: the resource scope of {@code owner}). */
+        boolean delete(String resource, String recordId, String principal, String owner);
+
+        /** The grants on a record: its own, and the resource-scope grants of {@code owner} (may be null). */
+        List<Grant> of(String resource, String recordId, String owner);
+    }
 
     /**
      * A share grant. {@code recordId} is {@code ""} for a resource-scope grant, which covers every record of the
@@ -156,25 +190,6 @@ public interface StoreTx {
      */
     record Grant(String resource, String recordId, String principal, String level, String grantedBy, long grantedAt) {
     }
-
-    // ------------------------------------------------------------------------------------------- push attempts
-
-    /**
-     * Counts one more failed attempt of a pushed mutation and returns the attempts so far (1 the first time).
-     */
-    int countAttempt(String ns, String clientId, String mutationId, Quarantined failure);
-
-    /** Marks a counted mutation as given up: an operator sees it in {@link #quarantined}. */
-    void quarantine(String ns, String clientId, String mutationId);
-
-    /** The mutations given up, oldest first; {@code ns} null for every namespace. */
-    List<Quarantined> quarantined(String ns, int limit);
-
-    /**
-     * Forgets given-up mutations of a namespace: one ({@code clientId} and {@code mutationId}), a client's, or all
-     * ({@code null}s); returns how many.
-     */
-    int clearQuarantine(String ns, String clientId, String mutationId);
 
     /** A pushed mutation that kept failing with a retryable error. */
     record Quarantined(String ns, String clientId, String mutationId, String payload, String code, String message,

@@ -101,13 +101,13 @@ public final class CloneService {
     public BodyWriter stream(String ns, String viewer, Plan plan) {
         return out -> {
             try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
-                store.read(tx -> {
+                store.stream(ns, tx -> {
                     try {
                         // cursors first, in the snapshot the rows are read from: a change after this point has a
                         // higher seq and will be pulled; one before it is in the rows
                         Map<String, Long> cursors = new LinkedHashMap<>();
                         for (Resource r : plan.tables()) {
-                            cursors.put(r.name(), tx.maxSeq(ns, r.name()));
+                            cursors.put(r.name(), tx.changes().maxSeq(r.name()));
                         }
                         g.writeStartObject();
                         g.writeBooleanField("ok", true);
@@ -121,7 +121,7 @@ public final class CloneService {
                                 int limit = plan.pageTable() == null ? 0 : plan.pageLimit();
                                 String[] last = new String[1];
                                 int[] count = new int[1];
-                                tx.scan(ns, r, viewer, plan.pageTable() == null ? null : plan.afterId(), limit, row -> {
+                                tx.records().scan(r, viewer, plan.pageTable() == null ? null : plan.afterId(), limit, row -> {
                                     write(g, row);
                                     last[0] = row.get("id").asText();
                                     count[0]++;
@@ -145,7 +145,7 @@ public final class CloneService {
                                     continue;
                                 }
                                 boolean[] started = new boolean[1];
-                                tx.scanJoins(ns, rel, row -> {
+                                tx.joins().scan(rel, row -> {
                                     try {
                                         if (!started[0]) {
                                             g.writeArrayFieldStart(rel.joinKey());

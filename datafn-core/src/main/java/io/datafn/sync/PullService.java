@@ -129,9 +129,9 @@ public final class PullService {
             }
         });
         List<ChangeRow> visible = new ArrayList<>();
-        List<ChangeRow> fetched = store.read(tx -> {
-            List<ChangeRow> rows = tx.changesSince(ns, streams, limit + 1).stream().map(this::wire).toList();
-            visible.addAll(visibleTo(tx, ns, viewer, rows.subList(0, Math.min(limit, rows.size()))));
+        List<ChangeRow> fetched = store.read(ns, tx -> {
+            List<ChangeRow> rows = tx.changes().since(streams, limit + 1).stream().map(this::wire).toList();
+            visible.addAll(visibleTo(tx, viewer, rows.subList(0, Math.min(limit, rows.size()))));
             return rows;
         });
         boolean hasMore = fetched.size() > limit;
@@ -162,7 +162,7 @@ public final class PullService {
      * The changes of {@code rows} that {@code viewer} may see: all but those of private records it neither owns nor
      * was granted (a record no longer there is not visible, so neither is its deletion).
      */
-    private List<ChangeRow> visibleTo(StoreTx tx, String ns, String viewer, List<ChangeRow> rows) {
+    private List<ChangeRow> visibleTo(StoreTx tx, String viewer, List<ChangeRow> rows) {
         Map<String, Set<String>> ids = new HashMap<>();
         for (ChangeRow c : rows) {
             Resource r = schema.resource(c.resource());
@@ -174,7 +174,7 @@ public final class PullService {
             return rows;
         }
         Map<String, Set<String>> allowed = new HashMap<>();
-        ids.forEach((res, set) -> allowed.put(res, tx.visible(ns, schema.resource(res), viewer, set)));
+        ids.forEach((res, set) -> allowed.put(res, tx.records().visible(schema.resource(res), viewer, set)));
         List<ChangeRow> out = new ArrayList<>();
         for (ChangeRow c : rows) {
             Set<String> ok = allowed.get(c.resource());
@@ -189,10 +189,10 @@ public final class PullService {
         long cursor = SyncRequests.cursor(body.get("cursor"), "cursor");
         int limit = Math.min(SyncRequests.positiveLimit(body.get("limit"), DEFAULT_GLOBAL_LIMIT), limits.maxPullLimit());
         List<ChangeRow> all = new ArrayList<>();
-        List<ChangeRow> rows = store.read(tx -> {
-            List<ChangeRow> fetched = tx.changesAfter(ns, cursor, limit).stream().map(this::wire).toList();
+        List<ChangeRow> rows = store.read(ns, tx -> {
+            List<ChangeRow> fetched = tx.changes().after(cursor, limit).stream().map(this::wire).toList();
             all.addAll(fetched);
-            return visibleTo(tx, ns, viewer, fetched);
+            return visibleTo(tx, viewer, fetched);
         });
         return new PullResult.Global(rows, all.isEmpty() ? null : all.get(all.size() - 1).seq());
     }

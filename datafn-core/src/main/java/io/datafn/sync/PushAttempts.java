@@ -35,18 +35,18 @@ final class PushAttempts {
             return result;
         }
         long now = clock.millis();
-        int n = tx.countAttempt(w.namespace(), m.clientId(), m.mutationId(),
+        int n = tx.keys().countAttempt(m.clientId(), m.mutationId(),
                 new StoreTx.Quarantined(w.namespace(), m.clientId(), m.mutationId(), m.payloadHash(), e.code(),
                         e.message(), 0, now, now));
         if (n < max) {
             return result;
         }
-        tx.quarantine(w.namespace(), m.clientId(), m.mutationId());
+        tx.keys().quarantine(m.clientId(), m.mutationId());
         MutationResult given = new MutationResult(false, result.mutationId(), List.of(),
                 List.of(new MutationResult.Error(e.code(), e.message() + " (given up after " + n + " attempts)", e.path(),
                         false)), false);
-        tx.idempotency(w.namespace(), m.clientId(), m.mutationId()); // claims the key for the record below
-        tx.saveIdempotency(w.namespace(), m.clientId(), m.mutationId(),
+        tx.keys().claim(m.clientId(), m.mutationId()); // claims the key for the record below
+        tx.keys().save(m.clientId(), m.mutationId(),
                 new StoreTx.StoredMutation(m.payloadHash(), given.toJson()));
         return given;
     }

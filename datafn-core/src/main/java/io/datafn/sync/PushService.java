@@ -70,7 +70,7 @@ public final class PushService {
 
         // one transaction for the batch, each mutation isolated by a savepoint: a failed mutation leaves no trace but
         // its idempotency record, the others commit together (one commit, one seq allocation under the counter lock)
-        Written<Outcome> batch = store.writeTracked(tx -> {
+        Written<Outcome> batch = store.writeTracked(writer.namespace(), tx -> {
             List<String> applied = new ArrayList<>();
             List<PushResult.Failure> errors = new ArrayList<>();
             Map<String, Mutation> seen = new HashMap<>(); // first occurrence of each key in this batch
@@ -112,7 +112,7 @@ public final class PushService {
         for (ChangeRow c : batch.changes()) {
             assigned.add(c.seq());
         }
-        long cursor = assigned.isEmpty() ? store.read(tx -> tx.currentSeq(writer.namespace())) : assigned.last();
+        long cursor = assigned.isEmpty() ? store.read(writer.namespace(), tx -> tx.changes().currentSeq()) : assigned.last();
         // the highest seq at or below cursor that this push did not assign: a client whose global cursor equals it
         // has seen every foreign change and may jump to cursor (PROTOCOL.md "Push cursor / cursorBefore / cursors")
         long before = cursor;

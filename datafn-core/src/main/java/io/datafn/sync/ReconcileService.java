@@ -73,13 +73,13 @@ public final class ReconcileService {
             }
         }
         boolean includeJoins = body.path("includeJoins").asBoolean(false);
-        return store.read(tx -> {
+        return store.read(ns, tx -> {
             ObjectNode result = Json.object();
             result.put("ok", true);
             ObjectNode out = result.putObject("counts");
             Map<String, Long> server = new LinkedHashMap<>();
             for (String t : tables) {
-                long n = tx.count(ns, schema.resource(t), viewer);
+                long n = tx.records().count(schema.resource(t), viewer);
                 server.put(t, n);
                 out.put(t, n);
             }
@@ -87,11 +87,11 @@ public final class ReconcileService {
                 ObjectNode joins = result.putObject("joinCounts");
                 for (Relation rel : schema.relations()) {
                     if (rel.type() == RelationType.MANY_MANY && (tables.contains(rel.from()) || tables.contains(rel.to()))) {
-                        joins.put(rel.joinKey(), tx.countJoins(ns, rel));
+                        joins.put(rel.joinKey(), tx.joins().count(rel));
                     }
                 }
             }
-            result.put("latestCursor", Long.toString(tx.currentSeq(ns)));
+            result.put("latestCursor", Long.toString(tx.changes().currentSeq()));
             if (hasCounts) {
                 ObjectNode drift = result.putObject("drift");
                 client.forEach((t, c) -> {

@@ -44,7 +44,7 @@ public final class SeedService {
         ObjectNode result = Json.object();
         result.put("ok", true);
         if (data == null || data.isNull()) {
-            store.write(tx -> tx.markSeeded(writer.namespace(), clock.millis()));
+            store.write(writer.namespace(), tx -> tx.changes().markSeeded(clock.millis()));
             return result;
         }
         if (!data.isObject()) {
@@ -69,7 +69,7 @@ public final class SeedService {
             parsed.put(table, list);
         }
         ObjectNode seeded = result.putObject("seeded");
-        Map<String, Integer> written = store.write(tx -> {
+        Map<String, Integer> written = store.write(writer.namespace(), tx -> {
             Map<String, Integer> counts = new LinkedHashMap<>();
             parsed.forEach((table, list) -> {
                 int n = 0;
@@ -80,7 +80,7 @@ public final class SeedService {
                 }
                 counts.put(table, n);
             });
-            tx.markSeeded(writer.namespace(), clock.millis());
+            tx.changes().markSeeded(clock.millis());
             return counts;
         });
         written.forEach(seeded::put);

@@ -82,7 +82,7 @@ public final class TransactService {
             for (int i = 0; i < steps.size(); i++) {
                 Parsed s = steps.get(i);
                 if (s.query() != null) {
-                    QueryResult answer = store.read(tx -> tx.query(writer.namespace(), s.query()));
+                    QueryResult answer = store.read(writer.namespace(), tx -> tx.records().query(s.query()));
                     try {
                         budget.add(answer.toJson(), "steps[" + i + "]");
                         results.add(TransactResult.Step.ofQuery(answer));
@@ -98,7 +98,7 @@ public final class TransactService {
             return TransactResult.ran(results);
         }
         try {
-            return TransactResult.ran(store.write(tx -> {
+            return TransactResult.ran(store.write(writer.namespace(), tx -> {
                 List<TransactResult.Step> done = new ArrayList<>();
                 for (int i = 0; i < steps.size(); i++) {
                     Parsed s = steps.get(i);
@@ -108,7 +108,7 @@ public final class TransactService {
                             throw s.deferred();
                         }
                         if (s.query() != null) {
-                            answer = tx.query(writer.namespace(), s.query());
+                            answer = tx.records().query(s.query());
                         } else {
                             done.add(TransactResult.Step.ofMutation(service.executeIn(tx, writer, s.mutation(), MutationService.Policy.STRICT)));
                         }

@@ -8,7 +8,6 @@ import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
 import io.datafn.plugin.DatafnPlugin;
 import io.datafn.schema.Schema;
-import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
 import io.datafn.store.Written;
 import org.junit.jupiter.api.Test;
@@ -43,7 +42,7 @@ class RouterTest {
         }
 
         @Override
-        public <T> Written<T> writeTracked(Work<T> work) {
+        public <T> Written<T> writeTracked(String ns, Work<T> work) {
             throw new UnsupportedOperationException("routing tests have no storage");
         }
 
@@ -52,17 +51,28 @@ class RouterTest {
         }
 
         @Override
-        public <T> T read(Work<T> work) {
+        public <T> T read(String ns, Work<T> work) {
             throw new UnsupportedOperationException("routing tests have no storage");
         }
 
         @Override
-        public long[] prune(long changesBefore, long idempotencyBefore) {
-            return new long[2];
+        public <T> T stream(String ns, Work<T> work) {
+            throw new UnsupportedOperationException("routing tests have no storage");
         }
 
         @Override
-        public void sequences(SequenceStore primary) {
+        public Pruned prune(long changesBefore, long idempotencyBefore) {
+            return new Pruned(0, 0);
+        }
+
+        @Override
+        public java.util.List<io.datafn.store.StoreTx.Quarantined> quarantined(String ns, int limit) {
+            return java.util.List.of();
+        }
+
+        @Override
+        public int clearQuarantine(String ns, String clientId, String mutationId) {
+            return 0;
         }
 
         @Override

@@ -94,12 +94,6 @@ enum Dialect {
         }
 
         @Override
-        void lockKey(DSLContext ctx, String key) {
-            // a transaction-scoped advisory lock on a 64-bit hash of the key; a hash collision only makes one wait
-            ctx.execute("select pg_advisory_xact_lock(hashtextextended({0}, 0))", DSL.val(key));
-        }
-
-        @Override
         void lockMigration(DSLContext ctx) {
             // transaction-scoped: PostgreSQL's DDL is transactional, the lock ends with the migration's commit
             ctx.execute("select pg_advisory_xact_lock(7366354211)");
@@ -244,8 +238,8 @@ enum Dialect {
         }
 
         @Override
-        void lockKey(DSLContext ctx, String key) {
-            // nothing to do: the one writer connection already excludes every other writer
+        boolean oneWriter() {
+            return true;
         }
 
         @Override
@@ -309,8 +303,7 @@ enum Dialect {
     /**
      * MariaDB (and MySQL's protocol through the MariaDB driver). Text is utf8mb4 with the code-point collation
      * {@code utf8mb4_nopad_bin} (not {@code utf8mb4_bin}, which pads spaces); key columns are VARCHAR(255) because
-     * InnoDB keys are limited to 3072 bytes; DDL commits implicitly, so the migration lock is a session lock; there
-     * is no transactional advisory lock, so {@link #lockKey} upserts a row of {@code datafn_locks} and holds it.
+     * InnoDB keys are limited to 3072 bytes; DDL commits implicitly, so the migration lock is a session lock.
      */
     MARIADB("mariadb") {
         private static final String COLLATION = "utf8mb4_nopad_bin";
@@ -393,16 +386,6 @@ enum Dialect {
         @Override
         boolean rowLocks() {
             return true;
-        }
-
-        @Override
-        void lockKey(DSLContext ctx, String key) {
-            // the row lock of an upserted datafn_locks row is held until the transaction ends
-            Table<?> locks = DSL.table(DSL.name(SqlNames.LOCKS));
-            Field<String> k = DSL.field(DSL.name("k"), String.class);
-            Field<Long> at = DSL.field(DSL.name("created_at"), Long.class);
-            ctx.insertInto(locks, k, at).values(sha256(key), System.currentTimeMillis())
-                    .onDuplicateKeyUpdate().set(at, DSL.excluded(at)).execute();
         }
 
         @Override
@@ -520,10 +503,12 @@ enum Dialect {
     abstract boolean rowLocks();
 
     /**
-     * Makes the current write transaction the only one holding {@code key} (a name, not a row) until it ends; another
-     * transaction asking for the same key waits until then.
+     * Whether the database has one writer at a time (SQLite): then concurrent writes of every namespace join one
+     * group commit, else each namespace's writes group on their own and namespaces commit in parallel.
      */
-    abstract void lockKey(DSLContext ctx, String key);
+    boolean oneWriter() {
+        return false;
+    }
 
     /** One migrating node at a time: taken inside the migration's transaction, before its first statement. */
     abstract void lockMigration(DSLContext ctx);
@@ -646,11 +631,4 @@ enum Dialect {
                 + "' (use jdbc:postgresql://host:port/db, jdbc:mariadb://host:port/db, jdbc:mysql://host:port/db or jdbc:sqlite:path)");
     }
 
-    private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -8,6 +8,7 @@ import io.datafn.schema.Schema;
 import io.datafn.store.ChangeRow;
 import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
+import io.datafn.store.StoreTx;
 import io.datafn.store.Written;
 import org.jooq.DSLContext;
 import org.jooq.ExecuteListener;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,6 +44,11 @@ import java.util.Properties;
 public final class JdbcStore implements Store {
     private static final Logger log = LoggerFactory.getLogger(JdbcStore.class);
     private static final int MAX_ATTEMPTS = 8;
+    /**
+     * Writes per group commit at most. PostgreSQL keeps 64 subtransaction ids per transaction in shared memory before
+     * every snapshot of every session gets slower; each write takes one savepoint.
+     */
+    private static final int MAX_GROUP = 32;
 
     private final Dialect dialect;
     private final HikariDataSource writePool;
@@ -50,71 +57,123 @@ public final class JdbcStore implements Store {
             .withExecuteLogging(false).withRenderSchema(false);
     private final String description;
     private final List<Consumer<Written<?>>> listeners = new CopyOnWriteArrayList<>();
+    /** Concurrent writes of a namespace (of every namespace on a one-writer database) commit together. */
+    private final CommitGroups commits = new CommitGroups(MAX_GROUP);
+    private final java.util.concurrent.atomic.AtomicLong groupedWrites = new java.util.concurrent.atomic.AtomicLong();
     /** jOOQ listeners of every statement, for tests that count statements; empty (and free) in production. */
     private volatile ExecuteListener[] executeListeners = {};
     private volatile Schema schema;
-    private volatile SequenceStore sequences;
+    private final SequenceStore sequences;
     private volatile boolean closed;
 
     private final String jdbcUrl;
     private final String user;
     private final String password;
 
-    private JdbcStore(Dialect dialect, HikariDataSource writePool, HikariDataSource readPool, String description,
-                      String jdbcUrl, String user, String password) {
+    private JdbcStore(Dialect dialect, Pools pools, String description, Options o) {
         this.dialect = dialect;
-        this.jdbcUrl = jdbcUrl;
-        this.user = user;
-        this.password = password;
-        this.writePool = writePool;
-        this.readPool = readPool;
+        this.jdbcUrl = o.url;
+        this.user = o.user;
+        this.password = o.password;
+        this.writePool = pools.write();
+        this.readPool = pools.read();
         this.description = description;
+        this.sequences = o.sequences;
     }
 
-    /** Opens a store on a JDBC URL ({@code jdbc:postgresql://...}, {@code jdbc:mariadb://...}, {@code jdbc:mysql://...} or {@code jdbc:sqlite:path}) with default pool sizes. */
+    /** Opens a store on a JDBC URL ({@code jdbc:postgresql://...}, {@code jdbc:mariadb://...}, {@code jdbc:mysql://...} or {@code jdbc:sqlite:path}) with the default options. */
     public static JdbcStore open(String jdbcUrl) {
-        return open(jdbcUrl, null, null, 16);
+        return at(jdbcUrl).open();
+    }
+
+    /** Opens a store with credentials and a pool size, the other options at their defaults. */
+    public static JdbcStore open(String jdbcUrl, String user, String password, int poolSize) {
+        return at(jdbcUrl).user(user).password(password).poolSize(poolSize).open();
+    }
+
+    /** The options of a store on {@code jdbcUrl}, to be {@link Options#open opened}. */
+    public static Options at(String jdbcUrl) {
+        return new Options(Objects.requireNonNull(jdbcUrl, "database URL"));
     }
 
     /** How long a request waits for a database connection by default before it is answered 503. */
     public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(3);
 
-    /** Opens a store that waits at most {@link #DEFAULT_ACQUIRE_TIMEOUT} for a connection. */
-    public static JdbcStore open(String jdbcUrl, String user, String password, int poolSize) {
-        return open(jdbcUrl, user, password, poolSize, DEFAULT_ACQUIRE_TIMEOUT);
-    }
+    /** What a store is opened with; every option has a default. */
+    public static final class Options {
+        private final String url;
+        private String user;
+        private String password;
+        private int poolSize = 16;
+        private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
+        private SequenceStore sequences;
 
-    /**
-     * Opens a store.
-     *
-     * @param poolSize       connections for PostgreSQL, or SQLite reader connections (1 .. 200)
-     * @param acquireTimeout how long a unit of work waits for a connection (250 ms .. 10 min); when the database is
-     *                       down or every connection stays busy that long, the request is answered 503
-     *                       {@code SERVICE_UNAVAILABLE} with {@code Retry-After}
-     * @throws IllegalArgumentException for an unsupported URL, pool size or timeout
-     * @throws IllegalStateException    when the database cannot be reached
-     */
-    public static JdbcStore open(String jdbcUrl, String user, String password, int poolSize, Duration acquireTimeout) {
-        Objects.requireNonNull(jdbcUrl, "database URL");
-        if (poolSize < 1 || poolSize > 200) {
-            throw new IllegalArgumentException("database pool size must be 1..200, got " + poolSize);
+        private Options(String url) {
+            this.url = url;
         }
-        if (acquireTimeout.toMillis() < 250 || acquireTimeout.toMinutes() > 10) {
-            throw new IllegalArgumentException("database acquire timeout must be 250 ms .. 10 min, got " + acquireTimeout);
+
+        public Options user(String user) {
+            this.user = user;
+            return this;
         }
-        long acquireMs = acquireTimeout.toMillis();
-        Dialect dialect = Dialect.fromUrl(jdbcUrl);
-        try {
-            Pools pools = dialect.pools(jdbcUrl, user, password, poolSize, acquireMs);
-            String where = jdbcUrl.replaceFirst("^jdbc:[a-z]+:(//)?", "");
-            int q = where.indexOf('?');
-            return new JdbcStore(dialect, pools.write(), pools.read(),
-                    dialect.product() + " " + (q < 0 ? where : where.substring(0, q)),
-                    jdbcUrl, user, password);
-        } catch (java.io.UncheckedIOException e) {
-            throw new IllegalStateException("database: cannot create the directory of " + jdbcUrl + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("database: cannot connect to " + jdbcUrl + ": " + rootMessage(e), e);
+
+        public Options password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        /** Connections for PostgreSQL and MariaDB per pool, or SQLite reader connections (1 .. 200; default 16). */
+        public Options poolSize(int poolSize) {
+            if (poolSize < 1 || poolSize > 200) {
+                throw new IllegalArgumentException("database pool size must be 1..200, got " + poolSize);
+            }
+            this.poolSize = poolSize;
+            return this;
+        }
+
+        /**
+         * How long a unit of work waits for a connection (250 ms .. 10 min; default 3 s); when the database is down
+         * or every connection stays busy that long, the request is answered 503 {@code SERVICE_UNAVAILABLE} with
+         * {@code Retry-After}.
+         */
+        public Options acquireTimeout(Duration acquireTimeout) {
+            if (acquireTimeout.toMillis() < 250 || acquireTimeout.toMinutes() > 10) {
+                throw new IllegalArgumentException("database acquire timeout must be 250 ms .. 10 min, got " + acquireTimeout);
+            }
+            this.acquireTimeout = acquireTimeout;
+            return this;
+        }
+
+        /**
+         * Where serverSeq values come from (the README's {@code dbMapping.serverseq}): null (the default) is the
+         * database counter; a Redis or KV {@link SequenceStore} becomes the primary, with the database counter as
+         * high-water mark and fallback (see {@link SequenceStore}). The store closes it.
+         */
+        public Options sequences(SequenceStore sequences) {
+            this.sequences = sequences;
+            return this;
+        }
+
+        /**
+         * Opens the store.
+         *
+         * @throws IllegalArgumentException for an unsupported URL
+         * @throws IllegalStateException    when the database cannot be reached
+         */
+        public JdbcStore open() {
+            Dialect dialect = Dialect.fromUrl(url);
+            try {
+                Pools pools = dialect.pools(url, user, password, poolSize, acquireTimeout.toMillis());
+                String where = url.replaceFirst("^jdbc:[a-z]+:(//)?", "");
+                int q = where.indexOf('?');
+                JdbcStore store = new JdbcStore(dialect, pools, dialect.product() + " " + (q < 0 ? where : where.substring(0, q)), this);
+                log.info("store: serverSeq from {}", sequences == null ? "the database" : sequences.name() + " (database fallback)");
+                return store;
+            } catch (java.io.UncheckedIOException e) {
+                throw new IllegalStateException("database: cannot create the directory of " + url + ": " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("database: cannot connect to " + url + ": " + rootMessage(e), e);
+            }
         }
     }
 
@@ -233,23 +292,134 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public <T> Written<T> writeTracked(Work<T> work) {
-        Written<T> w = run(writePool, false, work);
-        if (!w.changes().isEmpty()) {
-            for (Consumer<Written<?>> l : listeners) {
-                try {
-                    l.accept(w);
-                } catch (RuntimeException e) {
-                    log.warn("store: commit listener failed for {} (ignored)", w.namespace(), e);
-                }
+    public <T> Written<T> writeTracked(String ns, Work<T> work) {
+        Objects.requireNonNull(ns, "namespace");
+        if (closed) {
+            throw new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$");
+        }
+        CommitGroups.Pending<T> p = new CommitGroups.Pending<>(ns, work);
+        commits.submit(dialect.oneWriter() ? "" : ns, p, this::runGroup);
+        if (p.alone) {
+            runAlone(p); // a retryable failure inside the group, or a group that did not commit
+        }
+        if (p.error != null) {
+            throw p.error;
+        }
+        if (p.failure != null) {
+            throw p.failure;
+        }
+        return p.written;
+    }
+
+    /** Tells the commit listeners about the changes a commit gave seqs to in {@code ns}, if any. */
+    private void tell(String ns, List<ChangeRow> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        Written<Void> w = new Written<>(null, ns, changes);
+        for (Consumer<Written<?>> l : listeners) {
+            try {
+                l.accept(w);
+            } catch (RuntimeException e) {
+                log.warn("store: commit listener failed for {} (ignored)", ns, e);
             }
         }
-        return w;
+    }
+
+    /**
+     * Runs a group of writes ({@link CommitGroups}) in one transaction: each under a savepoint, so that one write's
+     * failure is only its own; then one seq allocation per namespace, in namespace order (a fixed lock order for
+     * groups on other nodes), and one commit. A write that failed in a way a retry may cure, and every write of a group
+     * whose commit failed, is handed back to run alone.
+     */
+    private void runGroup(List<CommitGroups.Pending<?>> items) {
+        if (items.size() == 1) {
+            // nothing to share: the plain unit of work with its retries, still while this group is led, so that the
+            // writes arriving meanwhile queue up for the next group
+            runAlone(items.get(0));
+            return;
+        }
+        Schema s = Objects.requireNonNull(schema, "store used before migrate(schema)");
+        try (Connection c = writePool.getConnection()) {
+            dialect.begin(c, false);
+            try {
+                DSLContext ctx = dsl(c);
+                List<Share> ok = new ArrayList<>();
+                java.util.TreeMap<String, List<ChangeRow>> byNs = new java.util.TreeMap<>();
+                for (CommitGroups.Pending<?> p : items) {
+                    JdbcTx tx = new JdbcTx(c, ctx, s, dialect, p.ns);
+                    java.sql.Savepoint sp = c.setSavepoint();
+                    try {
+                        runItem(p, tx);
+                        c.releaseSavepoint(sp);
+                    } catch (RuntimeException e) {
+                        c.rollback(sp);
+                        if (retryable(e) || lost(e)) {
+                            p.alone = true;
+                        } else {
+                            p.failure = translate(e);
+                        }
+                        continue;
+                    }
+                    List<ChangeRow> nsChanges = byNs.computeIfAbsent(p.ns, k -> new ArrayList<>());
+                    ok.add(new Share(p, nsChanges.size(), nsChanges.size() + tx.recorded().size()));
+                    nsChanges.addAll(tx.recorded());
+                }
+                long now = System.currentTimeMillis();
+                Map<String, List<ChangeRow>> committed = new java.util.HashMap<>();
+                byNs.forEach((ns, pending) -> committed.put(ns, JdbcTx.flush(ctx, dialect, ns, pending, now, sequences)));
+                dialect.commit(c);
+                ok.forEach(w -> w.write().commit(committed.get(w.write().ns).subList(w.from(), w.to())));
+                groupedWrites.addAndGet(ok.size());
+                committed.forEach(this::tell);
+            } catch (RuntimeException | SQLException e) {
+                rollbackOrEvict(writePool, c);
+                log.debug("store: group commit of {} writes failed, each runs alone: {}", items.size(), e.getMessage());
+                for (CommitGroups.Pending<?> p : items) {
+                    p.written = null;
+                    p.failure = null;
+                    p.alone = true;
+                }
+            } catch (Error e) {
+                rollbackOrEvict(writePool, c);
+                for (CommitGroups.Pending<?> p : items) {
+                    p.written = null;
+                    p.error = e;
+                }
+            }
+        } catch (SQLException e) {
+            DatafnException u = unavailable(e);
+            items.forEach(p -> p.failure = u);
+        }
+    }
+
+    private <T> void runAlone(CommitGroups.Pending<T> p) {
+        try {
+            p.written = run(writePool, false, true, p.ns, p.work::run);
+            tell(p.ns, p.written.changes());
+        } catch (RuntimeException e) {
+            p.failure = e;
+        } catch (Error e) {
+            p.error = e;
+        }
+    }
+
+    private static <T> void runItem(CommitGroups.Pending<T> p, JdbcTx tx) {
+        p.value = p.work.run(tx);
+    }
+
+    /** A write of a group and where its changes are among its namespace's changes of the group commit. */
+    private record Share(CommitGroups.Pending<?> write, int from, int to) {
     }
 
     @Override
-    public <T> T read(Work<T> work) {
-        return run(readPool, true, work).value();
+    public <T> T read(String ns, Work<T> work) {
+        return run(readPool, true, true, Objects.requireNonNull(ns, "namespace"), work::run).value();
+    }
+
+    @Override
+    public <T> T stream(String ns, Work<T> work) {
+        return run(readPool, true, false, Objects.requireNonNull(ns, "namespace"), work::run).value();
     }
 
     @Override
@@ -257,7 +427,14 @@ public final class JdbcStore implements Store {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
-    private <T> Written<T> run(HikariDataSource pool, boolean readOnly, Work<T> work) {
+    /**
+     * Runs {@code work} in one transaction on a connection of {@code pool}, bound to {@code ns} (null only for the
+     * operator's statements over every namespace, which use {@link JdbcTx#dsl()} alone). With {@code retry}, a
+     * serialization failure or deadlock runs the work again (up to {@link #MAX_ATTEMPTS}), and so does a connection
+     * lost before the commit (once); without, the work runs once whatever happens.
+     */
+    private <T> Written<T> run(HikariDataSource pool, boolean readOnly, boolean retry, String ns,
+                               java.util.function.Function<JdbcTx, T> work) {
         if (closed) {
             throw new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$");
         }
@@ -266,23 +443,18 @@ public final class JdbcStore implements Store {
             try (Connection c = pool.getConnection()) {
                 dialect.begin(c, readOnly);
                 try {
-                    DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
-                    ExecuteListener[] statementListeners = executeListeners;
-                    if (statementListeners.length > 0) {
-                        ctx.configuration().set(statementListeners);
-                    }
-                    JdbcTx tx = new JdbcTx(c, ctx, s, dialect);
-                    T result = work.run(tx);
-                    List<ChangeRow> changes = tx.flushChanges(System.currentTimeMillis(), sequences);
+                    DSLContext ctx = dsl(c);
+                    JdbcTx tx = new JdbcTx(c, ctx, s, dialect, ns);
+                    T result = work.apply(tx);
+                    List<ChangeRow> changes = ns == null ? List.of()
+                            : JdbcTx.flush(ctx, dialect, ns, tx.recorded(), System.currentTimeMillis(), sequences);
                     dialect.commit(c);
-                    return new Written<>(result, tx.pendingNamespace(), changes);
+                    return new Written<>(result, ns, changes);
                 } catch (RuntimeException e) {
                     rollbackOrEvict(pool, c);
                     // a connection that died before the commit (a restarted database, a stale pooled connection)
                     // committed nothing: the unit runs once more on a fresh connection
-                    SQLException sql = sqlCause(e);
-                    boolean lost = sql != null && dialect.connectionLost(sql) && attempt == 1;
-                    if (lost || attempt < MAX_ATTEMPTS && retryable(e)) {
+                    if (retry && (lost(e) && attempt == 1 || attempt < MAX_ATTEMPTS && retryable(e))) {
                         log.debug("store: retrying transaction (attempt {}): {}", attempt, e.getMessage());
                         backoff(attempt);
                         continue;
@@ -317,6 +489,27 @@ public final class JdbcStore implements Store {
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Writes committed so far in a group commit shared with other writes. */
+    long groupedWrites() {
+        return groupedWrites.get();
+    }
+
+    /** The jOOQ context of a unit of work on {@code c}, with the test hook's statement listeners. */
+    private DSLContext dsl(Connection c) {
+        DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
+        ExecuteListener[] statementListeners = executeListeners;
+        if (statementListeners.length > 0) {
+            ctx.configuration().set(statementListeners);
+        }
+        return ctx;
+    }
+
+    /** The connection died (a restarted database, a stale pooled connection): nothing was committed. */
+    private boolean lost(RuntimeException e) {
+        SQLException sql = sqlCause(e);
+        return sql != null && dialect.connectionLost(sql);
     }
 
     private boolean retryable(RuntimeException e) {
@@ -369,14 +562,20 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public void sequences(SequenceStore primary) {
-        this.sequences = primary;
-        log.info("store: serverSeq from {}", primary == null ? "the database" : primary.name() + " (database fallback)");
+    public Pruned prune(long changesBefore, long idempotencyBefore) {
+        return run(writePool, false, true, null, tx -> new Pruned(
+                changesBefore <= 0 ? 0 : JdbcTx.pruneChanges(tx.dsl(), changesBefore),
+                idempotencyBefore <= 0 ? 0 : JdbcKeys.prune(tx.dsl(), idempotencyBefore))).value();
     }
 
     @Override
-    public long[] prune(long changesBefore, long idempotencyBefore) {
-        return write(tx -> ((JdbcTx) tx).prune(changesBefore, idempotencyBefore));
+    public List<StoreTx.Quarantined> quarantined(String ns, int limit) {
+        return run(readPool, true, true, null, tx -> JdbcKeys.quarantined(tx.dsl(), ns, limit)).value();
+    }
+
+    @Override
+    public int clearQuarantine(String ns, String clientId, String mutationId) {
+        return run(writePool, false, true, null, tx -> JdbcKeys.clearQuarantine(tx.dsl(), ns, clientId, mutationId)).value();
     }
 
     @Override
@@ -413,6 +612,9 @@ public final class JdbcStore implements Store {
         writePool.close();
         if (readPool != writePool) {
             readPool.close();
+        }
+        if (sequences != null) {
+            sequences.close();
         }
     }
 }

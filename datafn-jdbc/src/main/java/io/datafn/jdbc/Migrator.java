@@ -98,9 +98,6 @@ final class Migrator {
                 .primaryKey(n("ns")).execute();
         ctx.createTableIfNotExists(n(SqlNames.SEED)).column(n("ns"), key()).column(n("created_at"), bigint())
                 .primaryKey(n("ns")).execute();
-        // key locks of dialects without advisory locks (sha-256 of the key), pruned with the idempotency records
-        ctx.createTableIfNotExists(n(SqlNames.LOCKS)).column(n("k"), key()).column(n("created_at"), bigint())
-                .primaryKey(n("k")).execute();
 
         JsonNode previous = readPrevious(ctx);
         Map<String, Map<String, JsonNode>> oldFields = new HashMap<>();

@@ -463,7 +463,7 @@ final class QueryRunner {
                     .and(DSL.field(DSL.name(mine), String.class).in(chunk))
                     .and(visibleTarget)
                     .orderBy(orderBy).fetch()) {
-                ObjectNode j = JdbcTx.joinWire(rel, r);
+                ObjectNode j = JdbcJoins.wire(rel, r);
                 byOwner.computeIfAbsent(j.get(link.forward() ? "from" : "to").asText(), k -> new ArrayList<>()).add(j);
             }
         }

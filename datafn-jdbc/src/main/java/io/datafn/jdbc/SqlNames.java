@@ -20,8 +20,6 @@ final class SqlNames {
     static final String SEED = "datafn_seed";
     static final String GRANTS = "datafn_grants";
     static final String QUARANTINE = "datafn_quarantine";
-    /** Transaction key locks of dialects without advisory locks ({@link Dialect#lockKey}). */
-    static final String LOCKS = "datafn_locks";
     static final String FROM = "from_id";
     static final String TO = "to_id";
 

@@ -62,9 +62,9 @@ class ColumnsTest {
             ObjectNode written = (ObjectNode) Json.parse("{\"id\":\"t1\",\"label\":\"é ✓ \\\"q\\\"\",\"priority\":-2.5,\"done\":false,"
                     + "\"dueAt\":1767225600123,\"labels\":[\"a\",{\"z\":1,\"y\":null}],\"meta\":{\"n\":1e3,\"s\":\"x\"},"
                     + "\"code\":null,\"goalId\":null}");
-            ObjectNode read = f.store.write(tx -> {
-                tx.insert(StoreFixture.NS, StoreFixture.SCHEMA.resource("task"), written);
-                return tx.read(StoreFixture.NS, StoreFixture.SCHEMA.resource("task"), "t1");
+            ObjectNode read = f.store.write(StoreFixture.NS, tx -> {
+                tx.records().insert(StoreFixture.SCHEMA.resource("task"), written);
+                return tx.records().read(StoreFixture.SCHEMA.resource("task"), "t1");
             });
             assertThat(Json.canonical(read)).isEqualTo(Json.canonical(written));
         }

@@ -39,17 +39,17 @@ class ConditionsTest {
         f = new StoreFixture(db);
         task = StoreFixture.SCHEMA.resource("task");
         Relation tags = StoreFixture.SCHEMA.relations().stream().filter(r -> r.relation().equals("tags")).findFirst().orElseThrow();
-        f.store.write(tx -> {
-            tx.insert(StoreFixture.NS, task, row("t1", "{'label':'Alpha','priority':5,'done':true,'labels':['a','b'],"
+        f.store.write(StoreFixture.NS, tx -> {
+            tx.records().insert(task, row("t1", "{'label':'Alpha','priority':5,'done':true,'labels':['a','b'],"
                     + "'meta':{'k':'v','n':2},'code':'A1','dueAt':1000}"));
-            tx.insert(StoreFixture.NS, task, row("t2", "{'label':'beta','priority':null,'done':false,'labels':[],'meta':{'k':null}}"));
-            tx.insert(StoreFixture.NS, task, row("t3", "{'label':'Gamma_1%','priority':2.5,'code':'b2','dueAt':3000}"));
-            tx.insert(StoreFixture.NS, task, row("t4", "{'label':'back\\\\slash','priority':10,'labels':['x'],'meta':{'n':'2'}}"));
-            tx.insert(StoreFixture.NS, StoreFixture.SCHEMA.resource("tag"), row("g1", "{'label':'home'}"));
-            tx.insert(StoreFixture.NS, StoreFixture.SCHEMA.resource("tag"), row("g2", "{'label':'work'}"));
-            tx.upsertJoin(StoreFixture.NS, tags, "t1", "g1", Json.object());
-            tx.upsertJoin(StoreFixture.NS, tags, "t1", "g2", Json.object());
-            tx.upsertJoin(StoreFixture.NS, tags, "t3", "g2", Json.object());
+            tx.records().insert(task, row("t2", "{'label':'beta','priority':null,'done':false,'labels':[],'meta':{'k':null}}"));
+            tx.records().insert(task, row("t3", "{'label':'Gamma_1%','priority':2.5,'code':'b2','dueAt':3000}"));
+            tx.records().insert(task, row("t4", "{'label':'back\\\\slash','priority':10,'labels':['x'],'meta':{'n':'2'}}"));
+            tx.records().insert(StoreFixture.SCHEMA.resource("tag"), row("g1", "{'label':'home'}"));
+            tx.records().insert(StoreFixture.SCHEMA.resource("tag"), row("g2", "{'label':'work'}"));
+            tx.joins().upsert(tags, "t1", "g1", Json.object());
+            tx.joins().upsert(tags, "t1", "g2", Json.object());
+            tx.joins().upsert(tags, "t3", "g2", Json.object());
             return null;
         });
     }
@@ -82,7 +82,7 @@ class ConditionsTest {
     /** The rows whose condition is TRUE (NULL, as in a WHERE clause, is not). */
     private TreeSet<String> selected(String json) {
         Filter filter = FilterParser.parse(StoreFixture.SCHEMA, task, Json.parse(json), "filters", FilterParser.Mode.QUERY);
-        return f.store.read(tx -> {
+        return f.store.read(StoreFixture.NS, tx -> {
             Condition c = new Conditions(StoreFixture.SCHEMA, db.dialect()).translate(filter, task, "t0", a -> null);
             TreeSet<String> out = new TreeSet<>();
             for (Record2<String, Boolean> r : ((JdbcTx) tx).dsl()

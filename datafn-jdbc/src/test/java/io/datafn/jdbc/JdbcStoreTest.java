@@ -7,6 +7,7 @@ import io.datafn.json.Json;
 import io.datafn.schema.Resource;
 import io.datafn.store.ChangeRow;
 import io.datafn.store.SequenceStore;
+import io.datafn.store.Store;
 import io.datafn.store.Written;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,12 +31,14 @@ class JdbcStoreTest {
     @Parameter
     TestDatabase db;
 
+    String url;
     JdbcStore store;
     Resource goal;
 
     @BeforeEach
     void open() {
-        store = JdbcStore.open(db.freshUrl(), null, null, 2);
+        url = db.freshUrl();
+        store = JdbcStore.open(url, null, null, 2);
         store.migrate(StoreFixture.SCHEMA);
         goal = StoreFixture.SCHEMA.resource("goal");
     }
@@ -47,11 +50,11 @@ class JdbcStoreTest {
 
     /** Inserts goals and records an insert change for each. */
     private Written<Void> insertGoals(String ns, String... ids) {
-        return store.writeTracked(tx -> {
+        return store.writeTracked(ns, tx -> {
             for (String id : ids) {
                 ObjectNode r = Json.object().put("id", id).put("label", id);
-                tx.insert(ns, goal, r);
-                tx.recordChange(ns, new ChangeRow(0, "goal", id, ChangeRow.INSERT, r));
+                tx.records().insert(goal, r);
+                tx.changes().record(new ChangeRow(0, "goal", id, ChangeRow.INSERT, r));
             }
             return null;
         });
@@ -71,20 +74,20 @@ class JdbcStoreTest {
         assertThat(w.changes()).extracting(ChangeRow::recordId).containsExactly("g1", "g2", "g3");
         assertThat(seqs(insertGoals("b", "g1"))).containsExactly(1L);
         assertThat(seqs(insertGoals("a", "g4"))).containsExactly(4L);
-        long current = store.read(tx -> tx.currentSeq("a"));
+        long current = store.read("a", tx -> tx.changes().currentSeq());
         assertThat(current).isEqualTo(4);
-        List<ChangeRow> log = store.read(tx -> tx.changesAfter("a", 0, 10));
+        List<ChangeRow> log = store.read("a", tx -> tx.changes().after(0, 10));
         assertThat(log).extracting(ChangeRow::seq).containsExactly(1L, 2L, 3L, 4L);
     }
 
     @Test
     void aFailingUnitOfWork_leavesNothing_andTakesNoSeq() {
-        assertThatThrownBy(() -> store.write(tx -> {
-            tx.insert("a", goal, Json.object().put("id", "g1").put("label", "x"));
-            tx.recordChange("a", new ChangeRow(0, "goal", "g1", ChangeRow.INSERT, Json.object()));
+        assertThatThrownBy(() -> store.write("a", tx -> {
+            tx.records().insert(goal, Json.object().put("id", "g1").put("label", "x"));
+            tx.changes().record(new ChangeRow(0, "goal", "g1", ChangeRow.INSERT, Json.object()));
             throw new IllegalStateException("boom");
         })).hasMessage("boom");
-        Object row = store.read(tx -> tx.read("a", goal, "g1"));
+        Object row = store.read("a", tx -> tx.records().read(goal, "g1"));
         assertThat(row).isNull();
         assertThat(seqs(insertGoals("a", "g2"))).containsExactly(1L);
     }
@@ -98,25 +101,25 @@ class JdbcStoreTest {
     void anErrorInsideAUnitOfWork_rollsItBack_andEveryConnectionStaysUsable() {
         for (int i = 0; i < 3; i++) {
             String id = "g" + i;
-            assertThatThrownBy(() -> store.write(tx -> {
+            assertThatThrownBy(() -> store.write("a", tx -> {
                 ObjectNode r = Json.object().put("id", id).put("label", id);
-                tx.insert("a", goal, r);
-                tx.recordChange("a", new ChangeRow(0, "goal", id, ChangeRow.INSERT, r));
+                tx.records().insert(goal, r);
+                tx.changes().record(new ChangeRow(0, "goal", id, ChangeRow.INSERT, r));
                 throw new OutOfMemoryError("simulated");
             })).isInstanceOf(OutOfMemoryError.class);
             // the reader pool has two connections: fail on more units than it has
-            assertThatThrownBy(() -> store.read(tx -> {
-                tx.read("a", goal, id);
+            assertThatThrownBy(() -> store.read("a", tx -> {
+                tx.records().read(goal, id);
                 throw new StackOverflowError("simulated");
             })).isInstanceOf(StackOverflowError.class);
         }
-        Object rolledBack = store.read(tx -> tx.read("a", goal, "g0"));
+        Object rolledBack = store.read("a", tx -> tx.records().read(goal, "g0"));
         assertThat(rolledBack).isNull();
-        long seq = store.read(tx -> tx.currentSeq("a"));
+        long seq = store.read("a", tx -> tx.changes().currentSeq());
         assertThat(seq).isZero();
         assertThat(seqs(insertGoals("a", "g1"))).containsExactly(1L);
         for (int i = 0; i < 4; i++) {
-            Object row = store.read(tx -> tx.read("a", goal, "g1"));
+            Object row = store.read("a", tx -> tx.records().read(goal, "g1"));
             assertThat(row).isNotNull();
         }
     }
@@ -129,7 +132,7 @@ class JdbcStoreTest {
             throw new IllegalStateException("a broken listener");
         });
         insertGoals("a", "g1", "g2");
-        store.write(tx -> tx.read("a", goal, "g1"));   // no changes: nobody is told
+        store.write("a", tx -> tx.records().read(goal, "g1"));   // no changes: nobody is told
         insertGoals("a", "g3");
         assertThat(heard).containsExactly(2L, 3L);
     }
@@ -137,7 +140,9 @@ class JdbcStoreTest {
     @Test
     void aPrimarySequenceStore_givesTheValues_andTheDatabaseServesWhenItFails() {
         Counter primary = new Counter();
-        store.sequences(primary);
+        store.close();
+        store = JdbcStore.at(url).poolSize(2).sequences(primary).open();
+        store.migrate(StoreFixture.SCHEMA);
         primary.values.put("a", 100L);                  // above the database's high-water mark: used as it is
         assertThat(seqs(insertGoals("a", "g1", "g2"))).containsExactly(101L, 102L);
         primary.down = true;
@@ -151,9 +156,9 @@ class JdbcStoreTest {
     @Test
     void prune_deletesOldChangeRows() {
         insertGoals("a", "g1", "g2");
-        long[] deleted = store.prune(System.currentTimeMillis() + 60_000, 0);
-        assertThat(deleted).containsExactly(2L, 0L);
-        List<ChangeRow> left = store.read(tx -> tx.changesAfter("a", 0, 10));
+        Store.Pruned deleted = store.prune(System.currentTimeMillis() + 60_000, 0);
+        assertThat(deleted).isEqualTo(new Store.Pruned(2, 0));
+        List<ChangeRow> left = store.read("a", tx -> tx.changes().after(0, 10));
         assertThat(left).isEmpty();
         assertThat(seqs(insertGoals("a", "g3"))).containsExactly(3L);   // the counter is not the log
     }
@@ -163,7 +168,7 @@ class JdbcStoreTest {
         assertThat(store.healthy()).isTrue();
         store.close();
         assertThat(store.healthy()).isFalse();
-        assertThatThrownBy(() -> store.read(tx -> null)).isInstanceOfSatisfying(DatafnException.class,
+        assertThatThrownBy(() -> store.read("a", tx -> null)).isInstanceOfSatisfying(DatafnException.class,
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.SERVICE_UNAVAILABLE));
     }
 
@@ -173,6 +178,64 @@ class JdbcStoreTest {
         assertThatThrownBy(() -> JdbcStore.open("jdbc:h2:mem:x")).isInstanceOf(IllegalArgumentException.class);
         // an unreachable database (IllegalStateException "database: cannot connect ...") takes seconds to find out:
         // StandaloneServerTest.unreachableDatabase_exitsWithFour covers it
+    }
+
+    /**
+     * Group commit: concurrent writes of one namespace (and of several) each get their own changes with their own seqs,
+     * the seqs of a namespace are 1..n without gaps or repeats, every acknowledged write is there, and a write that
+     * fails inside a group (a unique clash, an exception) is answered on its own while the others commit.
+     */
+    @Test
+    void concurrentWrites_groupCommit_eachAnsweredWithItsOwnSeqs_andFailuresStayTheirOwn() throws Exception {
+        int writers = 16;
+        int perWriter = 25;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        List<java.util.concurrent.Future<List<Written<?>>>> futures = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger failedAsAsked = new java.util.concurrent.atomic.AtomicInteger();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            futures.add(pool.submit(() -> {
+                List<Written<?>> out = new ArrayList<>();
+                for (int i = 0; i < perWriter; i++) {
+                    String ns = i % 5 == 0 ? "b" : "a";
+                    out.add(insertGoals(ns, "w" + writer + "-" + i, "w" + writer + "-" + i + "x"));
+                    try {
+                        store.write(ns, tx -> {
+                            tx.records().insert(goal, Json.object().put("id", "doomed" + writer).put("label", "x"));
+                            tx.changes().record(new ChangeRow(0, "goal", "doomed" + writer, ChangeRow.INSERT, Json.object()));
+                            throw new IllegalStateException("asked to fail");
+                        });
+                    } catch (IllegalStateException e) {
+                        failedAsAsked.incrementAndGet();
+                    }
+                }
+                return out;
+            }));
+        }
+        Map<String, List<Long>> seqsByNs = new java.util.TreeMap<>();
+        for (var f : futures) {
+            for (Written<?> w : f.get(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                assertThat(w.changes()).hasSize(2);
+                assertThat(w.changes().get(1).seq()).isEqualTo(w.changes().get(0).seq() + 1);
+                assertThat(w.changes().get(1).recordId()).isEqualTo(w.changes().get(0).recordId() + "x");
+                seqsByNs.computeIfAbsent(w.namespace(), k -> new ArrayList<>()).addAll(seqs(w));
+            }
+        }
+        pool.shutdown();
+        assertThat(failedAsAsked.get()).isEqualTo(writers * perWriter);
+        assertThat(store.groupedWrites()).as("writes that shared a commit").isPositive();
+        for (var e : seqsByNs.entrySet()) {
+            List<Long> sorted = e.getValue().stream().sorted().toList();
+            List<Long> expected = java.util.stream.LongStream.rangeClosed(1, sorted.size()).boxed().toList();
+            assertThat(sorted).as("seqs of " + e.getKey()).isEqualTo(expected);
+            List<ChangeRow> log = store.read(e.getKey(), tx -> tx.changes().after(0, 10_000));
+            assertThat(log).extracting(ChangeRow::seq).isEqualTo(expected);
+            long rows = store.read(e.getKey(), tx -> tx.records().count(goal, null));
+            assertThat(rows).isEqualTo(sorted.size());
+        }
+        assertThat(seqsByNs.get("a")).hasSize(writers * perWriter * 2 * 4 / 5);
+        ObjectNode doomed = store.read("a", tx -> tx.records().read(goal, "doomed0"));
+        assertThat(doomed).isNull();
     }
 
     /** A primary sequence store in memory that can be made to fail. */

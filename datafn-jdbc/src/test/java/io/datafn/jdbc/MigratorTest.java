@@ -46,7 +46,7 @@ class MigratorTest {
     }
 
     private void insert(Schema s, String resource, String json) {
-        store.write(tx -> tx.insert("ns", s.resource(resource), (ObjectNode) Json.parse(json)));
+        store.write("ns", tx -> tx.records().insert(s.resource(resource), (ObjectNode) Json.parse(json)));
     }
 
     @Test
@@ -55,7 +55,7 @@ class MigratorTest {
         store.migrate(v1);
         insert(v1, "note", "{\"id\":\"n1\",\"text\":\"hello\",\"slug\":\"a\"}");
         store.migrate(v1);
-        assertThat(store.read(tx -> tx.read("ns", v1.resource("note"), "n1")).get("text").asText()).isEqualTo("hello");
+        assertThat(store.read("ns", tx -> tx.records().read(v1.resource("note"), "n1")).get("text").asText()).isEqualTo("hello");
     }
 
     @Test
@@ -64,9 +64,9 @@ class MigratorTest {
         store.migrate(v1);
         insert(v1, "note", "{\"id\":\"n1\",\"slug\":\"a\"}");
         ObjectNode same = (ObjectNode) Json.parse("{\"id\":\"n2\",\"slug\":\"a\"}");
-        String clash = store.write(tx -> tx.insert("ns", v1.resource("note"), same));
+        String clash = store.write("ns", tx -> tx.records().insert(v1.resource("note"), same));
         assertThat(clash).isEqualTo("slug");
-        String otherNamespace = store.write(tx -> tx.insert("other", v1.resource("note"), same));
+        String otherNamespace = store.write("other", tx -> tx.records().insert(v1.resource("note"), same));
         assertThat(otherNamespace).isNull();
     }
 
@@ -81,16 +81,16 @@ class MigratorTest {
                 + "\"relations\":[{\"from\":\"note\",\"to\":\"folder\",\"type\":\"many-one\",\"relation\":\"folder\",\"fkField\":\"folderId\"},"
                 + "{\"from\":\"note\",\"to\":\"folder\",\"type\":\"many-many\",\"relation\":\"alsoIn\",\"metadata\":[{\"name\":\"at\",\"type\":\"date\"}]}]}");
         store.migrate(v2);
-        ObjectNode old = store.read(tx -> tx.read("ns", v2.resource("note"), "n1"));
+        ObjectNode old = store.read("ns", tx -> tx.records().read(v2.resource("note"), "n1"));
         assertThat(old.get("text").asText()).isEqualTo("hello");
         assertThat(old.get("pinned").isNull()).isTrue();    // a new column: existing rows hold no value
         insert(v2, "folder", "{\"id\":\"f1\",\"name\":\"inbox\"}");
         Relation alsoIn = v2.relations().stream().filter(r -> r.relation().equals("alsoIn")).findFirst().orElseThrow();
-        store.write(tx -> {
-            tx.upsertJoin("ns", alsoIn, "n1", "f1", Json.object().put("at", 5));
+        store.write("ns", tx -> {
+            tx.joins().upsert(alsoIn, "n1", "f1", Json.object().put("at", 5));
             return null;
         });
-        assertThat(store.read(tx -> tx.joinRow("ns", alsoIn, "n1", "f1")).get("at").asLong()).isEqualTo(5);
+        assertThat(store.read("ns", tx -> tx.joins().row(alsoIn, "n1", "f1")).get("at").asLong()).isEqualTo(5);
     }
 
     @Test
@@ -106,7 +106,7 @@ class MigratorTest {
                         .contains("new field 'note.title' is required without a default")
                         .contains("many-many relation 'note.in' was removed"));
         // the refused schema was not applied: the old one still is
-        long notes = store.read(tx -> tx.count("ns", schema(NOTE_V1).resource("note"), null));
+        long notes = store.read("ns", tx -> tx.records().count(schema(NOTE_V1).resource("note"), null));
         assertThat(notes).isZero();
     }
 
@@ -119,13 +119,13 @@ class MigratorTest {
                 + "{\"from\":\"note\",\"to\":\"folder\",\"type\":\"many-many\",\"relation\":\"" + rel + "b\"}]}");
         store.migrate(s);
         for (Relation r : s.relations()) {
-            store.write(tx -> {
-                tx.upsertJoin("ns", r, "n1", "f1", Json.object());
+            store.write("ns", tx -> {
+                tx.joins().upsert(r, "n1", "f1", Json.object());
                 return null;
             });
         }
         for (Relation r : s.relations()) {
-            long joins = store.read(tx -> tx.countJoins("ns", r));
+            long joins = store.read("ns", tx -> tx.joins().count(r));
             assertThat(joins).isEqualTo(1);
         }
     }

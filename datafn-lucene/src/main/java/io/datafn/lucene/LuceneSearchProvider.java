@@ -145,11 +145,11 @@ public final class LuceneSearchProvider implements SearchProvider {
                 searchers = new SearcherManager(writer, null);
                 long started = System.nanoTime();
                 int[] docs = new int[1];
-                cursor = store.read(tx -> {
-                    long seq = tx.currentSeq(ns); // read first: the scan sees everything up to it (one snapshot)
+                cursor = store.read(ns, tx -> {
+                    long seq = tx.changes().currentSeq(); // read first: the scan sees everything up to it (one snapshot)
                     for (Resource r : schema.resources()) {
                         if (!textFields(r).isEmpty()) {
-                            tx.scan(ns, r, null, null, 0, row -> {
+                            tx.records().scan(r, null, null, 0, row -> {
                                 index(r, row);
                                 docs[0]++;
                             });
@@ -163,7 +163,7 @@ public final class LuceneSearchProvider implements SearchProvider {
                 return;
             }
             while (true) {
-                List<ChangeRow> changes = store.read(tx -> tx.changesAfter(ns, cursor, CATCH_UP_PAGE));
+                List<ChangeRow> changes = store.read(ns, tx -> tx.changes().after(cursor, CATCH_UP_PAGE));
                 if (changes.isEmpty()) {
                     return;
                 }
@@ -175,12 +175,12 @@ public final class LuceneSearchProvider implements SearchProvider {
                     }
                 }
                 // re-read the current rows: merges carry only deltas, and a later change may have superseded them
-                store.read(tx -> {
+                store.read(ns, tx -> {
                     for (String key : touched) {
                         int sep = key.indexOf('\u0000');
                         Resource r = schema.resource(key.substring(0, sep));
                         String id = key.substring(sep + 1);
-                        JsonNode row = tx.read(ns, r, id);
+                        JsonNode row = tx.records().read(r, id);
                         try {
                             if (row == null) {
                                 writer.deleteDocuments(new Term(KEY, key));

@@ -60,26 +60,26 @@ class LuceneSearchProviderTest {
 
     private void insert(String ns, String resource, String id, String singleQuoted) {
         ObjectNode r = ((ObjectNode) Json.parse(singleQuoted.replace('\'', '"'))).put("id", id);
-        store.write(tx -> {
-            tx.insert(ns, SCHEMA.resource(resource), r);
-            tx.recordChange(ns, new ChangeRow(0, resource, id, ChangeRow.INSERT, r));
+        store.write(ns, tx -> {
+            tx.records().insert(SCHEMA.resource(resource), r);
+            tx.changes().record(new ChangeRow(0, resource, id, ChangeRow.INSERT, r));
             return null;
         });
     }
 
     private void update(String ns, String resource, String id, String singleQuoted) {
         ObjectNode delta = (ObjectNode) Json.parse(singleQuoted.replace('\'', '"'));
-        store.write(tx -> {
-            tx.update(ns, SCHEMA.resource(resource), id, delta);
-            tx.recordChange(ns, new ChangeRow(0, resource, id, ChangeRow.MERGE, delta));
+        store.write(ns, tx -> {
+            tx.records().update(SCHEMA.resource(resource), id, delta);
+            tx.changes().record(new ChangeRow(0, resource, id, ChangeRow.MERGE, delta));
             return null;
         });
     }
 
     private void delete(String ns, String resource, String id) {
-        store.write(tx -> {
-            tx.delete(ns, SCHEMA.resource(resource), id);
-            tx.recordChange(ns, new ChangeRow(0, resource, id, ChangeRow.DELETE, null));
+        store.write(ns, tx -> {
+            tx.records().delete(SCHEMA.resource(resource), id);
+            tx.changes().record(new ChangeRow(0, resource, id, ChangeRow.DELETE, null));
             return null;
         });
     }

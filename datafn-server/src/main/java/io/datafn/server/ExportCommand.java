@@ -89,8 +89,8 @@ final class ExportCommand implements Callable<Integer> {
             long all = 0;
             for (Resource r : chosen) {
                 Path file = out.resolve(r.name() + ".ndjson");
-                long n = store.read(tx -> write(file, "export " + r.name(), tx.count(namespace, r, actor),
-                        sink -> tx.scan(namespace, r, actor, null, 0, sink)));
+                long n = store.read(namespace, tx -> write(file, "export " + r.name(), tx.records().count(r, actor),
+                        sink -> tx.records().scan(r, actor, null, 0, sink)));
                 all += n;
                 System.out.println("exported " + n + " " + r.name() + " to " + file
                         + (r.isPrivate() && actor == null ? " (private resource: none without --actor)" : ""));
@@ -101,8 +101,8 @@ final class ExportCommand implements Callable<Integer> {
                     continue;
                 }
                 Path file = out.resolve(rel.joinKey() + ".ndjson");
-                long n = store.read(tx -> write(file, "export " + rel.joinKey(), tx.countJoins(namespace, rel),
-                        sink -> tx.scanJoins(namespace, rel, sink)));
+                long n = store.read(namespace, tx -> write(file, "export " + rel.joinKey(), tx.joins().count(rel),
+                        sink -> tx.joins().scan(rel, sink)));
                 System.out.println("exported " + n + " links of " + rel.from() + "." + rel.relation() + " to " + file);
             }
             System.out.println("exported " + all + " records of namespace " + namespace + " from " + store.describe());

@@ -432,7 +432,9 @@ public final class Main implements Callable<Integer> {
         }
         DatafnServer server;
         try {
-            JdbcStore store = JdbcStore.open(db, dbUser, dbPassword, dbPool, Duration.ofMillis(dbTimeout));
+            JdbcStore store = JdbcStore.at(db).user(dbUser).password(dbPassword).poolSize(dbPool)
+                    .acquireTimeout(Duration.ofMillis(dbTimeout))
+                    .sequences(serverseq.equals("redis") ? new RedisSequenceStore(requireRedis()) : null).open();
             try {
                 DatafnServer.Builder builder = DatafnServer.builder().schema(parsed).store(store).basePath(basePath).limits(s.limits())
                         .namespaceProvider(s.namespaces())
@@ -441,9 +443,6 @@ public final class Main implements Callable<Integer> {
                         .rest(rest)
                         .websocketLimits(wsMaxSockets, wsMaxPerNamespace);
                 builder.clusterBus(bus(store)).searchProvider(new LuceneSearchProvider());
-                if (serverseq.equals("redis")) {
-                    builder.sequences(new RedisSequenceStore(requireRedis()));
-                }
                 if (s.rateLimits() != null) {
                     builder.rateLimit(s.rateLimits());
                     if (ratelimiting.equals("redis")) {
@@ -560,7 +559,8 @@ public final class Main implements Callable<Integer> {
     /** The --db store with a small pool for a command (not the server); unusable is a {@link Failure} with 4. */
     JdbcStore openStore(int poolSize) {
         try {
-            return JdbcStore.open(db, dbUser, dbPassword, poolSize, Duration.ofMillis(dbTimeout));
+            return JdbcStore.at(db).user(dbUser).password(dbPassword).poolSize(poolSize)
+                    .acquireTimeout(Duration.ofMillis(dbTimeout)).open();
         } catch (RuntimeException e) {
             throw new Failure(EXIT_DATABASE, "database " + db + " is not usable: " + oneLine(e));
         }

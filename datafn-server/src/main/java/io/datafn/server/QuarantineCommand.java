@@ -53,11 +53,11 @@ final class QuarantineCommand implements Callable<Integer> {
         try (JdbcStore store = main.openStore(2)) {
             store.migrate(SchemaParser.parse(main.schema));
             if (action.equals("clear")) {
-                int n = store.write(tx -> tx.clearQuarantine(namespace, client, mutation));
+                int n = store.clearQuarantine(namespace, client, mutation);
                 System.out.println("cleared " + n);
                 return 0;
             }
-            List<StoreTx.Quarantined> entries = store.read(tx -> tx.quarantined(namespace, limit));
+            List<StoreTx.Quarantined> entries = store.quarantined(namespace, limit);
             for (StoreTx.Quarantined q : entries) {
                 if (client != null && !client.equals(q.clientId()) || mutation != null && !mutation.equals(q.mutationId())) {
                     continue;

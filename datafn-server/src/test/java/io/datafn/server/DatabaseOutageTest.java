@@ -24,7 +24,7 @@ class DatabaseOutageTest {
         try (TcpProxy proxy = new TcpProxy(5432)) {
             String proxied = url.replace("127.0.0.1:5432", "127.0.0.1:" + proxy.port());
             DatafnServer server = DatafnServer.builder().schema(Json.parse(Fixtures.F1_SCHEMA))
-                    .store(JdbcStore.open(proxied, null, null, 4, Duration.ofMillis(800))).build();
+                    .store(JdbcStore.at(proxied).poolSize(4).acquireTimeout(Duration.ofMillis(800)).open()).build();
             Javalin app = Javalin.create(cfg -> {
                 cfg.startup.showJavalinBanner = false;
                 cfg.jetty.host = "127.0.0.1";

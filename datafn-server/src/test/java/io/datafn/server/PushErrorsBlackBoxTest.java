@@ -129,14 +129,14 @@ class PushErrorsBlackBoxTest {
         JsonNode replay = s.post("push", merge).result().get("errors").get(0);
         assertThat(replay.get("retryable").asBoolean()).isFalse();
 
-        List<StoreTx.Quarantined> q = s.server.store().read(tx -> tx.quarantined("datafn", 10));
+        List<StoreTx.Quarantined> q = s.server.store().quarantined("datafn", 10);
         assertThat(q).hasSize(1);
         assertThat(q.get(0).clientId()).isEqualTo("c1");
         assertThat(q.get(0).mutationId()).isEqualTo("m1");
         assertThat(q.get(0).code()).isEqualTo("NOT_FOUND");
         assertThat(q.get(0).attempts()).isEqualTo(3);
         assertThat(q.get(0).payload()).contains("task:9");
-        int cleared = s.server.store().write(tx -> tx.clearQuarantine("datafn", "c1", "m1"));
+        int cleared = s.server.store().clearQuarantine("datafn", "c1", "m1");
         assertThat(cleared).isEqualTo(1);
         assertThat(quarantined()).isEmpty();
     }
@@ -154,7 +154,7 @@ class PushErrorsBlackBoxTest {
     }
 
     List<StoreTx.Quarantined> quarantined() {
-        return s.server.store().read(tx -> tx.quarantined(null, 10));
+        return s.server.store().quarantined(null, 10);
     }
 
     @Test

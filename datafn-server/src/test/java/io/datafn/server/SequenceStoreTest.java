@@ -120,7 +120,7 @@ class SequenceStoreTest {
         assumeRedis();
         RedisSequenceStore redis = new RedisSequenceStore(REDIS);
         Switchable primary = new Switchable(redis);
-        s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.sequences(primary).namespaceProvider(ctx -> ctx.header("X-Ns")));
+        s = TestServer.startOn(db.freshUrl(), Fixtures.F1_SCHEMA, o -> o.sequences(primary), b -> b.namespaceProvider(ctx -> ctx.header("X-Ns")));
         assertThat(push(s, "tag:1")).isEqualTo(1);
         assertThat(push(s, "tag:2")).isEqualTo(2);
         assertThat(redis.current(ns)).isEqualTo(2);
@@ -157,7 +157,7 @@ class SequenceStoreTest {
                 return v == null ? 0 : v.get();
             }
         });
-        s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.sequences(store).namespaceProvider(ctx -> ctx.header("X-Ns")));
+        s = TestServer.startOn(db.freshUrl(), Fixtures.F1_SCHEMA, o -> o.sequences(store), b -> b.namespaceProvider(ctx -> ctx.header("X-Ns")));
         assertThat(push(s, "tag:1")).isEqualTo(1);
         assertThat(push(s, "tag:2")).isEqualTo(2);
         assertThat(kv.get("serverSeq:" + ns).get()).isEqualTo(2);

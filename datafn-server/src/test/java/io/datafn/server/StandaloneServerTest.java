@@ -38,10 +38,10 @@ class StandaloneServerTest {
         Files.writeString(schema, "{\"resources\":[{\"name\":\"t\",\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"string\"}]}]}");
         try (io.datafn.jdbc.JdbcStore store = io.datafn.jdbc.JdbcStore.open(db)) {
             store.migrate(io.datafn.schema.SchemaParser.parse(schema));
-            store.write(tx -> {
-                tx.countAttempt("ns1", "c1", "m1", new io.datafn.store.StoreTx.Quarantined("ns1", "c1", "m1", "{}",
+            store.write("ns1", tx -> {
+                tx.keys().countAttempt("c1", "m1", new io.datafn.store.StoreTx.Quarantined("ns1", "c1", "m1", "{}",
                         "NOT_FOUND", "Record not found: t:1", 0, 5, 5));
-                tx.quarantine("ns1", "c1", "m1");
+                tx.keys().quarantine("c1", "m1");
                 return null;
             });
         }

@@ -828,8 +828,8 @@ class SyncCasesTest {
         }
         pushTags("ns-a", "new", 26);
         pushTags("ns-b", "new", 3);
-        long[] pruned = s.server.store().prune(now - Duration.ofDays(30).toMillis(), 0);
-        assertThat(pruned).containsExactly(30L, 0L);
+        io.datafn.store.Store.Pruned pruned = s.server.store().prune(now - Duration.ofDays(30).toMillis(), 0);
+        assertThat(pruned).isEqualTo(new io.datafn.store.Store.Pruned(30, 0));
         JsonNode a = post("ns-a", "pull", "{\"cursor\":\"0\",\"limit\":100}").result().get("changes");
         assertThat(a).hasSize(26);
         assertThat(a.get(0).get("serverSeq").asLong()).isEqualTo(26);

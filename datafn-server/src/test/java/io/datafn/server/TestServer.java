@@ -40,9 +40,15 @@ public final class TestServer implements AutoCloseable {
 
     /** Starts a server on an existing database (restart tests). */
     public static TestServer startOn(String jdbcUrl, String schemaJson, UnaryOperator<DatafnServer.Builder> customize) {
+        return startOn(jdbcUrl, schemaJson, o -> o, customize);
+    }
+
+    /** Starts a server on an existing database with store options (a sequence store, timeouts). */
+    public static TestServer startOn(String jdbcUrl, String schemaJson, UnaryOperator<JdbcStore.Options> store,
+                                     UnaryOperator<DatafnServer.Builder> customize) {
         DatafnServer server = customize.apply(DatafnServer.builder()
                 .schema(Json.parse(schemaJson))
-                .store(JdbcStore.open(jdbcUrl, null, null, 8))).build();
+                .store(store.apply(JdbcStore.at(jdbcUrl).poolSize(8)).open())).build();
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.jetty.host = "127.0.0.1";

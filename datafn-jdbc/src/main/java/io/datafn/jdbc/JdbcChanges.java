@@ -1,0 +1,89 @@
+package io.datafn.jdbc;
+
+import io.datafn.json.Json;
+import io.datafn.store.ChangeRow;
+import io.datafn.store.StoreTx;
+import org.jooq.Condition;
+import org.jooq.Record;
+import org.jooq.impl.DSL;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static io.datafn.jdbc.TxScope.number;
+import static io.datafn.jdbc.TxScope.table;
+import static io.datafn.jdbc.TxScope.text;
+
+/**
+ * {@link StoreTx.Changes} of one transaction. Recorded changes wait in memory: {@link JdbcTx#flushChanges} gives them
+ * their seqs and writes them as the last statements before commit.
+ */
+final class JdbcChanges implements StoreTx.Changes {
+    private static final List<org.jooq.Field<?>> CHANGE_COLUMNS = List.of(number("seq"), text("resource"),
+            text("record_id"), text("op"), text("record"));
+
+    private final TxScope s;
+    private final List<ChangeRow> pending;
+
+    JdbcChanges(TxScope scope, List<ChangeRow> pending) {
+        this.s = scope;
+        this.pending = pending;
+    }
+
+    @Override
+    public void record(ChangeRow change) {
+        pending.add(change);
+    }
+
+    @Override
+    public long currentSeq() {
+        Long v = s.ctx().select(number("value")).from(table(SqlNames.SEQ)).where(s.inNsInternal()).fetchOne(0, Long.class);
+        return v == null ? 0 : v;
+    }
+
+    @Override
+    public long maxSeq(String resource) {
+        Long v = s.ctx().select(DSL.max(number("seq"))).from(table(SqlNames.CHANGES))
+                .where(s.inNsInternal()).and(text("resource").eq(resource)).fetchOne(0, Long.class);
+        return v == null ? 0 : v;
+    }
+
+    @Override
+    public List<ChangeRow> since(Map<String, Long> cursors, int limit) {
+        if (cursors.isEmpty()) {
+            return List.of();
+        }
+        List<Condition> streams = new ArrayList<>();
+        cursors.forEach((res, cur) -> streams.add(text("resource").eq(res).and(number("seq").gt(cur))));
+        return fetch(DSL.or(streams), limit);
+    }
+
+    @Override
+    public List<ChangeRow> after(long cursor, int limit) {
+        return fetch(number("seq").gt(cursor), limit);
+    }
+
+    private List<ChangeRow> fetch(Condition where, int limit) {
+        List<ChangeRow> out = new ArrayList<>();
+        for (Record r : s.ctx().select(CHANGE_COLUMNS).from(table(SqlNames.CHANGES)).where(s.inNsInternal()).and(where)
+                .orderBy(number("seq")).limit(limit).fetch()) {
+            String rec = r.get(4, String.class);
+            out.add(new ChangeRow(r.get(0, Long.class), r.get(1, String.class), r.get(2, String.class),
+                    r.get(3, String.class), rec == null ? null : Json.parse(rec)));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean deleted(String resource, String id) {
+        return s.ctx().fetchExists(s.ctx().selectOne().from(table(SqlNames.CHANGES)).where(s.inNsInternal())
+                .and(text("resource").eq(resource)).and(text("record_id").eq(id)).and(text("op").eq(ChangeRow.DELETE)));
+    }
+
+    @Override
+    public boolean markSeeded(long atMillis) {
+        return s.ctx().insertInto(table(SqlNames.SEED), text("ns"), number("created_at"))
+                .values(s.ns(), atMillis).onConflictDoNothing().execute() > 0;
+    }
+}
