@@ -1,5 +1,6 @@
 package io.datafn.router;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
@@ -29,5 +30,39 @@ public record Request(String method, String path, Map<String, List<String>> quer
     public String queryParam(String name) {
         List<String> v = query.get(name);
         return v == null || v.isEmpty() ? null : v.get(0);
+    }
+
+    /** Opens a request body stream (an adapter's framework call). */
+    @FunctionalInterface
+    public interface BodySource {
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * A body opened when it is first read: opening it is what sends {@code 100 Continue} to a client that asked for
+     * it, and a request refused before its body is needed must not invite the body. Adapters hand this to the router.
+     */
+    public static InputStream openedOnFirstRead(BodySource source) {
+        Objects.requireNonNull(source, "source");
+        return new InputStream() {
+            private InputStream in;
+
+            private InputStream in() throws IOException {
+                if (in == null) {
+                    in = source.open();
+                }
+                return in;
+            }
+
+            @Override
+            public int read() throws IOException {
+                return in().read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return in().read(b, off, len);
+            }
+        };
     }
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.Objects;
 import java.util.Properties;
+import javax.sql.DataSource;
 
 /**
  * The jOOQ store for PostgreSQL and MariaDB/MySQL (production) and SQLite (embedded default), over HikariCP.
@@ -93,7 +94,7 @@ public final class JdbcStore implements Store {
 
     /** The options of a store on {@code jdbcUrl}, to be {@link Options#open opened}. */
     public static Options at(String jdbcUrl) {
-        return new Options(Objects.requireNonNull(jdbcUrl, "database URL"));
+        return new Options(Objects.requireNonNull(jdbcUrl, "database URL"), null);
     }
 
     /** How long a request waits for a database connection by default before it is answered 503. */
@@ -101,15 +102,17 @@ public final class JdbcStore implements Store {
 
     /** What a store is opened with; every option has a default. */
     public static final class Options {
-        private final String url;
+        private String url;
+        private final DataSource dataSource;
         private String user;
         private String password;
         private int poolSize = 16;
         private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
         private SequenceStore sequences;
 
-        private Options(String url) {
+        private Options(String url, DataSource dataSource) {
             this.url = url;
+            this.dataSource = dataSource;
         }
 
         public Options user(String user) {
@@ -161,6 +164,9 @@ public final class JdbcStore implements Store {
          * @throws IllegalStateException    when the database cannot be reached
          */
         public JdbcStore open() {
+            if (dataSource != null) {
+                return openOverDataSource();
+            }
             Dialect dialect = Dialect.fromUrl(url);
             try {
                 Pools pools = dialect.pools(url, user, password, poolSize, acquireTimeout.toMillis());
@@ -175,6 +181,46 @@ public final class JdbcStore implements Store {
                 throw new IllegalStateException("database: cannot connect to " + url + ": " + rootMessage(e), e);
             }
         }
+
+        private JdbcStore openOverDataSource() {
+            try (Connection c = dataSource.getConnection()) {
+                url = c.getMetaData().getURL();
+                user = c.getMetaData().getUserName();
+            } catch (SQLException e) {
+                throw new IllegalStateException("database: cannot connect through the DataSource: " + rootMessage(e), e);
+            }
+            Dialect dialect = Dialect.fromUrl(url);
+            if (dialect == Dialect.SQLITE) {
+                return at(url).poolSize(poolSize).acquireTimeout(acquireTimeout).sequences(sequences).open();
+            }
+            Pools pools = Pools.writeAndRead(c -> c.setDataSource(dataSource), poolSize, new Properties(),
+                    "datafn-" + dialect.product(), acquireTimeout.toMillis());
+            int q = url.indexOf('?');
+            return new JdbcStore(dialect, pools, dialect.product() + " DataSource "
+                    + (q < 0 ? url : url.substring(0, q)).replaceFirst("^jdbc:[a-z]+:(//)?", ""), this);
+        }
+    }
+
+    /**
+     * Opens a store over an application's {@link DataSource} (an embedding framework's pool, e.g. Spring Boot's).
+     * PostgreSQL and MariaDB: the store keeps its write and read pools (at most {@code poolSize} connections each)
+     * over connections borrowed from {@code dataSource}, each set up once as {@link Pools#writeAndRead} does; they go
+     * back to the application's pool when the store retires them or is closed. SQLite: {@code dataSource} only names
+     * the file (its URL), which the store opens with its own pools, because SQLite's settings (WAL, case-sensitive
+     * {@code LIKE}) are per connection. {@link #nativeBus()} knows the URL and user name, not the password. The
+     * driver properties {@link #open(String)} sets for batched inserts are the application's to set on its URL
+     * ({@code reWriteBatchedInserts=true} for PostgreSQL, {@code rewriteBatchedStatements=true} for MariaDB).
+     *
+     * @throws IllegalArgumentException for a database of no supported dialect, a bad pool size or timeout
+     * @throws IllegalStateException    when no connection can be had from {@code dataSource}
+     */
+    public static JdbcStore open(DataSource dataSource, int poolSize, Duration acquireTimeout) {
+        return over(dataSource).poolSize(poolSize).acquireTimeout(acquireTimeout).open();
+    }
+
+    /** The options of a store over an application's {@link DataSource} (see {@link #open(DataSource, int, Duration)}). */
+    public static Options over(DataSource dataSource) {
+        return new Options(null, Objects.requireNonNull(dataSource, "dataSource"));
     }
 
     /** A store's two pools (one and the same for none of the dialects today, but allowed). */
@@ -185,9 +231,14 @@ public final class JdbcStore implements Store {
          */
         static Pools writeAndRead(String url, String user, String password, int poolSize, Properties props, String name,
                                   long acquireMs) {
-            HikariDataSource writer = pool(url, user, password, poolSize, props, name + "-write", false, acquireMs,
+            return writeAndRead(c -> source(c, url, user, password), poolSize, props, name, acquireMs);
+        }
+
+        /** Both pools, their connections from {@code source} (a JDBC URL, or an application's DataSource). */
+        static Pools writeAndRead(Consumer<HikariConfig> source, int poolSize, Properties props, String name, long acquireMs) {
+            HikariDataSource writer = pool(source, poolSize, props, name + "-write", false, acquireMs,
                     c -> c.setTransactionIsolation("TRANSACTION_READ_COMMITTED"));
-            HikariDataSource reader = pool(url, user, password, poolSize, props, name + "-read", false, acquireMs, c -> {
+            HikariDataSource reader = pool(source, poolSize, props, name + "-read", false, acquireMs, c -> {
                 c.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
                 c.setReadOnly(true);
             });
@@ -212,8 +263,9 @@ public final class JdbcStore implements Store {
                     }
                 }
             }
-            HikariDataSource writer = pool(url, user, password, 1, sqliteProps(), "datafn-sqlite-write", true, acquireMs, c -> { });
-            HikariDataSource reader = pool(url, user, password, poolSize, sqliteProps(), "datafn-sqlite-read", true, acquireMs, c -> { });
+            Consumer<HikariConfig> source = c -> source(c, url, user, password);
+            HikariDataSource writer = pool(source, 1, sqliteProps(), "datafn-sqlite-write", true, acquireMs, c -> { });
+            HikariDataSource reader = pool(source, poolSize, sqliteProps(), "datafn-sqlite-read", true, acquireMs, c -> { });
             return new Pools(writer, reader);
         }
     }
@@ -228,9 +280,7 @@ public final class JdbcStore implements Store {
         return p;
     }
 
-    private static HikariDataSource pool(String url, String user, String password, int size, Properties props, String name,
-                                         boolean autoCommit, long acquireMs, Consumer<HikariConfig> setup) {
-        HikariConfig c = new HikariConfig();
+    private static void source(HikariConfig c, String url, String user, String password) {
         c.setJdbcUrl(url);
         if (user != null) {
             c.setUsername(user);
@@ -238,6 +288,12 @@ public final class JdbcStore implements Store {
         if (password != null) {
             c.setPassword(password);
         }
+    }
+
+    private static HikariDataSource pool(Consumer<HikariConfig> source, int size, Properties props, String name,
+                                         boolean autoCommit, long acquireMs, Consumer<HikariConfig> setup) {
+        HikariConfig c = new HikariConfig();
+        source.accept(c);
         c.setMaximumPoolSize(size);
         c.setMinimumIdle(Math.min(size, 2));
         c.setPoolName(name);

@@ -20,7 +20,6 @@ import org.eclipse.jetty.server.handler.EagerContentHandler;
 import org.eclipse.jetty.util.component.LifeCycle;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Map;
 
 /**
@@ -149,7 +148,7 @@ public final class DatafnJavalin {
     static void handle(Router router, Context ctx) throws IOException {
         String rawPath = (String) ctx.req().getAttribute(RawTargets.ATTRIBUTE);
         Request req = new Request(ctx.method().name(), rawPath != null ? rawPath : ctx.path(), ctx.queryParamMap(),
-                ctx::header, ctx.req().getContentLengthLong(), body(ctx), ctx);
+                ctx::header, ctx.req().getContentLengthLong(), Request.openedOnFirstRead(() -> ctx.req().getInputStream()), ctx);
         Response resp = router.handle(req);
         ctx.status(resp.status());
         for (Map.Entry<String, String> h : resp.headers().entrySet()) {
@@ -158,32 +157,5 @@ public final class DatafnJavalin {
         if (!req.method().equals("HEAD")) {
             resp.writeBody(ctx.res().getOutputStream());
         }
-    }
-
-    /**
-     * The request body, opened when it is first read: opening it is what sends {@code 100 Continue} to a client that
-     * asked for it, and a request refused before its body is needed must not invite the body.
-     */
-    private static InputStream body(Context ctx) {
-        return new InputStream() {
-            private InputStream in;
-
-            private InputStream in() throws IOException {
-                if (in == null) {
-                    in = ctx.req().getInputStream();
-                }
-                return in;
-            }
-
-            @Override
-            public int read() throws IOException {
-                return in().read();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                return in().read(b, off, len);
-            }
-        };
     }
 }

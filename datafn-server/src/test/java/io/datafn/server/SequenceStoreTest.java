@@ -5,6 +5,7 @@ import io.datafn.redis.RedisSequenceStore;
 import io.datafn.store.KvSequenceStore;
 import io.datafn.store.SequenceStore;
 import io.datafn.testing.TestServices;
+import io.datafn.testing.WsClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterEach;
@@ -172,7 +173,7 @@ class SequenceStoreTest {
         }
         other = TestServer.startOn(s.jdbcUrl, Fixtures.F1_SCHEMA, b -> b.namespaceProvider(ctx -> ctx.header("X-Ns"))
                 .clusterBus(new RedisBus(REDIS)));
-        WebSocketTest.Client c = WebSocketTest.connect(other, ns);
+        WsClient c = WebSocketTest.connect(other, ns);
         push(s, "tag:1");
         assertThat(c.next()).isEqualTo(WebSocketTest.cursor(1));
     }

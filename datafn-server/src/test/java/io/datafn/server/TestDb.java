@@ -1,5 +1,6 @@
 package io.datafn.server;
 
+import io.datafn.testing.Database;
 import io.datafn.testing.TestServices;
 
 /**
@@ -34,10 +35,6 @@ public enum TestDb {
 
     /** A fresh, empty database: a new SQLite file, PostgreSQL schema or MariaDB database. */
     public String freshUrl() {
-        return switch (this) {
-            case SQLITE -> TestServices.freshSqliteUrl();
-            case POSTGRES -> TestServices.freshPostgresUrl();
-            case MARIADB -> TestServices.freshMariadbUrl();
-        };
+        return Database.valueOf(name()).freshUrl();
     }
 }

@@ -3,6 +3,7 @@ package io.datafn.server;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
 import io.datafn.jdbc.PostgresBus;
+import io.datafn.testing.WsClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
@@ -12,10 +13,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,42 +39,8 @@ class WebSocketTest {
         }
     }
 
-    /** A client socket that records messages and its close code. */
-    static final class Client implements WebSocket.Listener {
-        final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        final StringBuilder partial = new StringBuilder();
-        WebSocket ws;
-
-        @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                messages.add(partial.toString());
-                partial.setLength(0);
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            closed.complete(statusCode);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket webSocket, Throwable error) {
-            closed.completeExceptionally(error);
-        }
-
-        String next() throws InterruptedException {
-            return messages.poll(10, TimeUnit.SECONDS);
-        }
-    }
-
-    static Client connect(TestServer server, String ns) throws Exception {
-        Client c = new Client();
+    static WsClient connect(TestServer server, String ns) throws Exception {
+        WsClient c = new WsClient();
         WebSocket.Builder b = HTTP.newWebSocketBuilder();
         if (ns != null) {
             b.header("X-Ns", ns);
@@ -117,9 +80,9 @@ class WebSocketTest {
     @Test
     void everyWritePath_sendsOneCursorMessagePerCommit_toTheNamespaceOnly() throws Exception {
         s = start(100, 100);
-        Client alice = connect(s, "alice");
-        Client alice2 = connect(s, "alice");
-        Client bob = connect(s, "bob");
+        WsClient alice = connect(s, "alice");
+        WsClient alice2 = connect(s, "alice");
+        WsClient bob = connect(s, "bob");
         post(s, "alice", "mutation", insert("tag:1"));
         assertThat(alice.next()).isEqualTo(cursor(1));
         assertThat(alice2.next()).isEqualTo(cursor(1));
@@ -136,19 +99,19 @@ class WebSocketTest {
     void limitsAndUnauthorized_closeWithTheProtocolCodes() throws Exception {
         s = start(2, 1);
         connect(s, "a");
-        Client second = connect(s, "a");
+        WsClient second = connect(s, "a");
         assertThat(second.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4503);
         connect(s, "b");
-        Client third = connect(s, "c");
+        WsClient third = connect(s, "c");
         assertThat(third.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4503);
-        Client anonymous = connect(s, null);
+        WsClient anonymous = connect(s, null);
         assertThat(anonymous.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4401);
     }
 
     @Test
     void shutdown_closesSocketsWithGoingAway() throws Exception {
         s = start(10, 10);
-        Client c = connect(s, "a");
+        WsClient c = connect(s, "a");
         s.server.websocketHub().close();
         assertThat(c.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1001);
     }
@@ -163,7 +126,7 @@ class WebSocketTest {
         other = TestServer.startOn(s.jdbcUrl, Fixtures.F1_SCHEMA, b -> b.namespaceProvider(ctx -> ctx.header("X-Ns"))
                 .clusterBus(new PostgresBus(TestDb.PG_URL, null, null)));
         Thread.sleep(500); // both listeners connected
-        Client onOther = connect(other, "ns-" + db.name());
+        WsClient onOther = connect(other, "ns-" + db.name());
         post(s, "ns-" + db.name(), "mutation", insert("tag:1"));
         assertThat(onOther.next()).isEqualTo(cursor(1));
     }
