@@ -20,7 +20,10 @@ import io.datafn.realtime.CommitPublisher;
 import io.datafn.realtime.LocalBus;
 import io.datafn.realtime.WebSocketHub;
 import io.datafn.rest.RestEndpoint;
-import io.datafn.router.LocalRateLimiter;
+import io.datafn.router.BucketRateLimiter;
+import io.datafn.router.RateLimitBuckets;
+import io.datafn.router.RateLimiter;
+import io.datafn.router.RateLimits;
 import io.datafn.router.Outcome;
 import io.datafn.router.Route;
 import io.datafn.router.Router;
@@ -69,10 +72,11 @@ public final class DatafnServer implements AutoCloseable {
     private final SearchProvider searchProvider;
     private final CommitPublisher publisher;
     private final Readiness readiness;
+    private final RateLimiter rateLimiter;
 
     private DatafnServer(Schema schema, Store store, Router router, java.util.concurrent.ScheduledExecutorService pruner,
                          WebSocketHub hub, ClusterBus bus, CommitPublisher publisher, SearchProvider searchProvider,
-                         List<Readiness.Check> extraChecks) {
+                         List<Readiness.Check> extraChecks, RateLimiter rateLimiter) {
         List<Readiness.Check> checks = new ArrayList<>();
         checks.add(new Readiness.Check("database", store::healthy));
         checks.addAll(extraChecks);
@@ -81,6 +85,7 @@ public final class DatafnServer implements AutoCloseable {
         }
         this.readiness = new Readiness(checks, () -> closed);
         this.publisher = publisher;
+        this.rateLimiter = rateLimiter;
         this.searchProvider = searchProvider;
         this.schema = schema;
         this.store = store;
@@ -141,6 +146,9 @@ public final class DatafnServer implements AutoCloseable {
             searchProvider.close();
         }
         readiness.close();
+        if (rateLimiter != null) {
+            rateLimiter.close();
+        }
     }
 
     @Override
@@ -163,8 +171,8 @@ public final class DatafnServer implements AutoCloseable {
         private SearchProvider searchProvider;
         private int maxSockets = 10_000;
         private int maxSocketsPerNamespace = 1_000;
-        private int rateLimitMax;
-        private long rateLimitWindowSeconds;
+        private RateLimits rateLimits;
+        private RateLimitBuckets rateLimitBuckets;
         private Duration changeRetention;
         private Duration idempotencyRetention;
         private ServerObserver observer = ServerObserver.NONE;
@@ -281,18 +289,26 @@ public final class DatafnServer implements AutoCloseable {
         }
 
         /**
-         * In-process rate limiting: at most {@code maxRequests} per action and namespace per window (429
-         * {@code RATE_LIMITED} with {@code Retry-After} beyond). Off by default.
+         * Rate limiting: at most {@code maxRequests} per action and namespace per window (429 {@code RATE_LIMITED}
+         * with {@code Retry-After} beyond). Off by default. Same as {@code rateLimit(RateLimits.of(max, window))}.
          */
         public Builder rateLimit(int maxRequests, Duration window) {
-            if (maxRequests < 1) {
-                throw new IllegalArgumentException("rateLimit.maxRequests must be at least 1, got " + maxRequests);
-            }
-            if (window == null || window.toSeconds() < 1) {
-                throw new IllegalArgumentException("rateLimit.window must be at least 1 second, got " + window);
-            }
-            this.rateLimitMax = maxRequests;
-            this.rateLimitWindowSeconds = window.toSeconds();
+            return rateLimit(RateLimits.of(maxRequests, window));
+        }
+
+        /** Rate limiting with a default limit and overrides per action (see {@link RateLimits}); null turns it off. */
+        public Builder rateLimit(RateLimits limits) {
+            this.rateLimits = limits;
+            return this;
+        }
+
+        /**
+         * Where the rate limiter's buckets live (the README's {@code dbMapping.ratelimiting}): in memory (the default,
+         * each node counts on its own) or shared, e.g. {@code new RedisRateLimitBuckets(uri)} for a cluster-wide
+         * limit. The server closes them on shutdown.
+         */
+        public Builder rateLimitBuckets(RateLimitBuckets buckets) {
+            this.rateLimitBuckets = Objects.requireNonNull(buckets, "rateLimitBuckets");
             return this;
         }
 
@@ -361,9 +377,9 @@ public final class DatafnServer implements AutoCloseable {
             MutationParser mutationParser = new MutationParser(schema, limits);
             MutationService mutationService = new MutationService(schema, store, clock);
             AdminConsole admin = adminToken == null ? null : new AdminConsole(adminToken, store, basePath);
+            RateLimiter rateLimiter = rateLimiter();
             Router router = new Router(new Router.Wiring(basePath, limits, authorizer,
-                    admin == null ? namespaces : admin.guard(namespaces), chain,
-                    rateLimitMax > 0 ? new LocalRateLimiter(rateLimitMax, rateLimitWindowSeconds, clock) : null, observer,
+                    admin == null ? namespaces : admin.guard(namespaces), chain, rateLimiter, observer,
                     routes(chain, search, queryParser, mutationParser, mutationService, admin)));
             WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
             ClusterBus clusterBus = bus != null ? bus : new LocalBus();
@@ -386,7 +402,7 @@ public final class DatafnServer implements AutoCloseable {
             }
             store.onCommit(w -> publisher.offer(w.namespace(), w.maxSeq()));
             DatafnServer server = new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus,
-                    publisher, searchProvider, readinessChecks);
+                    publisher, searchProvider, readinessChecks, rateLimiter);
             try {
                 observer.started(server);
             } catch (RuntimeException e) {
@@ -394,6 +410,17 @@ public final class DatafnServer implements AutoCloseable {
                 throw e;
             }
             return server;
+        }
+
+        /** Null when rate limiting is off; then buckets given are closed at once, nothing else would close them. */
+        private RateLimiter rateLimiter() {
+            if (rateLimits == null) {
+                if (rateLimitBuckets != null) {
+                    rateLimitBuckets.close();
+                }
+                return null;
+            }
+            return new BucketRateLimiter(rateLimits, rateLimitBuckets != null ? rateLimitBuckets : RateLimitBuckets.inMemory(clock));
         }
 
         /**

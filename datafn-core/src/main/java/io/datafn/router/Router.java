@@ -231,9 +231,10 @@ public final class Router {
             // "anonymous" and gets its error at the namespace step, after the body checks
             caller = caller(new RequestContext(req, requestId, route.action(), null));
             ex.namespace = caller.id() == null ? null : caller.id().namespace();
-            if (!rateLimiter.tryAcquire(route.action() + ":" + caller.rateKey())) {
+            long wait = rateLimiter.acquire(route.action(), caller.rateKey());
+            if (wait > 0) {
                 return Envelope.error(new DatafnException(ErrorCode.RATE_LIMITED, "Too many requests", "$"))
-                        .withHeader("Retry-After", Long.toString(rateLimiter.retryAfterSeconds()));
+                        .withHeader("Retry-After", Long.toString(wait));
             }
         }
         if (req.contentLength() > limits.maxPayloadBytes()) {

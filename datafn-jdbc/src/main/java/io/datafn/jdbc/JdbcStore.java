@@ -335,6 +335,18 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         log.info("store: {} ready for schema {}", description, schema.hash());
     }
 
+    /**
+     * What {@link #migrate} would add and refuse for {@code schema}, without changing the database (the CLI's
+     * {@code migrate --dry-run}).
+     */
+    public MigrationPlan planMigration(Schema schema) {
+        try (Connection c = readPool.getConnection()) {
+            return new Migrator(dialect).plan(DSL.using(c, dialect.jooq(), settings), schema);
+        } catch (SQLException e) {
+            throw new IllegalStateException("database: cannot read the applied schema: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public <T> Written<T> writeTracked(String ns, Work<T> work) {
         Objects.requireNonNull(ns, "namespace");

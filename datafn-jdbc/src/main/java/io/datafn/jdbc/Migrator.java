@@ -100,27 +100,19 @@ final class Migrator {
                 .primaryKey(n("ns")).execute();
 
         JsonNode previous = readPrevious(ctx);
-        Map<String, Map<String, JsonNode>> oldFields = previous == null ? Map.of() : refuseDestructive(previous, schema);
+        Map<String, Map<String, JsonNode>> oldFields = new HashMap<>();
+        List<SchemaException.Problem> problems = previous == null ? List.of() : compare(previous, schema, oldFields);
+        if (!problems.isEmpty()) {
+            throw new SchemaException(problems);
+        }
+        for (MigrationPlan.Step step : additions(ctx, previous, oldFields, schema)) {
+            if (previous != null) {
+                log.info("schema: adding {}", step.description());
+            }
+            step.ddl().execute();
+        }
         for (Resource r : schema.resources()) {
             String t = SqlNames.table(r);
-            Map<String, JsonNode> known = oldFields.get(r.name());
-            if (known == null) {
-                if (previous != null) {
-                    log.info("schema: adding resource {} (new table)", r.name());
-                }
-                var ddl = ctx.createTableIfNotExists(n(t)).column(n(Columns.NS), key()).column(n("id"), key());
-                for (Field f : r.fields()) {
-                    ddl = ddl.column(n(f.name()), type(columns.kind(f.type()), false));
-                }
-                ddl.primaryKey(n(Columns.NS), n("id")).execute();
-            } else {
-                for (Field f : r.fields()) {
-                    if (!known.containsKey(f.name())) {
-                        log.info("schema: adding column {}.{} ({})", r.name(), f.name(), f.type().wireName());
-                        ctx.alterTable(n(t)).addColumn(n(f.name()), type(columns.kind(f.type()), false)).execute();
-                    }
-                }
-            }
             for (Field f : r.fields()) {
                 if (f.unique()) {
                     ctx.createUniqueIndexIfNotExists(n(SqlNames.index(r.name(), "u", f.name())))
@@ -148,31 +140,86 @@ final class Migrator {
             }
         }
         for (Relation rel : schema.relations()) {
-            if (rel.type() != RelationType.MANY_MANY) {
-                continue;
+            if (rel.type() == RelationType.MANY_MANY) {
+                String jt = SqlNames.joinTable(rel);
+                index(ctx, SqlNames.index(jt, "to"), jt, null, DSL.field(n(Columns.NS)), DSL.field(n(SqlNames.TO)));
             }
-            String jt = SqlNames.joinTable(rel);
-            var ddl = ctx.createTableIfNotExists(n(jt)).column(n(Columns.NS), key()).column(n(SqlNames.FROM), key())
-                    .column(n(SqlNames.TO), key());
-            for (Field f : rel.metadata()) {
-                ddl = ddl.column(n(f.name()), type(columns.kind(f.type()), false));
-            }
-            ddl.primaryKey(n(Columns.NS), n(SqlNames.FROM), n(SqlNames.TO)).execute();
-            Map<String, JsonNode> knownMeta = oldFields.get(rel.joinKey());
-            if (knownMeta != null) {
-                for (Field f : rel.metadata()) {
-                    if (!knownMeta.containsKey(f.name())) {
-                        ctx.alterTable(n(jt)).addColumn(n(f.name()), type(columns.kind(f.type()), false)).execute();
-                    }
-                }
-            }
-            index(ctx, SqlNames.index(jt, "to"), jt, null, DSL.field(n(Columns.NS)), DSL.field(n(SqlNames.TO)));
         }
         Table<?> meta = DSL.table(n(SqlNames.META));
         org.jooq.Field<String> k = DSL.field(n("key"), String.class);
         org.jooq.Field<String> v = DSL.field(n("value"), String.class);
         ctx.deleteFrom(meta).where(k.eq("schema")).execute();
         ctx.insertInto(meta, k, v).values("schema", Json.text(schema.normalized())).execute();
+    }
+
+    /**
+     * What {@link #migrate} would do to this database, without doing it: the tables and columns it would add (with
+     * their DDL) and the changes it would refuse. Reads only; a database without DataFn tables is {@code fresh}.
+     */
+    MigrationPlan plan(DSLContext ctx, Schema schema) {
+        JsonNode previous;
+        try {
+            previous = readPrevious(ctx);
+        } catch (org.jooq.exception.DataAccessException e) {
+            previous = null; // no datafn_meta table yet: nothing was ever migrated here
+        }
+        Map<String, Map<String, JsonNode>> oldFields = new HashMap<>();
+        List<SchemaException.Problem> problems = previous == null ? List.of() : compare(previous, schema, oldFields);
+        return new MigrationPlan(previous == null, additions(ctx, previous, oldFields, schema), problems);
+    }
+
+    /**
+     * The tables and columns the schema adds to the previous one (everything when {@code previous} is null): new
+     * resources, new fields (nullable, optional or defaulted, {@link #compare} refuses the others), new many-many
+     * join tables and their new metadata columns.
+     */
+    private List<MigrationPlan.Step> additions(DSLContext ctx, JsonNode previous, Map<String, Map<String, JsonNode>> oldFields,
+                                               Schema schema) {
+        List<MigrationPlan.Step> steps = new ArrayList<>();
+        for (Resource r : schema.resources()) {
+            String t = SqlNames.table(r);
+            Map<String, JsonNode> known = oldFields.get(r.name());
+            if (known == null) {
+                var ddl = ctx.createTableIfNotExists(n(t)).column(n(Columns.NS), key()).column(n("id"), key());
+                for (Field f : r.fields()) {
+                    ddl = ddl.column(n(f.name()), type(columns.kind(f.type()), false));
+                }
+                steps.add(new MigrationPlan.Step("resource " + r.name() + " (new table " + t + ")",
+                        ddl.primaryKey(n(Columns.NS), n("id"))));
+                continue;
+            }
+            for (Field f : r.fields()) {
+                if (!known.containsKey(f.name())) {
+                    steps.add(new MigrationPlan.Step("column " + r.name() + "." + f.name() + " (" + f.type().wireName() + ")",
+                            ctx.alterTable(n(t)).addColumn(n(f.name()), type(columns.kind(f.type()), false))));
+                }
+            }
+        }
+        for (Relation rel : schema.relations()) {
+            if (rel.type() != RelationType.MANY_MANY) {
+                continue;
+            }
+            String jt = SqlNames.joinTable(rel);
+            Map<String, JsonNode> knownMeta = previous == null ? null : oldFields.get(rel.joinKey());
+            if (knownMeta == null) {
+                var ddl = ctx.createTableIfNotExists(n(jt)).column(n(Columns.NS), key()).column(n(SqlNames.FROM), key())
+                        .column(n(SqlNames.TO), key());
+                for (Field f : rel.metadata()) {
+                    ddl = ddl.column(n(f.name()), type(columns.kind(f.type()), false));
+                }
+                steps.add(new MigrationPlan.Step("many-many relation " + rel.from() + "." + rel.relation()
+                        + " (new join table " + jt + ")", ddl.primaryKey(n(Columns.NS), n(SqlNames.FROM), n(SqlNames.TO))));
+                continue;
+            }
+            for (Field f : rel.metadata()) {
+                if (!knownMeta.containsKey(f.name())) {
+                    steps.add(new MigrationPlan.Step("metadata column " + rel.from() + "." + rel.relation() + "."
+                            + f.name() + " (" + f.type().wireName() + ")",
+                            ctx.alterTable(n(jt)).addColumn(n(f.name()), type(columns.kind(f.type()), false))));
+                }
+            }
+        }
+        return steps;
     }
 
     /** {@code CREATE INDEX IF NOT EXISTS}, partial where the dialect has partial indexes ({@code where} may be null). */
@@ -192,13 +239,12 @@ final class Migrator {
     }
 
     /**
-     * Compares the stored schema with the new one and throws when a change would lose or reinterpret data.
+     * Compares the stored schema with the new one: the changes that would lose or reinterpret data, each named.
      *
-     * @return the previous fields by resource name (and by join key for many-many metadata)
+     * @param old filled with the previous fields by resource name (and by join key for many-many metadata)
      */
-    private static Map<String, Map<String, JsonNode>> refuseDestructive(JsonNode previous, Schema schema) {
+    private static List<SchemaException.Problem> compare(JsonNode previous, Schema schema, Map<String, Map<String, JsonNode>> old) {
         List<SchemaException.Problem> problems = new ArrayList<>();
-        Map<String, Map<String, JsonNode>> old = new HashMap<>();
         for (JsonNode r : previous.path("resources")) {
             Map<String, JsonNode> fields = new HashMap<>();
             r.path("fields").forEach(f -> fields.put(f.path("name").asText(), f));
@@ -261,9 +307,6 @@ final class Migrator {
                 });
             }
         }
-        if (!problems.isEmpty()) {
-            throw new SchemaException(problems);
-        }
-        return old;
+        return problems;
     }
 }

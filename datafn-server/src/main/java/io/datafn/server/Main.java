@@ -11,6 +11,8 @@ import io.datafn.lucene.LuceneSearchProvider;
 import io.datafn.realtime.ClusterBus;
 import io.datafn.realtime.LocalBus;
 import io.datafn.redis.RedisBus;
+import io.datafn.redis.RedisRateLimitBuckets;
+import io.datafn.router.RateLimits;
 import io.datafn.redis.RedisSequenceStore;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaException;
@@ -25,6 +27,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.AutoComplete;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -34,7 +38,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -45,116 +51,140 @@ import java.util.concurrent.Callable;
  * the flag ({@code --db-pool} → {@code DATAFN_DB_POOL}), else from the camelCase key of the YAML/JSON file given with
  * {@code --config} ({@code dbPool}), else from the option's default ({@link EnvironmentThenFile}).
  */
-@Command(name = "datafn-server", mixinStandardHelpOptions = true, version = "datafn-server 0.1.0",
-        description = "Runs a DataFn server (DFQL query, mutation, transact) over SQLite, PostgreSQL or MariaDB/MySQL.",
+@Command(name = "datafn", mixinStandardHelpOptions = true, version = "datafn 0.1.0",
+        description = {"Runs a DataFn server (DFQL query, mutation, transact, sync) over SQLite, PostgreSQL or MariaDB/MySQL,"
+                + " and the tasks around it: schema check, migrate, export, import, quarantine.",
+                "Without a command it serves (same as 'datafn serve')."},
         footer = {"", "Every option can also be set as a DATAFN_* environment variable (--db-pool: DATAFN_DB_POOL) or as a"
                 + " camelCase key of the --config file (dbPool). The command line wins over the environment, which wins"
-                + " over the file."},
-        sortOptions = false, subcommands = QuarantineCommand.class)
+                + " over the file. Options may stand before or after the command.",
+                "",
+                "Examples:",
+                "  datafn                                          serve examples/tasks.schema.json on SQLite, port 8080",
+                "  datafn serve --db 'jdbc:postgresql://127.0.0.1:5432/app?user=postgres' --port 9000",
+                "  datafn schema check schema.json                 problems and warnings with their JSON paths",
+                "  datafn migrate --dry-run --schema schema.json   what a start with this schema would add or refuse",
+                "  datafn export --namespace datafn --out backup/  one NDJSON file per resource",
+                "  datafn import --namespace datafn backup/        back in through seed: recorded, clients pull it",
+                "  source <(datafn generate-completion)            tab completion in bash or zsh",
+                "",
+                "Exit codes: 0 ok, 1 failed, 2 usage or configuration, 3 schema, 4 database, 5 port."},
+        sortOptions = false, subcommands = {MigrateCommand.class, SchemaCommand.class, ExportCommand.class,
+        ImportCommand.class, QuarantineCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     /** The limits' defaults are {@link Limits}' own, not copies. */
     private static final Limits LIMITS = Limits.defaults();
 
+    static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
     static final int EXIT_SCHEMA = 3;
     static final int EXIT_DATABASE = 4;
     static final int EXIT_PORT = 5;
 
-    @Option(names = "--schema", defaultValue = "examples/tasks.schema.json", description = "Schema JSON file (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--schema", defaultValue = "examples/tasks.schema.json", description = "Schema JSON file (default ${DEFAULT-VALUE})")
     Path schema;
 
-    @Option(names = "--port", defaultValue = "8080", description = "HTTP port, 0 for any free port (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--port", defaultValue = "8080", description = "HTTP port, 0 for any free port (default ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--db", defaultValue = "jdbc:sqlite:data/datafn.db", description = "JDBC URL (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--db", defaultValue = "jdbc:sqlite:data/datafn.db", description = "JDBC URL (default ${DEFAULT-VALUE})")
     String db;
 
-    @Option(names = "--db-user", description = "Database user")
+    @Option(scope = ScopeType.INHERIT, names = "--db-user", description = "Database user")
     String dbUser;
 
-    @Option(names = "--db-password", description = "Database password")
+    @Option(scope = ScopeType.INHERIT, names = "--db-password", description = "Database password")
     String dbPassword;
 
-    @Option(names = "--db-pool", defaultValue = "16", description = "Database connections (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--db-pool", defaultValue = "16", description = "Database connections (default ${DEFAULT-VALUE})")
     int dbPool;
 
-    @Option(names = "--db-timeout", defaultValue = "3000", description = "Milliseconds a request waits for a database"
+    @Option(scope = ScopeType.INHERIT, names = "--db-timeout", defaultValue = "3000", description = "Milliseconds a request waits for a database"
             + " connection before it is answered 503 with Retry-After (250 .. 600000; default ${DEFAULT-VALUE})")
     long dbTimeout;
 
-    @Option(names = "--base-path", defaultValue = "/datafn", description = "Path prefix of the endpoints (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--base-path", defaultValue = "/datafn", description = "Path prefix of the endpoints (default ${DEFAULT-VALUE})")
     String basePath;
 
-    @Option(names = "--max-limit", description = "Largest query limit (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--max-limit", description = "Largest query limit (default ${DEFAULT-VALUE})")
     int maxLimit = LIMITS.maxLimit();
 
     /** Null unless set: {@code status} reports the steps limit only when it was configured. */
-    @Option(names = "--max-transact-steps", description = "Steps per transact (default: the built-in limit, which status does not report)")
+    @Option(scope = ScopeType.INHERIT, names = "--max-transact-steps", description = "Steps per transact (default: the built-in limit, which status does not report)")
     Integer maxTransactSteps;
 
-    @Option(names = "--max-payload-bytes", description = "Largest request body (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--max-payload-bytes", description = "Largest request body (default ${DEFAULT-VALUE})")
     long maxPayloadBytes = LIMITS.maxPayloadBytes();
 
-    @Option(names = "--max-pull-limit", description = "Changes per pull page (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--max-pull-limit", description = "Changes per pull page (default ${DEFAULT-VALUE})")
     int maxPullLimit = LIMITS.maxPullLimit();
 
-    @Option(names = "--max-push-attempts", description = "Pushes of one mutation answered with a retryable error before it"
+    @Option(scope = ScopeType.INHERIT, names = "--max-push-attempts", description = "Pushes of one mutation answered with a retryable error before it"
             + " is answered not retryable and quarantined (default ${DEFAULT-VALUE})")
     int maxPushAttempts = LIMITS.maxPushAttempts();
 
-    @Option(names = "--max-result-bytes", description = "Bytes of query answers one query batch or transact may build"
+    @Option(scope = ScopeType.INHERIT, names = "--max-result-bytes", description = "Bytes of query answers one query batch or transact may build"
             + " before it is answered 400 LIMIT_EXCEEDED (default ${DEFAULT-VALUE})")
     long maxResultBytes = LIMITS.maxResultBytes();
 
-    @Option(names = "--auth", defaultValue = "none", description = "none (one namespace) or jwt (namespace per user/tenant from a verified JWT) (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--auth", defaultValue = "none", description = "none (one namespace) or jwt (namespace per user/tenant from a verified JWT) (default ${DEFAULT-VALUE})")
     String auth;
 
-    @Option(names = "--jwt-secret", description = "HS256 secret, at least 32 bytes")
+    @Option(scope = ScopeType.INHERIT, names = "--jwt-secret", description = "HS256 secret, at least 32 bytes")
     String jwtSecret;
 
-    @Option(names = "--jwt-public-key", description = "RSA or EC public key PEM file for RS256/ES256 tokens")
+    @Option(scope = ScopeType.INHERIT, names = "--jwt-public-key", description = "RSA or EC public key PEM file for RS256/ES256 tokens")
     Path jwtPublicKey;
 
-    @Option(names = "--jwt-user-claim", defaultValue = "sub", description = "Claim holding the user id (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--jwt-user-claim", defaultValue = "sub", description = "Claim holding the user id (default ${DEFAULT-VALUE})")
     String jwtUserClaim;
 
-    @Option(names = "--jwt-tenant-claim", defaultValue = "tenant_id", description = "Claim holding the tenant id (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--jwt-tenant-claim", defaultValue = "tenant_id", description = "Claim holding the tenant id (default ${DEFAULT-VALUE})")
     String jwtTenantClaim;
 
-    @Option(names = "--retention-days", defaultValue = "0", description = "Prune change rows older than this many days; 0 keeps them (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--retention-days", defaultValue = "0", description = "Prune change rows older than this many days; 0 keeps them (default ${DEFAULT-VALUE})")
     int retentionDays;
 
-    @Option(names = "--idempotency-days", defaultValue = "0", description = "Prune idempotency records older than this many days; 0 keeps them (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--idempotency-days", defaultValue = "0", description = "Prune idempotency records older than this many days; 0 keeps them (default ${DEFAULT-VALUE})")
     int idempotencyDays;
 
-    @Option(names = "--rest", defaultValue = "false", description = "Serve the REST wrappers under <base>/resources (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--rest", defaultValue = "false", description = "Serve the REST wrappers under <base>/resources (default ${DEFAULT-VALUE})")
     boolean rest;
 
-    @Option(names = "--rate-limit", defaultValue = "0", description = "Requests per action and namespace per window; 0 = off (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--rate-limit", defaultValue = "0", description = "Requests per action and namespace per window; 0 = off (default ${DEFAULT-VALUE})")
     int rateLimit;
 
-    @Option(names = "--rate-limit-window", defaultValue = "60", description = "Rate-limit window in seconds (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--rate-limit-window", defaultValue = "60", description = "Rate-limit window in seconds (default ${DEFAULT-VALUE})")
     int rateLimitWindow;
 
-    @Option(names = "--ws-max-sockets", defaultValue = "10000", description = "Open WebSockets on this node; one more is"
+    @Option(scope = ScopeType.INHERIT, names = "--rate-limit-action", split = ",", paramLabel = "ACTION=N[/S]",
+            description = "Per-action limit instead of --rate-limit, e.g. push=10/60 (repeatable or comma-separated)")
+    List<String> rateLimitActions = new ArrayList<>();
+
+    @Option(scope = ScopeType.INHERIT, names = "--ratelimiting", defaultValue = "memory", description = "Where the rate-limit"
+            + " buckets live: memory (each node counts on its own) or redis (every node shares them; needs --redis)"
+            + " (default ${DEFAULT-VALUE})")
+    String ratelimiting;
+
+    @Option(scope = ScopeType.INHERIT, names = "--ws-max-sockets", defaultValue = "10000", description = "Open WebSockets on this node; one more is"
             + " closed with 4503 (default ${DEFAULT-VALUE})")
     int wsMaxSockets;
 
-    @Option(names = "--ws-max-per-namespace", defaultValue = "1000", description = "Open WebSockets of one namespace on"
+    @Option(scope = ScopeType.INHERIT, names = "--ws-max-per-namespace", defaultValue = "1000", description = "Open WebSockets of one namespace on"
             + " this node (default ${DEFAULT-VALUE})")
     int wsMaxPerNamespace;
 
-    @Option(names = "--redis", description = "Redis URI, e.g. redis://127.0.0.1:6379")
+    @Option(scope = ScopeType.INHERIT, names = "--redis", description = "Redis URI, e.g. redis://127.0.0.1:6379")
     String redis;
 
-    @Option(names = "--serverseq", defaultValue = "db", description = "Where serverSeq comes from: db or redis (default ${DEFAULT-VALUE})")
+    @Option(scope = ScopeType.INHERIT, names = "--serverseq", defaultValue = "db", description = "Where serverSeq comes from: db or redis (default ${DEFAULT-VALUE})")
     String serverseq;
 
-    @Option(names = "--bus", defaultValue = "auto", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (default ${DEFAULT-VALUE}: the database's own bus where it has one, PostgreSQL LISTEN/NOTIFY, else local)")
+    @Option(scope = ScopeType.INHERIT, names = "--bus", defaultValue = "auto", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (default ${DEFAULT-VALUE}: the database's own bus where it has one, PostgreSQL LISTEN/NOTIFY, else local)")
     String bus;
 
     @Option(names = "--admin-token", description = "Turns the admin console on at <base>/admin; API calls with"
@@ -163,7 +193,7 @@ public final class Main implements Callable<Integer> {
     String adminToken;
 
     /** Only from the command line or {@code DATAFN_CONFIG}: the file cannot name itself. */
-    @Option(names = "--config", description = "YAML or JSON file with any of these options")
+    @Option(scope = ScopeType.INHERIT, names = "--config", description = "YAML or JSON file with any of these options")
     Path config;
 
     private final Map<String, String> env;
@@ -193,11 +223,69 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = new CommandLine(main);
         cl.setDefaultValueProvider(main.new EnvironmentThenFile());
         cl.setParameterExceptionHandler((ex, a) -> {
-            String from = ex.getArgSpec() == null ? null : main.sources.get(ex.getArgSpec());
-            System.err.println("datafn-server: " + ex.getMessage() + (from == null ? "" : " (from " + from + ")") + " (see --help)");
+            ArgSpec spec = ex.getArgSpec() == null ? null : ex.getArgSpec().inherited() ? ex.getArgSpec().root() : ex.getArgSpec();
+            String from = spec == null ? null : main.sources.get(spec);
+            System.err.println("datafn: " + ex.getMessage() + (from == null ? "" : " (from " + from + ")") + " (see --help)");
             return EXIT_USAGE;
         });
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (!name.equals("serve")) {
+                shortHelp(sub);
+            }
+        });
+        cl.setExecutionStrategy(parsed -> {
+            // a command's stdout is its output: the store's INFO lines would only interleave with it
+            CommandLine.ParseResult last = parsed;
+            while (last.hasSubcommand()) {
+                last = last.subcommand();
+            }
+            boolean serving = last == parsed || last.commandSpec().name().equals("serve");
+            ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+            ch.qos.logback.classic.Level level = root.getLevel();
+            if (!serving) {
+                root.setLevel(ch.qos.logback.classic.Level.WARN);
+            }
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } finally {
+                root.setLevel(level);
+            }
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof Failure f) {
+                System.err.println("datafn: " + f.getMessage());
+                return f.exit;
+            }
+            if (ex instanceof SchemaException e) {
+                System.err.println("datafn: " + main.problems(e));
+                return EXIT_SCHEMA;
+            }
+            if (ex instanceof IllegalArgumentException) {
+                System.err.println("datafn: bad configuration: " + oneLine(ex));
+                return EXIT_USAGE;
+            }
+            System.err.println("datafn: " + c.getCommandName() + " failed: " + oneLine(ex));
+            return EXIT_FAILED;
+        });
         return cl;
+    }
+
+    /**
+     * A command's help lists its own options only: the inherited server options (all of them, so that they may stand
+     * after the command) would bury them; a line points to {@code datafn --help}.
+     */
+    private static void shortHelp(CommandLine cmd) {
+        cmd.getCommandSpec().usageMessage().abbreviateSynopsis(true);
+        cmd.getHelpSectionMap().put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST, help -> {
+            List<OptionSpec> own = help.commandSpec().options().stream().filter(o -> !o.inherited()).toList();
+            String inherited = help.commandSpec().options().stream().anyMatch(ArgSpec::inherited)
+                    ? "  The options of datafn (--schema, --db, --db-user, --db-password, --config, ...) apply too;"
+                    + " see datafn --help.%n" : "";
+            return help.optionListExcludingGroups(own) + String.format(inherited);
+        });
+        for (CommandLine sub : cmd.getSubcommands().values()) {
+            shortHelp(sub);
+        }
     }
 
     /**
@@ -208,7 +296,8 @@ public final class Main implements Callable<Integer> {
     final class EnvironmentThenFile implements CommandLine.IDefaultValueProvider {
         @Override
         public String defaultValue(ArgSpec arg) {
-            if (!(arg instanceof OptionSpec o) || o.command().userObject() != Main.this || o.usageHelp() || o.versionHelp()) {
+            ArgSpec own = arg.inherited() ? arg.root() : arg; // options stand before or after a command
+            if (!(own instanceof OptionSpec o) || o.command().userObject() != Main.this || o.usageHelp() || o.versionHelp()) {
                 return null;
             }
             String flag = o.longestName().substring(2);
@@ -219,7 +308,9 @@ public final class Main implements Callable<Integer> {
                 JsonNode f = file(o);
                 String key = camelCase(flag);
                 if (f != null && f.hasNonNull(key)) {
-                    v = f.get(key).asText();
+                    JsonNode n = f.get(key);
+                    v = n.isArray() ? String.join(",", java.util.stream.StreamSupport.stream(n.spliterator(), false)
+                            .map(JsonNode::asText).toList()) : n.asText();
                     sources.put(o, "key " + key + " of " + configPath());
                 }
             }
@@ -278,7 +369,7 @@ public final class Main implements Callable<Integer> {
     boolean accessLog;
 
     /** What the options derive: the limits (on top of {@link Limits#defaults()}) and the namespace provider. */
-    record Settings(Limits limits, NamespaceProvider namespaces) {
+    record Settings(Limits limits, NamespaceProvider namespaces, RateLimits rateLimits) {
     }
 
     /** Checks the options picocli cannot and derives the settings; an IllegalArgumentException names the option. */
@@ -295,7 +386,27 @@ public final class Main implements Callable<Integer> {
             throw new IllegalArgumentException("serverseq must be db or redis, got '" + serverseq + "'");
         }
         logFormat = LogFormat.parse(logFormatName);
-        return new Settings(limits, namespaces());
+        if (!ratelimiting.equals("memory") && !ratelimiting.equals("redis")) {
+            throw new IllegalArgumentException("ratelimiting must be memory or redis, got '" + ratelimiting + "'");
+        }
+        return new Settings(limits, namespaces(), rateLimits());
+    }
+
+    /** The rate limits of the options; null when rate limiting is off (no --rate-limit and no --rate-limit-action). */
+    private RateLimits rateLimits() {
+        Duration window = Duration.ofSeconds(rateLimitWindow);
+        RateLimits limits = rateLimit > 0 ? RateLimits.of(rateLimit, window) : null;
+        for (String a : rateLimitActions) {
+            int eq = a.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("rate-limit-action must be ACTION=N or ACTION=N/SECONDS, got '" + a + "'");
+            }
+            if (limits == null) { // only per-action limits: the other actions stay unlimited in practice
+                limits = new RateLimits(new RateLimits.Limit(1_000_000_000, window), Map.of());
+            }
+            limits = limits.withAction(a.substring(0, eq).trim(), RateLimits.Limit.parse(a.substring(eq + 1), window));
+        }
+        return limits;
     }
 
     private NamespaceProvider namespaces() throws IOException {
@@ -312,13 +423,22 @@ public final class Main implements Callable<Integer> {
                 jwtTenantClaim);
     }
 
+    /** Without a command: serve. */
     @Override
     public Integer call() {
+        return serve();
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true, description = {"Runs the server (the default command).",
+            "SIGTERM stops it gracefully: new requests get 503, requests in flight finish."},
+            footer = {"", "Examples:", "  datafn serve --port 9000 --schema schema.json",
+                    "  datafn serve --db 'jdbc:postgresql://127.0.0.1:5432/app?user=postgres' --redis redis://127.0.0.1:6379 --bus redis"})
+    int serve() {
         Running running;
         try {
             running = start();
         } catch (Exit e) {
-            System.err.println("datafn-server: " + e.getMessage());
+            System.err.println("datafn: " + e.getMessage());
             return e.code;
         }
         Object lock = new Object();
@@ -422,8 +542,11 @@ public final class Main implements Callable<Integer> {
                 if (redisSeq != null) {
                     builder.readinessCheck("serverseq", redisSeq::healthy);
                 }
-                if (rateLimit > 0) {
-                    builder.rateLimit(rateLimit, Duration.ofSeconds(rateLimitWindow));
+                if (s.rateLimits() != null) {
+                    builder.rateLimit(s.rateLimits());
+                    if (ratelimiting.equals("redis")) {
+                        builder.rateLimitBuckets(new RedisRateLimitBuckets(requireRedis()));
+                    }
                 }
                 if (adminToken != null) {
                     builder.admin(adminToken);
@@ -485,7 +608,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** The cluster bus: commits of every node reach this node's WebSocket clients. */
-    private ClusterBus bus(JdbcStore store) {
+    ClusterBus bus(JdbcStore store) {
         ClusterBus storeBus = bus.equals("auto") || bus.equals("postgres") ? store.nativeBus() : null;
         String mode = bus.equals("auto") ? (storeBus != null ? "postgres" : "local") : bus;
         return switch (mode) {
@@ -503,7 +626,7 @@ public final class Main implements Callable<Integer> {
 
     private String requireRedis() {
         if (redis == null) {
-            throw new IllegalArgumentException("--redis URI is required for serverseq/bus redis");
+            throw new IllegalArgumentException("--redis URI is required for serverseq, bus or ratelimiting redis");
         }
         return redis;
     }
@@ -523,7 +646,44 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    private static String oneLine(Throwable e) {
+    /** A failure of a command with its exit code and a one-line message (the execution handler prints it). */
+    static final class Failure extends RuntimeException {
+        final int exit;
+
+        Failure(int exit, String message) {
+            super(message);
+            this.exit = exit;
+        }
+    }
+
+    /** The --schema file parsed; a bad one is a {@link Failure} with {@link #EXIT_SCHEMA}. */
+    Schema loadSchema() {
+        try {
+            return SchemaParser.parse(schema);
+        } catch (SchemaException e) {
+            throw new Failure(EXIT_SCHEMA, problems(e));
+        }
+    }
+
+    /** The --db store with a small pool for a command (not the server); unusable is a {@link Failure} with 4. */
+    JdbcStore openStore(int poolSize) {
+        try {
+            return JdbcStore.at(db).user(dbUser).password(dbPassword).poolSize(poolSize)
+                    .acquireTimeout(Duration.ofMillis(dbTimeout)).open();
+        } catch (RuntimeException e) {
+            throw new Failure(EXIT_DATABASE, "database " + db + " is not usable: " + oneLine(e));
+        }
+    }
+
+    private String problems(SchemaException e) {
+        return "schema " + schema + " is invalid: " + joined(e);
+    }
+
+    private static String joined(SchemaException e) {
+        return String.join("; ", e.problems().stream().map(Object::toString).toList());
+    }
+
+    static String oneLine(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         return m.replace('\n', ' ');
     }

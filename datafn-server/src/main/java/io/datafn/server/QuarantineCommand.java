@@ -42,15 +42,15 @@ final class QuarantineCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!action.equals("list") && !action.equals("clear")) {
-            System.err.println("datafn-server quarantine: action must be list or clear, got '" + action + "'");
+            System.err.println("datafn quarantine: action must be list or clear, got '" + action + "'");
             return Main.EXIT_USAGE;
         }
         if (action.equals("clear") && namespace == null) {
-            System.err.println("datafn-server quarantine clear: --namespace is required");
+            System.err.println("datafn quarantine clear: --namespace is required");
             return Main.EXIT_USAGE;
         }
         main.settings(); // the same checks as the server's start
-        try (JdbcStore store = JdbcStore.open(main.db, main.dbUser, main.dbPassword, 2)) {
+        try (JdbcStore store = main.openStore(2)) {
             store.migrate(SchemaParser.parse(main.schema));
             if (action.equals("clear")) {
                 int n = store.clearQuarantine(namespace, client, mutation);

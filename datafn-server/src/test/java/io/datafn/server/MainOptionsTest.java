@@ -2,12 +2,14 @@ package io.datafn.server;
 
 import io.datafn.Limits;
 import io.datafn.auth.NamespaceProvider;
+import io.datafn.router.RateLimits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -121,5 +123,41 @@ class MainOptionsTest {
         Files.writeString(config, "accessLog: false\n");
         assertThat(parse(Map.of(), "--config", config.toString()).accessLog).isFalse();
         assertThat(parse(Map.of("DATAFN_ACCESS_LOG", "false"), "--access-log", "true").accessLog).isTrue();
+    }
+
+    @Test
+    void theServersOptions_mayStandAfterACommand_andKeepTheirEnvironmentAndFileForms() throws Exception {
+        Main before = parse(Map.of("DATAFN_DB_POOL", "6"), "--db", "jdbc:sqlite:a.db", "migrate", "--dry-run");
+        assertThat(before.db).isEqualTo("jdbc:sqlite:a.db");
+        assertThat(before.dbPool).isEqualTo(6);
+        Main after = parse(Map.of("DATAFN_DB", "jdbc:sqlite:env.db"), "export", "--port", "9", "--namespace", "n");
+        assertThat(after.port).isEqualTo(9);
+        assertThat(after.db).as("the environment still fills an option not given").isEqualTo("jdbc:sqlite:env.db");
+        Main serve = parse(Map.of(), "serve", "--port", "7");
+        assertThat(serve.port).isEqualTo(7);
+    }
+
+    @Test
+    void rateLimiting_perActionLimits_fromFlagsEnvironmentOrFileList() throws Exception {
+        RateLimits flags = parse(Map.of(), "--rate-limit", "100", "--rate-limit-action", "push=10/30,pull=50",
+                "--ratelimiting", "redis").settings().rateLimits();
+        assertThat(flags.limit("query")).isEqualTo(new RateLimits.Limit(100, Duration.ofSeconds(60)));
+        assertThat(flags.limit("push")).isEqualTo(new RateLimits.Limit(10, Duration.ofSeconds(30)));
+        assertThat(flags.limit("pull")).isEqualTo(new RateLimits.Limit(50, Duration.ofSeconds(60)));
+
+        Path config = dir.resolve("rl.yaml");
+        Files.writeString(config, "rateLimitAction: [\"seed=2/10\", \"clone=3\"]\nratelimiting: memory\n");
+        RateLimits file = parse(Map.of("DATAFN_CONFIG", config.toString())).settings().rateLimits();
+        assertThat(file.limit("seed")).isEqualTo(new RateLimits.Limit(2, Duration.ofSeconds(10)));
+        assertThat(file.limit("clone")).isEqualTo(new RateLimits.Limit(3, Duration.ofSeconds(60)));
+        assertThat(parse(Map.of("DATAFN_RATE_LIMIT_ACTION", "push=1")).settings().rateLimits().limit("push").maxRequests()).isEqualTo(1);
+        assertThat(parse(Map.of()).settings().rateLimits()).as("off by default").isNull();
+
+        assertThatThrownBy(() -> parse(Map.of(), "--ratelimiting", "db").settings())
+                .hasMessageContaining("ratelimiting must be memory or redis, got 'db'");
+        assertThatThrownBy(() -> parse(Map.of(), "--rate-limit-action", "push").settings())
+                .hasMessageContaining("rate-limit-action must be ACTION=N or ACTION=N/SECONDS, got 'push'");
+        assertThatThrownBy(() -> parse(Map.of(), "--rate-limit-action", "push=ten").settings())
+                .hasMessageContaining("rate limit must be N or N/SECONDS, got 'ten'");
     }
 }

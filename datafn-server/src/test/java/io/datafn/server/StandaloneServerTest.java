@@ -66,13 +66,16 @@ class StandaloneServerTest {
         Files.writeString(schema, "{\"resources\":[{\"name\":\"t\",\"version\":1,\"fields\":[{\"name\":\"x\",\"type\":\"nope\"}]}]}");
         assertThat(run("--schema", schema.toString(), "--port", "0")).isEqualTo(Main.EXIT_SCHEMA);
         assertThat(lastError).contains("resources[0].fields[0].type").doesNotContain("\n\tat ");
+        assertThat(run("serve", "--schema", schema.toString(), "--port", "0")).as("serve is the default command")
+                .isEqualTo(Main.EXIT_SCHEMA);
+        assertThat(lastError).startsWith("datafn: schema " + schema + " is invalid: resources[0].fields[0].type");
     }
 
     @Test
     void unreachableDatabase_exitsWithFour() {
         assertThat(run("--schema", "../examples/tasks.schema.json", "--port", "0",
                 "--db", "jdbc:postgresql://127.0.0.1:1/none?connectTimeout=2")).isEqualTo(Main.EXIT_DATABASE);
-        assertThat(lastError).startsWith("datafn-server: database");
+        assertThat(lastError).startsWith("datafn: database");
         assertThat(lastError.trim().lines().count()).isEqualTo(1);
     }
 
