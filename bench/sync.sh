@@ -2,6 +2,7 @@
 # Sync benchmark (issue 3): push of 10 000 mutations in batches of 100 (one namespace, many namespaces), pull
 # catch-up of 100 000 changes, clone of 1 000 000 rows; each against the standalone server on PostgreSQL, with the
 # server's peak heap. Everything runs on 127.0.0.1 and stops by itself. Usage: bench/sync.sh
+# (SERVER_JAR=path measures another build, e.g. an older one for before/after.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG=/usr/lib/postgresql/15/bin
@@ -13,10 +14,11 @@ URL=http://127.0.0.1:$PORT/datafn
 OUT=bench/out/sync-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
-[ -f datafn-server/target/datafn-server.jar ] || ./mvnw -q -DskipTests package -pl datafn-server -am
+JAR=${SERVER_JAR:-datafn-server/target/datafn-server.jar}
+[ -f "$JAR" ] || ./mvnw -q -DskipTests package -pl datafn-server -am
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 
-java -Xmx$HEAP -jar datafn-server/target/datafn-server.jar --schema bench/sync.schema.json --port $PORT --host 127.0.0.1 \
+java -Xmx$HEAP -jar "$JAR" --schema bench/sync.schema.json --port $PORT --host 127.0.0.1 \
   --db "jdbc:postgresql://127.0.0.1:5432/$DB?user=postgres" --db-pool 16 --max-pull-limit 1000 \
   --auth jwt --jwt-secret "$SECRET" > "$OUT/server.log" 2>&1 &
 SERVER=$!

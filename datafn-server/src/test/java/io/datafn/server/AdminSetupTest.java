@@ -32,7 +32,7 @@ class AdminSetupTest {
             System.setErr(err);
         }
         assertThat(buf.toString().trim())
-                .isEqualTo("datafn-server: bad configuration: admin token must be at least 16 characters, got 10");
+                .isEqualTo("datafn: bad configuration: admin token must be at least 16 characters, got 10");
     }
 
     @Test
