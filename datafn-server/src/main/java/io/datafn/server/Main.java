@@ -53,6 +53,7 @@ public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     /** The limits' defaults are {@link Limits}' own, not copies. */
     private static final Limits LIMITS = Limits.defaults();
+    private static final ClientLimits CLIENTS = ClientLimits.defaults();
 
     static final int EXIT_USAGE = 2;
     static final int EXIT_SCHEMA = 3;
@@ -145,6 +146,23 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--ws-max-per-namespace", defaultValue = "1000", description = "Open WebSockets of one namespace on"
             + " this node (default ${DEFAULT-VALUE})")
     int wsMaxPerNamespace;
+
+    @Option(names = "--ws-max-per-source", description = "Open WebSockets from one remote address; one more is closed"
+            + " with 4503; 0 = no limit (default ${DEFAULT-VALUE})")
+    int wsMaxPerSource = CLIENTS.wsMaxPerSource();
+
+    @Option(names = "--max-connections-per-source", description = "Open connections from one remote address; one more"
+            + " is answered 503 and closed; 0 = no limit (behind a reverse proxy all connections share its address)"
+            + " (default ${DEFAULT-VALUE})")
+    int maxConnectionsPerSource = CLIENTS.maxConnectionsPerSource();
+
+    @Option(names = "--header-timeout", description = "Milliseconds from a request's first byte until its headers are"
+            + " complete, else 408 and the connection is closed (against slowloris) (default ${DEFAULT-VALUE})")
+    long headerTimeout = CLIENTS.headerTimeout().toMillis();
+
+    @Option(names = "--request-timeout", description = "Milliseconds from a request's first byte until its headers and"
+            + " body are complete, else 408 and the connection is closed (default ${DEFAULT-VALUE})")
+    long requestTimeout = CLIENTS.requestTimeout().toMillis();
 
     @Option(names = "--redis", description = "Redis URI, e.g. redis://127.0.0.1:6379")
     String redis;
@@ -260,7 +278,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** What the options derive: the limits (on top of {@link Limits#defaults()}) and the namespace provider. */
-    record Settings(Limits limits, NamespaceProvider namespaces) {
+    record Settings(Limits limits, NamespaceProvider namespaces, ClientLimits clients) {
     }
 
     /** Checks the options picocli cannot and derives the settings; an IllegalArgumentException names the option. */
@@ -273,7 +291,9 @@ public final class Main implements Callable<Integer> {
         if (!serverseq.equals("db") && !serverseq.equals("redis")) {
             throw new IllegalArgumentException("serverseq must be db or redis, got '" + serverseq + "'");
         }
-        return new Settings(limits, namespaces());
+        ClientLimits clients = new ClientLimits(Duration.ofMillis(headerTimeout), Duration.ofMillis(requestTimeout),
+                maxConnectionsPerSource, wsMaxPerSource);
+        return new Settings(limits, namespaces(), clients);
     }
 
     private NamespaceProvider namespaces() throws IOException {
@@ -348,7 +368,7 @@ public final class Main implements Callable<Integer> {
                 cfg.startup.showJavalinBanner = false;
                 cfg.jetty.host = host;
                 cfg.jetty.port = port;
-                DatafnJavalin.mount(cfg, server);
+                DatafnJavalin.mount(cfg, server, s.clients());
             }).start();
         } catch (RuntimeException e) {
             server.shutdown(0);

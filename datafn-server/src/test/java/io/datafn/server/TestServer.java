@@ -38,8 +38,18 @@ public final class TestServer implements AutoCloseable {
         return startOn(db.freshUrl(), schemaJson, customize);
     }
 
+    /** Starts a server whose clients may hold what {@code clients} allows (slow-client tests). */
+    public static TestServer start(TestDb db, String schemaJson, ClientLimits clients) {
+        return startOn(db.freshUrl(), schemaJson, clients, b -> b);
+    }
+
     /** Starts a server on an existing database (restart tests). */
     public static TestServer startOn(String jdbcUrl, String schemaJson, UnaryOperator<DatafnServer.Builder> customize) {
+        return startOn(jdbcUrl, schemaJson, ClientLimits.defaults(), customize);
+    }
+
+    private static TestServer startOn(String jdbcUrl, String schemaJson, ClientLimits clients,
+                                      UnaryOperator<DatafnServer.Builder> customize) {
         DatafnServer server = customize.apply(DatafnServer.builder()
                 .schema(Json.parse(schemaJson))
                 .store(JdbcStore.open(jdbcUrl, null, null, 8))).build();
@@ -47,7 +57,7 @@ public final class TestServer implements AutoCloseable {
             cfg.startup.showJavalinBanner = false;
             cfg.jetty.host = "127.0.0.1";
             cfg.jetty.port = 0;
-            DatafnJavalin.mount(cfg, server);
+            DatafnJavalin.mount(cfg, server, clients);
         }).start();
         return new TestServer(server, app, jdbcUrl);
     }
