@@ -69,8 +69,31 @@ class HostileInputPropertyTest {
             "seed", "{\"clientId\":\"c\",\"data\":{\"tag\":[{\"id\":\"tag:s\",\"label\":\"s\"}]}}",
             "search", "{\"query\":\"G\",\"resources\":[\"goal\"],\"limit\":5,\"fuzzy\":true,\"prefix\":true,\"fieldBoosts\":{\"label\":2}}");
 
+    /**
+     * The generators, built once: {@code Arbitraries.lazyOf} computes an identifier from a stack trace each time it is
+     * called, and the recursive values below would call it for every value they generate (it was most of the time of a
+     * long run).
+     */
+    private Arbitrary<String> strings;
+    private Arbitrary<JsonNode> values;
+
     @Provide
     Arbitrary<String> hostileStrings() {
+        if (strings == null) {
+            strings = buildStrings();
+        }
+        return strings;
+    }
+
+    @Provide
+    Arbitrary<JsonNode> hostileValues() {
+        if (values == null) {
+            values = buildValues();
+        }
+        return values;
+    }
+
+    private static Arbitrary<String> buildStrings() {
         return Arbitraries.oneOf(
                 Arbitraries.of("'; DROP TABLE task; --", "\" OR 1=1 --", "%", "_", "\\", "\u0000", "\ud800", "\udfff",
                         "💥", "ﬁ", "İ", "..", "/", "__proto__x", "$or", "$any", "goal.label", "goal.*#", "-id", "id:desc",
@@ -81,8 +104,7 @@ class HostileInputPropertyTest {
                 Arbitraries.strings().withChars('a', '%', '\'', '"', '\\', ':', '$', '.').ofMinLength(1).ofMaxLength(3000));
     }
 
-    @Provide
-    Arbitrary<JsonNode> hostileValues() {
+    private Arbitrary<JsonNode> buildValues() {
         JsonNodeFactory f = Json.NODES;
         return Arbitraries.lazyOf(
                 () -> hostileStrings().map(f::textNode),
