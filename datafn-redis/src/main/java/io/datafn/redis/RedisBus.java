@@ -2,7 +2,7 @@ package io.datafn.redis;
 
 import io.datafn.realtime.BusPayload;
 import io.datafn.realtime.ClusterBus;
-import io.lettuce.core.RedisClient;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -16,20 +16,27 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 
-/** A {@link ClusterBus} over Redis pub/sub (channel {@code datafn:commits}); Lettuce reconnects by itself. */
+/**
+ * A {@link ClusterBus} over Redis pub/sub (channel {@code datafn:commits}); Lettuce reconnects by itself and
+ * subscribes again. While Redis is away, up to {@link #QUEUED_WHILE_AWAY} publications wait and go out when it is back
+ * (so that sockets hear of the commits made meanwhile); beyond that they are dropped, not kept without bound. Commits
+ * themselves never wait for the bus.
+ */
 public final class RedisBus implements ClusterBus {
     private static final Logger log = LoggerFactory.getLogger(RedisBus.class);
     static final String CHANNEL = "datafn:commits";
 
-    private final RedisClient client;
+    static final int QUEUED_WHILE_AWAY = 10_000;
+
+    private final RedisClients clients;
     private final StatefulRedisConnection<String, String> publisher;
     private final StatefulRedisPubSubConnection<String, String> subscriber;
     private final List<BiConsumer<String, Long>> listeners = new CopyOnWriteArrayList<>();
 
     public RedisBus(String redisUri) {
-        this.client = RedisClient.create(redisUri);
-        this.publisher = client.connect();
-        this.subscriber = client.connectPubSub();
+        this.clients = new RedisClients(redisUri, ClientOptions.builder().requestQueueSize(QUEUED_WHILE_AWAY).build());
+        this.publisher = clients.client.connect();
+        this.subscriber = clients.client.connectPubSub();
         this.subscriber.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String channel, String message) {
@@ -74,6 +81,6 @@ public final class RedisBus implements ClusterBus {
     public void close() {
         subscriber.close();
         publisher.close();
-        client.shutdown();
+        clients.shutdown();
     }
 }

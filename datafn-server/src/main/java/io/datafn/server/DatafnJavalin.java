@@ -43,7 +43,16 @@ public final class DatafnJavalin {
      * error page.
      */
     public static void mount(JavalinConfig config, DatafnServer server) {
+        mount(config, server, ClientLimits.defaults());
+    }
+
+    /**
+     * As {@link #mount(JavalinConfig, DatafnServer)}, with what one client may hold: request deadlines and connections
+     * and WebSockets per remote address.
+     */
+    public static void mount(JavalinConfig config, DatafnServer server, ClientLimits clients) {
         Router router = server.router();
+        SourceLimits sources = new SourceLimits(java.util.Objects.requireNonNull(clients, "clients"));
         config.jetty.modifyHttpConfiguration(http -> {
             http.setUriCompliance(UriCompliance.UNSAFE);
             // room for large tokens (a JWT with many claims): up to 64 KiB of headers reach the router, which answers
@@ -57,7 +66,12 @@ public final class DatafnJavalin {
             jetty.addEventListener(new LifeCycle.Listener() {
                 @Override
                 public void lifeCycleStarting(LifeCycle event) {
-                    RawTargets.install(jetty, router.basePath());
+                    HttpConnections.install(jetty, router.basePath(), clients);
+                    for (org.eclipse.jetty.server.Connector c : jetty.getConnectors()) {
+                        if (c instanceof org.eclipse.jetty.server.AbstractConnector connector) {
+                            connector.addBean(sources); // a Connection.Listener of every connection it opens
+                        }
+                    }
                     // a request body is read without a thread before the request is handled: a slow upload holds a
                     // connection, not one of the request threads (300 uploads at 1 byte/s no longer starve the server)
                     // (not for a body the router refuses at once: a declared length over the limit, or a client
@@ -72,7 +86,7 @@ public final class DatafnJavalin {
             });
         });
         String pattern = router.basePath() + "/*";
-        config.routes.addWsHandler(WsHandlerType.WEBSOCKET, router.basePath() + "/ws", ws -> websocket(server, ws));
+        config.routes.addWsHandler(WsHandlerType.WEBSOCKET, router.basePath() + "/ws", ws -> websocket(server, sources, ws));
         for (HandlerType method : new HandlerType[]{HandlerType.GET, HandlerType.POST, HandlerType.PUT,
                 HandlerType.PATCH, HandlerType.DELETE, HandlerType.HEAD, HandlerType.OPTIONS, HandlerType.TRACE}) {
             config.routes.addHttpHandler(method, pattern, ctx -> handle(router, ctx));
@@ -129,7 +143,7 @@ public final class DatafnJavalin {
      * cookies); an unauthenticated socket is accepted and closed with 4401 (browsers only see close codes). Client
      * messages ({@code hello}) are ignored: the namespace never comes from the client.
      */
-    private static void websocket(DatafnServer server, WsConfig ws) {
+    private static void websocket(DatafnServer server, SourceLimits sources, WsConfig ws) {
         WebSocketHub hub = server.websocketHub();
         ws.onConnect(ctx -> {
             Request req = new Request("GET", server.router().basePath() + "/ws", ctx.queryParamMap(), ctx::header, 0, null, ctx);
@@ -138,6 +152,11 @@ public final class DatafnJavalin {
                 ns = server.router().identifyUpgrade(req, ctx.sessionId()).namespace();
             } catch (RuntimeException e) {
                 ctx.closeSession(WebSocketHub.CLOSE_UNAUTHORIZED, "Unauthorized");
+                return;
+            }
+            java.net.SocketAddress remote = ctx.session.getRemoteSocketAddress();
+            if (!sources.acquireSocket(remote)) {
+                ctx.closeSession(WebSocketHub.CLOSE_LIMIT, "Connection limit of this address reached");
                 return;
             }
             Socket socket = new Socket() {
@@ -156,16 +175,24 @@ public final class DatafnJavalin {
                 ctx.attribute("datafn.socket", socket);
                 ctx.session.setIdleTimeout(HEARTBEAT.plus(HEARTBEAT_TIMEOUT));
                 ctx.enableAutomaticPings(HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+                ctx.attribute("datafn.source", remote); // the slot is given back on close
+            } else {
+                sources.releaseSocket(remote);
             }
         });
         ws.onMessage(ctx -> {
             // the client's hello carries cursors and maybe a namespace; neither is trusted or needed
         });
-        ws.onClose(ctx -> forget(hub, ctx));
-        ws.onError(ctx -> forget(hub, ctx));
+        ws.onClose(ctx -> forget(hub, sources, ctx));
+        ws.onError(ctx -> forget(hub, sources, ctx));
     }
 
-    private static void forget(WebSocketHub hub, WsContext ctx) {
+    private static void forget(WebSocketHub hub, SourceLimits sources, WsContext ctx) {
+        java.net.SocketAddress remote = ctx.attribute("datafn.source");
+        if (remote != null) {
+            ctx.attribute("datafn.source", null);
+            sources.releaseSocket(remote);
+        }
         String ns = ctx.attribute("datafn.ns");
         Socket socket = ctx.attribute("datafn.socket");
         if (ns != null && socket != null) {

@@ -75,6 +75,7 @@ public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     /** The limits' defaults are {@link Limits}' own, not copies. */
     private static final Limits LIMITS = Limits.defaults();
+    private static final ClientLimits CLIENTS = ClientLimits.defaults();
 
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
@@ -177,6 +178,23 @@ public final class Main implements Callable<Integer> {
     @Option(scope = ScopeType.INHERIT, names = "--ws-max-per-namespace", defaultValue = "1000", description = "Open WebSockets of one namespace on"
             + " this node (default ${DEFAULT-VALUE})")
     int wsMaxPerNamespace;
+
+    @Option(scope = ScopeType.INHERIT, names = "--ws-max-per-source", description = "Open WebSockets from one remote address; one more is closed"
+            + " with 4503; 0 = no limit (default ${DEFAULT-VALUE})")
+    int wsMaxPerSource = CLIENTS.wsMaxPerSource();
+
+    @Option(scope = ScopeType.INHERIT, names = "--max-connections-per-source", description = "Open connections from one remote address; one more"
+            + " is answered 503 and closed; 0 = no limit (behind a reverse proxy all connections share its address)"
+            + " (default ${DEFAULT-VALUE})")
+    int maxConnectionsPerSource = CLIENTS.maxConnectionsPerSource();
+
+    @Option(scope = ScopeType.INHERIT, names = "--header-timeout", description = "Milliseconds from a request's first byte until its headers are"
+            + " complete, else 408 and the connection is closed (against slowloris) (default ${DEFAULT-VALUE})")
+    long headerTimeout = CLIENTS.headerTimeout().toMillis();
+
+    @Option(scope = ScopeType.INHERIT, names = "--request-timeout", description = "Milliseconds from a request's first byte until its headers and"
+            + " body are complete, else 408 and the connection is closed (default ${DEFAULT-VALUE})")
+    long requestTimeout = CLIENTS.requestTimeout().toMillis();
 
     @Option(scope = ScopeType.INHERIT, names = "--redis", description = "Redis URI, e.g. redis://127.0.0.1:6379")
     String redis;
@@ -369,7 +387,7 @@ public final class Main implements Callable<Integer> {
     boolean accessLog;
 
     /** What the options derive: the limits (on top of {@link Limits#defaults()}) and the namespace provider. */
-    record Settings(Limits limits, NamespaceProvider namespaces, RateLimits rateLimits) {
+    record Settings(Limits limits, NamespaceProvider namespaces, RateLimits rateLimits, ClientLimits clients) {
     }
 
     /** Checks the options picocli cannot and derives the settings; an IllegalArgumentException names the option. */
@@ -389,7 +407,9 @@ public final class Main implements Callable<Integer> {
         if (!ratelimiting.equals("memory") && !ratelimiting.equals("redis")) {
             throw new IllegalArgumentException("ratelimiting must be memory or redis, got '" + ratelimiting + "'");
         }
-        return new Settings(limits, namespaces(), rateLimits());
+        ClientLimits clients = new ClientLimits(Duration.ofMillis(headerTimeout), Duration.ofMillis(requestTimeout),
+                maxConnectionsPerSource, wsMaxPerSource);
+        return new Settings(limits, namespaces(), rateLimits(), clients);
     }
 
     /** The rate limits of the options; null when rate limiting is off (no --rate-limit and no --rate-limit-action). */
@@ -570,7 +590,7 @@ public final class Main implements Callable<Integer> {
                 cfg.jetty.host = host;
                 cfg.jetty.port = port;
                 DatafnJavalin.mountOperations(cfg, server, registry);
-                DatafnJavalin.mount(cfg, server);
+                DatafnJavalin.mount(cfg, server, s.clients());
                 mountRoot(cfg, server.router().basePath(), adminToken != null);
             }).start();
         } catch (RuntimeException e) {

@@ -31,8 +31,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * endpoint, wrong types in every field, deep and huge values, SQL metacharacters and unicode in every string position
  * (field names, sort terms, cursors, ids). Each answer is an envelope; a failure is a 4xx with a code and a path, never
  * a 5xx, never a hang (each request has a deadline). Bounded: {@code jqwik.tries.default} (200, in
- * junit-platform.properties) inputs per property and database in {@code ./mvnw verify}; a longer campaign:
- * {@code ./mvnw -pl datafn-server -am verify -Dtest=HostileInputPropertyTest -Djqwik.tries.default=100000}.
+ * junit-platform.properties) inputs per property and database in {@code ./mvnw verify}. The long run ({@link LongRun},
+ * skipped unless {@code -Ddatafn.hostile.inputs=N} is given) sends N inputs of the same generators to each database
+ * from {@value LongRun#CLIENTS} clients at once, without shrinking, and reports the count and the rate (command in
+ * docs/RELIABILITY.md).
  */
 class HostileInputPropertyTest {
     static final String[] ENDPOINTS = {"query", "mutation", "transact", "clone", "pull", "push", "reconcile", "seed",
@@ -67,8 +69,31 @@ class HostileInputPropertyTest {
             "seed", "{\"clientId\":\"c\",\"data\":{\"tag\":[{\"id\":\"tag:s\",\"label\":\"s\"}]}}",
             "search", "{\"query\":\"G\",\"resources\":[\"goal\"],\"limit\":5,\"fuzzy\":true,\"prefix\":true,\"fieldBoosts\":{\"label\":2}}");
 
+    /**
+     * The generators, built once: {@code Arbitraries.lazyOf} computes an identifier from a stack trace each time it is
+     * called, and the recursive values below would call it for every value they generate (it was most of the time of a
+     * long run).
+     */
+    private Arbitrary<String> strings;
+    private Arbitrary<JsonNode> values;
+
     @Provide
     Arbitrary<String> hostileStrings() {
+        if (strings == null) {
+            strings = buildStrings();
+        }
+        return strings;
+    }
+
+    @Provide
+    Arbitrary<JsonNode> hostileValues() {
+        if (values == null) {
+            values = buildValues();
+        }
+        return values;
+    }
+
+    private static Arbitrary<String> buildStrings() {
         return Arbitraries.oneOf(
                 Arbitraries.of("'; DROP TABLE task; --", "\" OR 1=1 --", "%", "_", "\\", "\u0000", "\ud800", "\udfff",
                         "💥", "ﬁ", "İ", "..", "/", "__proto__x", "$or", "$any", "goal.label", "goal.*#", "-id", "id:desc",
@@ -79,8 +104,7 @@ class HostileInputPropertyTest {
                 Arbitraries.strings().withChars('a', '%', '\'', '"', '\\', ':', '$', '.').ofMinLength(1).ofMaxLength(3000));
     }
 
-    @Provide
-    Arbitrary<JsonNode> hostileValues() {
+    private Arbitrary<JsonNode> buildValues() {
         JsonNodeFactory f = Json.NODES;
         return Arbitraries.lazyOf(
                 () -> hostileStrings().map(f::textNode),
@@ -219,6 +243,99 @@ class HostileInputPropertyTest {
         @Provide
         Arbitrary<String> endpoints() {
             return Arbitraries.of(ENDPOINTS);
+        }
+    }
+
+    /**
+     * The long run: {@code -Ddatafn.hostile.inputs=N} (per database; half mutated valid requests, half random JSON on a
+     * random endpoint) with {@code -Ddatafn.hostile.seed=S} to repeat one. Inputs come straight from the generators
+     * above (seeded per client, so a failure names the seed and index that reproduce it); failures are collected, the
+     * first ten are shown.
+     */
+    @Group
+    @AddLifecycleHook(LongRun.OnlyWhenAsked.class)
+    class LongRun {
+        static final String INPUTS = "datafn.hostile.inputs";
+        static final int CLIENTS = 4;
+
+        @net.jqwik.api.Example
+        void onSqlite() throws Exception {
+            run(TestDb.SQLITE);
+        }
+
+        @net.jqwik.api.Example
+        @AddLifecycleHook(QueryPropertyTest.PostgresOrSkip.class)
+        void onPostgres() throws Exception {
+            run(TestDb.POSTGRES);
+        }
+
+        void run(TestDb db) throws Exception {
+            long total = Long.getLong(INPUTS);
+            long seed = Long.getLong("datafn.hostile.seed", System.nanoTime());
+            TestServer s = server(db);
+            Arbitrary<Object[]> mutated = mutatedRequests();
+            Arbitrary<JsonNode> random = hostileValues();
+            Arbitrary<String> endpoints = Arbitraries.of(ENDPOINTS);
+            java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.ConcurrentLinkedQueue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            // jqwik generates only on its own thread: this one generates, the clients send
+            java.util.concurrent.BlockingQueue<String[]> inputs = new java.util.concurrent.ArrayBlockingQueue<>(256);
+            String[] end = new String[0];
+            long t0 = System.nanoTime();
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < CLIENTS; c++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        for (String[] in = inputs.take(); in != end; in = inputs.take()) {
+                            try {
+                                assertEnvelope(s, in[1], in[2]);
+                            } catch (AssertionError | RuntimeException e) {
+                                if (failed.incrementAndGet() <= 10) {
+                                    failures.add("seed " + seed + " input " + in[0] + ": " + e.getMessage());
+                                }
+                            }
+                            done.incrementAndGet();
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "hostile-" + c);
+                t.start();
+                clients.add(t);
+            }
+            java.util.Random rnd = new java.util.Random(seed);
+            var mutatedGen = mutated.generator(1000);
+            var randomGen = random.generator(1000);
+            var endpointGen = endpoints.generator(1000);
+            for (long i = 0; i < total; i++) {
+                if (i % 2 == 0) {
+                    Object[] r = mutatedGen.next(rnd).value();
+                    inputs.put(new String[]{Long.toString(i), (String) r[0], (String) r[1]});
+                } else {
+                    inputs.put(new String[]{Long.toString(i), endpointGen.next(rnd).value(), Json.text(randomGen.next(rnd).value())});
+                }
+            }
+            for (int c = 0; c < CLIENTS; c++) {
+                inputs.put(end);
+            }
+            for (Thread t : clients) {
+                t.join();
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("HostileInputPropertyTest long run on %s: %d inputs in %.0f s (%.0f per second, %d clients,"
+                    + " seed %d): %d failures%n", db, done.get(), secs, done.get() / secs, CLIENTS, seed, failed.get());
+            assertThat(done.get()).isEqualTo(total);
+            assertThat(failures).as("failures of %d (the first ten)", failed.get()).isEmpty();
+        }
+
+        /** Skips the long run unless {@code -Ddatafn.hostile.inputs} is set. */
+        public static final class OnlyWhenAsked implements net.jqwik.api.lifecycle.SkipExecutionHook {
+            @Override
+            public SkipResult shouldBeSkipped(net.jqwik.api.lifecycle.LifecycleContext context) {
+                return Long.getLong(INPUTS, 0) > 0 ? SkipResult.doNotSkip()
+                        : SkipResult.skip("long run: give -D" + INPUTS + "=N inputs per database");
+            }
         }
     }
 

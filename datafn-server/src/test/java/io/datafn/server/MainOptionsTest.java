@@ -88,6 +88,16 @@ class MainOptionsTest {
     }
 
     @Test
+    void clientLimits_defaultToClientLimitsDefaults_andComeFromFlagsOrEnvironment() throws Exception {
+        assertThat(parse(Map.of()).settings().clients()).isEqualTo(ClientLimits.defaults());
+        ClientLimits c = parse(Map.of("DATAFN_HEADER_TIMEOUT", "1500", "DATAFN_REQUEST_TIMEOUT", "9000",
+                "DATAFN_MAX_CONNECTIONS_PER_SOURCE", "0", "DATAFN_WS_MAX_PER_SOURCE", "7")).settings().clients();
+        assertThat(c).isEqualTo(new ClientLimits(java.time.Duration.ofMillis(1500), java.time.Duration.ofMillis(9000), 0, 7));
+        assertThatThrownBy(() -> parse(Map.of("DATAFN_REQUEST_TIMEOUT", "0")).settings())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestTimeout");
+    }
+
+    @Test
     void theSubcommandsOptions_haveNoEnvironmentForm() {
         Main main = new Main(Map.of("DATAFN_LIMIT", "3", "DATAFN_NAMESPACE", "ns9"));
         CommandLine.ParseResult r = Main.commandLine(main).parseArgs("quarantine", "list");

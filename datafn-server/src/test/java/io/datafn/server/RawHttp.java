@@ -23,8 +23,44 @@ final class RawHttp implements AutoCloseable {
     }
 
     RawHttp(TestServer server) throws IOException {
-        socket = new Socket("127.0.0.1", server.app.port());
+        this(server, "127.0.0.1");
+    }
+
+    /**
+     * A connection from another loopback address ({@code 127.0.0.2}, ...: every 127/8 address reaches the server), for
+     * tests of per-source limits.
+     */
+    RawHttp(TestServer server, String from) throws IOException {
+        socket = connect(server, from);
         socket.setSoTimeout(20_000);
+    }
+
+    /** A plain socket from {@code from} to the server. */
+    static Socket connect(TestServer server, String from) throws IOException {
+        Socket s = new Socket();
+        s.bind(new java.net.InetSocketAddress(from, 0));
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", server.app.port()), 5_000);
+        return s;
+    }
+
+    /** Writes raw bytes (a request head in pieces, a byte of a body). */
+    RawHttp write(String text) throws IOException {
+        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+        return this;
+    }
+
+    /** True when the server has closed the connection: the next read sees its end (within the read timeout). */
+    boolean closedByServer() throws IOException {
+        try {
+            return socket.getInputStream().read() < 0;
+        } catch (java.net.SocketException reset) {
+            return true;
+        }
+    }
+
+    Socket socket() {
+        return socket;
     }
 
     /** Sends a request head (request line and headers, without the blank line) and an optional text body. */

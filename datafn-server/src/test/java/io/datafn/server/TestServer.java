@@ -38,14 +38,24 @@ public final class TestServer implements AutoCloseable {
         return startOn(db.freshUrl(), schemaJson, customize);
     }
 
+    /** Starts a server whose clients may hold what {@code clients} allows (slow-client tests). */
+    public static TestServer start(TestDb db, String schemaJson, ClientLimits clients) {
+        return startOn(db.freshUrl(), schemaJson, o -> o, clients, b -> b);
+    }
+
     /** Starts a server on an existing database (restart tests). */
     public static TestServer startOn(String jdbcUrl, String schemaJson, UnaryOperator<DatafnServer.Builder> customize) {
-        return startOn(jdbcUrl, schemaJson, o -> o, customize);
+        return startOn(jdbcUrl, schemaJson, o -> o, ClientLimits.defaults(), customize);
     }
 
     /** Starts a server on an existing database with store options (a sequence store, timeouts). */
     public static TestServer startOn(String jdbcUrl, String schemaJson, UnaryOperator<JdbcStore.Options> store,
                                      UnaryOperator<DatafnServer.Builder> customize) {
+        return startOn(jdbcUrl, schemaJson, store, ClientLimits.defaults(), customize);
+    }
+
+    private static TestServer startOn(String jdbcUrl, String schemaJson, UnaryOperator<JdbcStore.Options> store,
+                                      ClientLimits clients, UnaryOperator<DatafnServer.Builder> customize) {
         DatafnServer server = customize.apply(DatafnServer.builder()
                 .schema(Json.parse(schemaJson))
                 .store(store.apply(JdbcStore.at(jdbcUrl).poolSize(8)).open())).build();
@@ -53,7 +63,7 @@ public final class TestServer implements AutoCloseable {
             cfg.startup.showJavalinBanner = false;
             cfg.jetty.host = "127.0.0.1";
             cfg.jetty.port = 0;
-            DatafnJavalin.mount(cfg, server);
+            DatafnJavalin.mount(cfg, server, clients);
         }).start();
         return new TestServer(server, app, jdbcUrl);
     }
