@@ -33,7 +33,8 @@ final class CommitGroups {
         /** Not committed through no fault of its own (a retryable error, a failed group commit): run it alone. */
         boolean alone;
         private boolean done;
-        private boolean leads;
+        /** This write's thread leads a group (read under the queue's lock, set by the thread that makes it lead). */
+        private volatile boolean leads;
 
         Pending(String ns, Store.Work<T> work) {
             this.ns = ns;
@@ -54,7 +55,25 @@ final class CommitGroups {
             notifyAll();
         }
 
-        /** Waits until another leader finished this write (false) or this thread is to lead (true). */
+        /** Waits until a group finished this write. */
+        private synchronized void awaitDone() {
+            boolean interrupted = false;
+            while (!done) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /**
+         * Waits until another leader finished this write (false) or this thread is to lead (true; also when the write
+         * was taken by a group meanwhile: the lead was passed on to this thread and must be taken).
+         */
         private synchronized boolean awaitTurn() {
             boolean interrupted = false;
             while (!done && !leads) {
@@ -67,20 +86,27 @@ final class CommitGroups {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
-            return !done;
+            return leads;
         }
     }
 
     private static final class Queue {
         final ArrayDeque<Pending<?>> waiting = new ArrayDeque<>();
-        boolean leading;
+        int leaders;
     }
 
     private final ConcurrentHashMap<String, Queue> queues = new ConcurrentHashMap<>();
     private final int maxBatch;
+    private final int maxLeaders;
 
-    CommitGroups(int maxBatch) {
+    /**
+     * @param maxBatch   writes per group at most
+     * @param maxLeaders groups of one key running at once: more than one lets a group run its statements while the one
+     *                   before it waits for its commit (they meet only at the namespace's counter row, taken last)
+     */
+    CommitGroups(int maxBatch, int maxLeaders) {
         this.maxBatch = maxBatch;
+        this.maxLeaders = maxLeaders;
     }
 
     /**
@@ -90,24 +116,27 @@ final class CommitGroups {
      */
     void submit(String key, Pending<?> p, Consumer<List<Pending<?>>> batch) {
         Queue q = queues.computeIfAbsent(key, k -> new Queue());
-        boolean lead;
+        List<Pending<?>> items = null;
         synchronized (q) {
             q.waiting.add(p);
-            lead = !q.leading;
-            q.leading = true;
+            if (q.leaders < maxLeaders) {
+                q.leaders++;
+                p.leads = true;
+                items = drain(q); // at once, under the lock: nobody else can take this write first
+            }
         }
-        if (!lead && !p.awaitTurn()) {
-            return;
-        }
-        // this thread leads: its write is the oldest waiting, so it is in the batch
-        List<Pending<?>> items = new ArrayList<>();
-        synchronized (q) {
-            while (!q.waiting.isEmpty() && items.size() < maxBatch) {
-                items.add(q.waiting.poll());
+        if (items == null) {
+            if (!p.awaitTurn()) {
+                return;
+            }
+            synchronized (q) {
+                items = drain(q);
             }
         }
         try {
-            batch.accept(items);
+            if (!items.isEmpty()) {
+                batch.accept(items);
+            }
         } catch (RuntimeException | Error e) {
             for (Pending<?> i : items) {
                 if (i.written == null && i.failure == null && i.error == null) {
@@ -120,15 +149,27 @@ final class CommitGroups {
             }
             synchronized (q) {
                 Pending<?> next = q.waiting.peek();
-                if (next != null) {
-                    next.lead();
+                if (next != null && !next.leads) {
+                    next.lead(); // the lead passes on; the number of leaders stays
                 } else {
-                    q.leading = false;
-                    // an idle group is forgotten; a writer that still holds it leads it alone, which is only less
-                    // grouping, never wrong
-                    queues.remove(key, q);
+                    q.leaders--;
+                    if (q.leaders == 0 && q.waiting.isEmpty()) {
+                        // an idle group is forgotten; a writer that still holds it leads it alone, which is only less
+                        // grouping, never wrong
+                        queues.remove(key, q);
+                    }
                 }
             }
         }
+        // a promoted write may have been taken by a group that started before it was woken: wait for that group
+        p.awaitDone();
+    }
+
+    private List<Pending<?>> drain(Queue q) {
+        List<Pending<?>> items = new ArrayList<>();
+        while (!q.waiting.isEmpty() && items.size() < maxBatch) {
+            items.add(q.waiting.poll());
+        }
+        return items;
     }
 }

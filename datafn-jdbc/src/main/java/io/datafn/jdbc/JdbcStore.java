@@ -50,6 +50,11 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
      * every snapshot of every session gets slower; each write takes one savepoint.
      */
     private static final int MAX_GROUP = 32;
+    /**
+     * Groups of one namespace running at once on a database with many writers: while one waits for its commit, the
+     * next runs its statements (they meet only at the counter row, which each takes last, right before its commit).
+     */
+    private static final int GROUPS_AT_ONCE = 4;
 
     private final Dialect dialect;
     private final HikariDataSource writePool;
@@ -59,7 +64,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     private final String description;
     private final List<Consumer<Written<?>>> listeners = new CopyOnWriteArrayList<>();
     /** Concurrent writes of a namespace (of every namespace on a one-writer database) commit together. */
-    private final CommitGroups commits = new CommitGroups(MAX_GROUP);
+    private final CommitGroups commits;
     private final java.util.concurrent.atomic.AtomicLong groupedWrites = new java.util.concurrent.atomic.AtomicLong();
     /** jOOQ listeners of every statement, for tests that count statements; empty (and free) in production. */
     private volatile ExecuteListener[] executeListeners = {};
@@ -80,6 +85,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         this.readPool = pools.read();
         this.description = description;
         this.sequences = o.sequences;
+        this.commits = new CommitGroups(MAX_GROUP, dialect.oneWriter() ? 1 : GROUPS_AT_ONCE);
     }
 
     /** Opens a store on a JDBC URL ({@code jdbc:postgresql://...}, {@code jdbc:mariadb://...}, {@code jdbc:mysql://...} or {@code jdbc:sqlite:path}) with the default options. */
