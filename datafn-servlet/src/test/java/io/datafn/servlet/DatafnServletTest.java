@@ -225,6 +225,12 @@ class DatafnServletTest {
     void websocket_cursorAfterEachCommit_toTheNamespaceOnly_unauthenticatedClosed4401() throws Exception {
         WsClient carol = connect("carol");
         WsClient dave = connect("dave");
+        // the container may finish the handshake before the endpoint's onOpen registered the socket with the hub: a
+        // commit before that is (rightly) not announced to it, so wait until both are registered
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (s.datafn.websocketHub().size() < 2 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
         Reply r = send(as("carol", "mutation").POST(HttpRequest.BodyPublishers.ofString(insert("tag:w1"))));
         assertThat(r.status()).isEqualTo(200);
         assertThat(carol.next())
