@@ -47,7 +47,8 @@ class RedisOutageTest {
             String uri = "redis://127.0.0.1:" + proxy.port();
             RedisSequenceStore seqs = new RedisSequenceStore(uri);
             try (TestServer s = TestServer.startOn(db.freshUrl(), Fixtures.F1_SCHEMA, o -> o.sequences(seqs),
-                    b -> b.clusterBus(new RedisBus(uri)).namespaceProvider(ctx -> ctx.header("X-Ns")))) {
+                    b -> b.clusterBus(new RedisBus(uri)).readinessCheck("serverseq", seqs::healthy)
+                            .namespaceProvider(ctx -> ctx.header("X-Ns")))) {
                 io.datafn.testing.WsClient ws = connect(s, ns);
                 assertThat(push(s, ns, "tag:first").status()).isEqualTo(200);
                 assertThat(ws.next()).as("a live update before the outage").isNotNull();
@@ -72,9 +73,12 @@ class RedisOutageTest {
                     Thread.sleep(1500);
                     outage.set(true);
                     proxy.down();
+                    // readiness names Redis while it is away (the pushes are still served from the database counter)
+                    assertThat(readinessWithin(s, false).checks()).containsEntry("serverseq", false);
                     Thread.sleep(3000);
                     proxy.up();
                     outage.set(false);
+                    assertThat(readinessWithin(s, true).ready()).as("ready again once Redis is back").isTrue();
                     // live updates resume: a cursor at or above a commit made after Redis is back reaches the socket
                     long after = push(s, ns, "tag:after").cursor();
                     long seen = 0;
@@ -117,6 +121,17 @@ class RedisOutageTest {
                 ws.ws.abort();
             }
         }
+    }
+
+    /** The server's readiness once it is {@code ready} (or the last report after 5 s). */
+    static io.datafn.Readiness.Report readinessWithin(TestServer s, boolean ready) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        io.datafn.Readiness.Report r = s.server.readiness();
+        while (r.ready() != ready && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            r = s.server.readiness();
+        }
+        return r;
     }
 
     static io.datafn.testing.WsClient connect(TestServer s, String ns) throws Exception {
