@@ -1,7 +1,10 @@
 -- Shared by the wrk scripts: per-thread ids (wrk seeds every thread's math.random identically, so each thread
 -- gets its own seed and id), and a one-line machine-readable summary that bench/run.sh parses.
+-- A response counts as ok when its status is 200 and its body contains BENCH_OK_MARKER (default '"ok":true', the
+-- DataFn envelope; empty: the status alone, for the peers of bench/peers.sh).
 local threads = {}
 local counter = 0
+local ok_marker = os.getenv("BENCH_OK_MARKER") or '"ok":true'
 
 function setup(thread)
    counter = counter + 1
@@ -19,7 +22,7 @@ bad_count = 0
 first_bad = nil
 
 function response(status, headers, body)
-   if status == 200 and string.find(body, '"ok":true', 1, true) then
+   if status == 200 and (ok_marker == "" or string.find(body, ok_marker, 1, true)) then
       ok_count = ok_count + 1
    else
       bad_count = bad_count + 1
