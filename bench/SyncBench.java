@@ -23,6 +23,7 @@ import javax.crypto.spec.SecretKeySpec;
  *                                                    NAMESPACES users; RUN keeps ids and mutation ids of runs apart
  *   pull URL SECRET LIMIT USER                       pull everything from cursor 0 with the given page size
  *   jwt SECRET USER                                  print a token for USER
+ *   jwts SECRET N                                    print tokens for bench-user-0 .. bench-user-(N-1), one a line
  */
 public final class SyncBench {
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -33,6 +34,13 @@ public final class SyncBench {
                     Integer.parseInt(args[5]), Integer.parseInt(args[6]), args[7]);
             case "pull" -> pull(args[1], args[2], Integer.parseInt(args[3]), args[4]);
             case "jwt" -> System.out.println(token(args[1], args[2]));
+            case "jwts" -> {
+                StringBuilder out = new StringBuilder();
+                for (int n = 0; n < Integer.parseInt(args[2]); n++) {
+                    out.append(token(args[1], "bench-user-" + n)).append('\n');
+                }
+                System.out.print(out);
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -63,6 +71,7 @@ public final class SyncBench {
         ExecutorService pool = Executors.newFixedThreadPool(writers);
         AtomicLong done = new AtomicLong();
         int batches = total / batch;
+        long[] millis = new long[batches];
         long start = System.nanoTime();
         List<Future<?>> fs = new ArrayList<>();
         for (int w = 0; w < writers; w++) {
@@ -82,19 +91,26 @@ public final class SyncBench {
                                 .append(writer).append("\",\"mutationId\":\"m-").append(run).append('-').append(b).append('-').append(i).append("\"}");
                     }
                     body.append("]}");
+                    long t0 = System.nanoTime();
                     post(base + "/push", tokens[b % namespaces], body.toString());
+                    millis[b] = (System.nanoTime() - t0) / 1_000_000;
                     done.addAndGet(batch);
                 }
                 return null;
             }));
         }
-        for (Future<?> f : fs) {
-            f.get();
+        try {
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow(); // a failed writer must not leave the others (non-daemon threads) running
         }
-        pool.shutdown();
         double secs = (System.nanoTime() - start) / 1e9;
-        System.out.printf("push: %d mutations in batches of %d, %d writers, %d namespace(s): %.1f s, %.0f mutations/s%n",
-                done.get(), batch, writers, namespaces, secs, done.get() / secs);
+        java.util.Arrays.sort(millis);
+        System.out.printf("push: %d mutations in batches of %d, %d writers, %d namespace(s): %.1f s, %.0f mutations/s,"
+                        + " p50 %d ms, p99 %d ms per push%n", done.get(), batch, writers, namespaces, secs, done.get() / secs,
+                millis[batches / 2], millis[Math.min(batches - 1, batches * 99 / 100)]);
     }
 
     static final Pattern HAS_MORE = Pattern.compile("\"hasMore\":(true|false)");

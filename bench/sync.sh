@@ -2,34 +2,33 @@
 # Sync benchmark (issue 3): push of 10 000 mutations in batches of 100 (one namespace, many namespaces), pull
 # catch-up of 100 000 changes, clone of 1 000 000 rows; each against the standalone server on PostgreSQL, with the
 # server's peak heap. Everything runs on 127.0.0.1 and stops by itself. Usage: bench/sync.sh
-# (SERVER_JAR=path measures another build, e.g. an older one for before/after.)
+# (SERVER_JAR=path measures another build, e.g. an older one for before/after; BENCH_DB, PORT, OUT as named below.)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PG=/usr/lib/postgresql/15/bin
-DB=datafn_syncbench
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+DB=${BENCH_DB:-datafn_syncbench}
 PORT=${PORT:-18901}
 HEAP=${HEAP:-256m}
 SECRET=bench-secret-bench-secret-bench-secret-0
 URL=http://127.0.0.1:$PORT/datafn
-OUT=bench/out/sync-$(date +%Y%m%d-%H%M%S)
+OUT=${OUT:-bench/out/sync-$(date +%Y%m%d-%H%M%S)}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 mkdir -p "$OUT"
 
-JAR=${SERVER_JAR:-datafn-server/target/datafn-server.jar}
-[ -f "$JAR" ] || ./mvnw -q -DskipTests package -pl datafn-server -am
-psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-
-java -Xmx$HEAP -jar "$JAR" --schema bench/sync.schema.json --port $PORT --host 127.0.0.1 \
-  --db "jdbc:postgresql://127.0.0.1:5432/$DB?user=postgres" --db-pool 16 --max-pull-limit 1000 \
-  --auth jwt --jwt-secret "$SECRET" > "$OUT/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; kill $SAMPLER 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -sf "$URL/status" >/dev/null && break; sleep 1; done
+bench_pg_check
+bench_jar
+bench_pg_recreate "$DB" >/dev/null
+bench_traps
+JAVA_OPTS="-Xmx$HEAP" bench_datafn server "$PORT" --schema bench/sync.schema.json \
+  --db "$(bench_jdbc "$DB")" --db-pool 16 --max-pull-limit 1000 --auth jwt --jwt-secret "$SECRET"
+SERVER=$STARTED_PID
 
 # peak heap: the highest "used" that jcmd reports, sampled every 200 ms
 peak_file="$OUT/heap.txt"; : > "$peak_file"
 ( while kill -0 $SERVER 2>/dev/null; do
     jcmd $SERVER GC.heap_info 2>/dev/null | awk '/garbage-first heap/ {gsub("[^0-9]","",$6); print $6}' >> "$peak_file"; sleep 0.2; done ) &
-SAMPLER=$!
+BENCH_PIDS+=("$!")
 peak() { sort -n "$peak_file" | tail -1 | awk '{printf "%.0f MB", $1/1024}'; : > "$peak_file"; }
 
 run() { echo "$*" >&2; java bench/SyncBench.java "$@" | tee -a "$OUT/results.txt"; }
@@ -44,7 +43,7 @@ run push "$URL" "$SECRET" 100000 100 8 1 c > /dev/null; peak > /dev/null
 run pull "$URL" "$SECRET" 1000 bench-user-0; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
 
 # clone: 1 000 000 rows written straight into the table of one user's namespace, then one clone streamed to /dev/null
-psql -q -h 127.0.0.1 -U postgres -d $DB -c "INSERT INTO items (\"__ns\", id, title, priority, done)
+"${PSQL[@]}" -d "$DB" -c "INSERT INTO items (\"__ns\", id, title, priority, done)
   SELECT 'user:clone', 'item:' || lpad(g::text, 8, '0'), 'Item number ' || g, g % 10, g % 2 = 0 FROM generate_series(1, 1000000) g"
 TOKEN=$(java bench/SyncBench.java jwt "$SECRET" clone)
 start=$(date +%s.%N)
