@@ -205,3 +205,31 @@ bench_wrk() {
     BENCH_DIR="$ROOT/bench" BENCH_RUN_ID="$name-$(date +%s%N)" bench_load "$name" "$pid" "$db" \
         wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s -s "$lua" "$url"
 }
+
+# ------------------------------------------------------------------------------------------------------- results
+# A results table: one TSV line per measured run (bench_record), read back by the report's awk program, which starts
+# with BENCH_AWK_RESULTS: median(list) of a space-separated list; per scenario+side key k (order[1..nk], seen[k]),
+# col[k, c] the values of column c over the rounds, runs[k] the rounds' rates ("412, 398"), failed[k].
+bench_results_init() { # sets RESULTS=$OUT/results.tsv and writes its header
+    RESULTS="$OUT/results.tsv"
+    printf 'scenario\tside\tround\trate\tp50_ms\tp99_ms\tok\tfailed\tserver_cpu_ms\tpg_cpu_ms\tgen_cpu_ms\tforeign_pct\tidle_pct\n' > "$RESULTS"
+}
+bench_record() { # <scenario> <side> <round> <bench_load line>
+    printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(tr ' ' '\t' <<<"$4")" >> "$RESULTS"
+    say "$1 / $2 / round $3: $(awk '{printf "%s per s, p50 %s ms, p99 %s ms, CPU ms per request: server %s, PostgreSQL %s, load generator %s; foreign %s%%, idle %s%%", $1, $2, $3, $6, $7, $8, $9, $10}' <<<"$4")"
+}
+BENCH_AWK_RESULTS='
+function median(list,    n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+NR == 1 { next }
+{
+    k = $1 SUBSEP $2
+    if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+    for (c = 4; c <= 13; c++) col[k, c] = col[k, c] " " $c
+    runs[k] = runs[k] (runs[k] == "" ? "" : ", ") sprintf("%.0f", $4)
+    if ($8 + 0 > 0) failed[k] += $8
+}
+'

@@ -142,8 +142,7 @@ for side in $SIDES; do
 done
 
 # ------------------------------------------------------------------------------------------------------- measuring
-RESULTS="$OUT/results.tsv"
-printf 'scenario\tside\tround\trate\tp50_ms\tp99_ms\tok\tfailed\tserver_cpu_ms\tpg_cpu_ms\tgen_cpu_ms\tforeign_pct\tidle_pct\n' > "$RESULTS"
+bench_results_init
 
 run_side() { # <scenario> <side> <name> <seconds>: one measured run; prints bench_load's line
     local scenario=$1 side=$2 name=$3 secs=$4 marker='"ok":true'
@@ -157,10 +156,6 @@ run_side() { # <scenario> <side> <name> <seconds>: one measured run; prints benc
             bench_wrk "$name" "${PID[$side]}" "${PGDB[$side]}" "${URL[$side]}" bench/peers/wrk-peer.lua "$secs" "$CONNECTIONS"
     fi
 }
-record() { # scenario side round "fields..."
-    printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(tr ' ' '\t' <<<"$4")" >> "$RESULTS"
-    say "$1 / $2 / round $3: $(awk '{printf "%s per s, p50 %s ms, p99 %s ms, CPU ms per request: server %s, PostgreSQL %s; foreign %s%%, idle %s%%", $1, $2, $3, $6, $7, $9, $10}' <<<"$4")"
-}
 
 # Queries first, on exactly the rows loaded; then the catch-up (which must see exactly ROWS changes); then inserts.
 # Each side gets a warm-up, then the sides alternate round by round.
@@ -172,7 +167,7 @@ for scenario in query pull insert; do
     for side in $SIDES; do run_side "$scenario" "$side" "warmup-$scenario-$side" "$warm" >/dev/null; done
     for r in $(seq 1 "$ROUNDS"); do
         for side in $SIDES; do
-            record "$scenario" "$side" "$r" "$(run_side "$scenario" "$side" "$scenario-$side-$r" "$secs")"
+            bench_record "$scenario" "$side" "$r" "$(run_side "$scenario" "$side" "$scenario-$side-$r" "$secs")"
         done
     done
 done
@@ -181,19 +176,7 @@ done
 # One table: median rate of the rounds (each round), p50/p99, the server's CPU per request (per 1 000 changes for
 # the catch-up) and PostgreSQL's, and each of our sides' rate divided by the row's.
 awk -F'\t' -v conns="$CONNECTIONS" -v secs="$DURATION" -v rows="$ROWS" -v reps="$PULL_REPS" -v page="$PAGE" '
-function median(list,    n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-NR == 1 { next }
-{
-    k = $1 SUBSEP $2
-    if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
-    for (c = 4; c <= 13; c++) col[k, c] = col[k, c] " " $c
-    runs[k] = runs[k] (runs[k] == "" ? "" : ", ") sprintf("%.0f", $4)
-    if ($8 + 0 > 0) failed[k] += $8
-}
+'"$BENCH_AWK_RESULTS"'
 END {
     desc["query"] = sprintf("filtered + sorted query, limit 20, %d rows, %d connections, %d s", rows, conns, secs)
     desc["pull"] = sprintf("catch-up from zero of %d changes (pages of %d; Triplit: one subscription), x %d", rows, page, reps)

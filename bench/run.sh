@@ -136,12 +136,7 @@ run_pgbench() { # <name> <script> <seconds>; latency percentiles from a 10% samp
     echo "$tps ${p50:-?} ${p99:-?} ${n:-?} ${failed:-0} $(per_request "$cpu" "${n:-0}")"
 }
 
-RESULTS="$OUT/results.tsv"
-printf 'scenario\tside\tround\trate\tp50_ms\tp99_ms\tok\tfailed\tserver_cpu_ms\tpg_cpu_ms\tgen_cpu_ms\tforeign_pct\tidle_pct\n' > "$RESULTS"
-record() { # scenario side round "fields..."
-    printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(tr ' ' '\t' <<<"$4")" >> "$RESULTS"
-    say "$1 / $2 / round $3: $(awk '{printf "%s per s, p50 %s ms, p99 %s ms, CPU ms per request: server %s, PostgreSQL %s, load generator %s; foreign %s%%, idle %s%%", $1, $2, $3, $6, $7, $8, $9, $10}' <<<"$4")"
-}
+bench_results_init
 
 # Queries first, on exactly the rows loaded above; then inserts (which grow the table for both sides alike).
 # Each comparison runs ROUNDS times, the two sides alternating, after a warm-up of each side; the report takes medians.
@@ -151,11 +146,11 @@ run_wrk warmup-query bench/wrk-query.lua "$WARMUP" >/dev/null
 run_pgbench warmup-pgbench-query bench/pgbench-query.sql "$WARMUP" >/dev/null
 for r in $(seq 1 "$ROUNDS"); do
     say "query round $r/$ROUNDS: POST /datafn/query vs pgbench (${DURATION}s each)"
-    record query datafn "$r" "$(run_wrk "datafn-query-$r" bench/wrk-query.lua "$DURATION")"
-    record query pgbench "$r" "$(run_pgbench "pgbench-query-$r" bench/pgbench-query.sql "$DURATION")"
+    bench_record query datafn "$r" "$(run_wrk "datafn-query-$r" bench/wrk-query.lua "$DURATION")"
+    bench_record query pgbench "$r" "$(run_pgbench "pgbench-query-$r" bench/pgbench-query.sql "$DURATION")"
 done
 if [ "$EXTRA" = 1 ]; then
-    record query pgbench-server-sequence 1 "$(run_pgbench pgbench-query-sequence bench/pgbench-query-sequence.sql "$DURATION")"
+    bench_record query pgbench-server-sequence 1 "$(run_pgbench pgbench-query-sequence bench/pgbench-query-sequence.sql "$DURATION")"
 fi
 [ "$(rows_now)" = "$ROWS" ] || die "the query phase changed the row count"
 fi
@@ -175,28 +170,17 @@ for r in $(seq 1 "$ROUNDS"); do
     if [ "$landed" -lt "$ok" ] || [ "$landed" -gt $((ok + CONNECTIONS)) ]; then
         say "WARNING: $ok successful mutations but $landed rows landed"
     fi
-    record insert datafn "$r" "$m"
-    record insert pgbench "$r" "$(run_pgbench "pgbench-insert-$r" bench/pgbench-insert.sql "$DURATION")"
+    bench_record insert datafn "$r" "$m"
+    bench_record insert pgbench "$r" "$(run_pgbench "pgbench-insert-$r" bench/pgbench-insert.sql "$DURATION")"
 done
 if [ "$EXTRA" = 1 ]; then
-    record insert pgbench-server-sequence 1 "$(run_pgbench pgbench-insert-sequence bench/pgbench-insert-sequence.sql "$DURATION")"
+    bench_record insert pgbench-server-sequence 1 "$(run_pgbench pgbench-insert-sequence bench/pgbench-insert-sequence.sql "$DURATION")"
 fi
 fi
 
 # ------------------------------------------------------------------------------------------------------- report
 awk -F'\t' -v conns="$CONNECTIONS" -v secs="$DURATION" -v rounds="$ROUNDS" '
-function median(list,    n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-NR == 1 { next }
-{
-    k = $1 SUBSEP $2
-    if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
-    for (c = 4; c <= 13; c++) col[k, c] = col[k, c] " " $c
-    rates[k] = rates[k] (rates[k] == "" ? "" : ", ") sprintf("%.0f", $4)
-}
+'"$BENCH_AWK_RESULTS"'
 END {
     printf "\n| Scenario (%d clients, %d s per run) | Side | Rate, median of runs (each run) | p50 ms | p99 ms | Ratio to pgbench | Target | CPU ms per request: server / PostgreSQL / load generator | Foreign / idle CPU %% |\n", conns, secs
     printf "|---|---|---|---:|---:|---:|---|---|---|\n"
@@ -210,7 +194,7 @@ END {
             target = sprintf("%s %d%%: %s", "\xe2\x89\xa5", t, (100 * rate / base >= t) ? "met" : "NOT met")
         }
         desc = (f[1] == "query") ? "filtered + sorted + paged query" : "single insert"
-        printf "| %s | %s | **%.0f** (%s) | %.2f | %.2f | %s | %s | %.2f / %.2f / %.2f | %.0f / %.0f |\n", desc, f[2], rate, rates[k],
+        printf "| %s | %s | **%.0f** (%s) | %.2f | %.2f | %s | %s | %.2f / %.2f / %.2f | %.0f / %.0f |\n", desc, f[2], rate, runs[k],
             median(col[k, 5]), median(col[k, 6]), ratio, target, median(col[k, 9]), median(col[k, 10]), median(col[k, 11]),
             median(col[k, 12]), median(col[k, 13])
     }
