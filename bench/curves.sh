@@ -31,6 +31,7 @@
 #   RESULTS_DIR=bench/results/curves   BENCH_DB=datafn_curves PGHOST/PGPORT/PGUSER (dropped and re-created, and
 #   BENCH_DB_ns for the namespaces curve)   PORT=28491 DB_POOL=32 JAVA_OPTS SERVER_JAR REBUILD=1   QUIET_WAIT=180
 #   OUT=bench/out/curves-<timestamp>   NOTE="text"   a remark printed at the top of curves.md
+#   PLOT_ONLY=1    no measuring: redraw the plots and curves.md from RESULTS_DIR's CSVs and machine.txt
 #
 # Everything runs on 127.0.0.1 and stops by itself; the servers started here are stopped on exit.
 set -euo pipefail
@@ -59,6 +60,68 @@ SECRET=bench-secret-bench-secret-bench-secret-0
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
+# ------------------------------------------------------------------------------------------------------- plots, table
+# report: a PNG per curve-*.csv of RESULTS_DIR and curves.md with every point, headed by RESULTS_DIR/machine.txt
+report() {
+    declare -A XLABEL=([rows]="rows in the table" [clients]="concurrent connections" [namespaces]="namespaces (one JWT each)" [sockets]="open WebSockets")
+    local machine=$RESULTS_DIR/machine.txt csv curve workloads
+    local when="$(sed -n 's/^date: *//p' "$machine"), $(sed -n 's/^commit: *//p' "$machine"), $(sed -n 's/^curves: *//p' "$machine")"
+    {
+        echo "# How cost grows with work — bench/curves.sh"
+        echo
+        echo "$when. Command: \`$(sed -n 's/^command: *//p' "$machine")\`."
+        echo "Machine: below. Load average at the start: $(sed -n 's/^loadavg: *//p' "$machine")."
+        [ -z "${NOTE:-}" ] || { echo; echo "**$NOTE**"; }
+        echo
+    } > "$RESULTS_DIR/curves.md"
+    for curve in rows clients namespaces sockets; do
+        csv=$RESULTS_DIR/curve-$curve.csv
+        [ -f "$csv" ] && [ "$(wc -l < "$csv")" -gt 1 ] || continue
+        workloads=$(awk -F, 'NR > 1 && !seen[$1]++ {printf "%s ", $1}' "$csv")
+        gnuplot <<GP
+set terminal pngcairo size 1100,420 font ",10"
+set output "$RESULTS_DIR/curve-$curve.png"
+set datafile separator ","
+set multiplot layout 1,2 title "$curve: $when"
+set logscale xy
+set xlabel "${XLABEL[$curve]}"
+set grid
+set key top left
+set ylabel "rate per second"
+plot for [w in "$workloads"] "< grep '^".w.",' $csv" using 2:3 with linespoints title w
+set ylabel "p99 ms"
+plot for [w in "$workloads"] "< grep '^".w.",' $csv" using 2:5 with linespoints title w
+unset multiplot
+GP
+        {
+            echo "## $curve"
+            echo
+            echo "![$curve](curve-$curve.png)"
+            echo
+            echo "| workload | ${XLABEL[$curve]} | rate per s | p50 ms | p99 ms | server CPU ms per request | PostgreSQL CPU ms per request |"
+            echo "|---|---:|---:|---:|---:|---:|---:|"
+            awk -F, 'NR > 1 {printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7}' "$csv"
+            echo
+        } >> "$RESULTS_DIR/curves.md"
+    done
+    {
+        echo "Units: query and insert per request. Pull: rate in changes per s, p50/p99 per whole catch-up from zero, CPU per"
+        echo "change. Push: rate in mutations per s, p50/p99 per push of 100 mutations, CPU per mutation. Fan-out: rate in"
+        echo "cursor messages delivered per s, p50/p99 from the write to each socket's message."
+        echo
+        echo '```'
+        cat "$machine"
+        echo '```'
+    } >> "$RESULTS_DIR/curves.md"
+    cat "$RESULTS_DIR/curves.md"
+}
+
+if [ "${PLOT_ONLY:-0}" = 1 ]; then
+    bench_need gnuplot gnuplot-nox
+    report
+    exit 0
+fi
+
 # ------------------------------------------------------------------------------------------------------- tools
 bench_need wrk
 bench_need node nodejs
@@ -70,7 +133,11 @@ mkdir -p "$OUT" "$RESULTS_DIR"
 OUT=$(cd "$OUT" && pwd)
 say "logs in $OUT, curves in $RESULTS_DIR"
 bench_jar
-bench_machine "load:       $DURATION s per point after a ${WARMUP} s warm-up; database $DB" > "$OUT/machine.txt"
+rm -f "$RESULTS_DIR"/curve-*.csv "$RESULTS_DIR"/curve-*.png "$RESULTS_DIR/curves.md"   # one run's curves only
+bench_machine "curves:     $CURVES; database $DB; $DURATION s per point after a ${WARMUP} s warm-up" \
+    "command:    CURVES=\"$CURVES\" ROWS_LIST=\"$ROWS_LIST\" CLIENTS_LIST=\"$CLIENTS_LIST\" NS_LIST=\"$NS_LIST\" SOCKETS_LIST=\"$SOCKETS_LIST\" DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS PUSH_TOTAL=$PUSH_TOTAL DB=$DB bench/curves.sh" \
+    > "$OUT/machine.txt"
+cp "$OUT/machine.txt" "$RESULTS_DIR/machine.txt"
 cat "$OUT/machine.txt" >&2
 bench_traps
 
@@ -197,57 +264,6 @@ if [[ " $CURVES " == *" sockets "* ]]; then
 fi
 bench_stop_all
 
-# ------------------------------------------------------------------------------------------------------- plots, table
-declare -A XLABEL=([rows]="rows in the table" [clients]="concurrent connections" [namespaces]="namespaces (one JWT each)" [sockets]="open WebSockets")
-when="$(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD 2>/dev/null), database $DB, $(nproc) cores"
-{
-    echo "# How cost grows with work — bench/curves.sh"
-    echo
-    echo "$when; $DURATION s per point. Command: \`CURVES=\"$CURVES\" ROWS_LIST=\"$ROWS_LIST\" CLIENTS_LIST=\"$CLIENTS_LIST\" NS_LIST=\"$NS_LIST\" DURATION=$DURATION DB=$DB bench/curves.sh\`."
-    echo "Machine: see the run's machine.txt (below). Load average at the start: $(sed -n 's/^loadavg: *//p' "$OUT/machine.txt")."
-    [ -z "${NOTE:-}" ] || { echo; echo "**$NOTE**"; }
-    echo
-} > "$RESULTS_DIR/curves.md"
-for curve in rows clients namespaces sockets; do
-    csv=$RESULTS_DIR/curve-$curve.csv
-    [ -f "$csv" ] && [ "$(wc -l < "$csv")" -gt 1 ] && [ "$csv" -nt "$OUT/machine.txt" ] || continue
-    workloads=$(awk -F, 'NR > 1 && !seen[$1]++ {printf "%s ", $1}' "$csv")
-    gnuplot <<GP
-set terminal pngcairo size 1100,420 font ",10"
-set output "$RESULTS_DIR/curve-$curve.png"
-set datafile separator ","
-set multiplot layout 1,2 title "$curve: $when"
-set logscale x
-set xlabel "${XLABEL[$curve]}"
-set grid
-set key top left
-set ylabel "rate per second"
-plot for [w in "$workloads"] "< grep '^".w.",' $csv" using 2:3 with linespoints title w
-set logscale y
-set ylabel "p99 ms"
-plot for [w in "$workloads"] "< grep '^".w.",' $csv" using 2:5 with linespoints title w
-unset multiplot
-GP
-    {
-        echo "## $curve"
-        echo
-        echo "![$curve](curve-$curve.png)"
-        echo
-        echo "| workload | ${XLABEL[$curve]} | rate per s | p50 ms | p99 ms | server CPU ms per request | PostgreSQL CPU ms per request |"
-        echo "|---|---:|---:|---:|---:|---:|---:|"
-        awk -F, 'NR > 1 {printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7}' "$csv"
-        echo
-    } >> "$RESULTS_DIR/curves.md"
-done
-{
-    echo "Units: query and insert per request. Pull: rate in changes per s, p50/p99 per whole catch-up from zero, CPU per"
-    echo "change. Push: rate in mutations per s, p50/p99 per push of 100 mutations, CPU per mutation. Fan-out: rate in"
-    echo "cursor messages delivered per s, p50/p99 from the write to each socket's message."
-    echo
-    echo '```'
-    cat "$OUT/machine.txt"
-    echo '```'
-} >> "$RESULTS_DIR/curves.md"
-cat "$RESULTS_DIR/curves.md"
+report
 echo
 echo "curves in $RESULTS_DIR, raw outputs and server logs in $OUT"
