@@ -8,6 +8,7 @@ import io.datafn.router.Response;
 import io.datafn.router.Router;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.datafn.realtime.LatestFrameSocket;
 import io.datafn.realtime.Socket;
 import io.datafn.realtime.WebSocketHub;
 import io.javalin.http.HandlerType;
@@ -159,10 +160,10 @@ public final class DatafnJavalin {
                 ctx.closeSession(WebSocketHub.CLOSE_LIMIT, "Connection limit of this address reached");
                 return;
             }
-            Socket socket = new Socket() {
+            Socket socket = new LatestFrameSocket() {
                 @Override
-                public void send(String text) {
-                    ctx.send(text);
+                protected void write(String text) {
+                    ctx.session.sendText(text, org.eclipse.jetty.websocket.api.Callback.from(() -> written(null), this::written));
                 }
 
                 @Override
