@@ -80,8 +80,11 @@ public final class DatafnJavalin {
                     long max = router.limits().maxPayloadBytes();
                     EagerContentHandler eager = new EagerContentHandler(jetty.getHandler(),
                             new EagerContentHandler.RetainedContentLoaderFactory(max + 1, -1, false));
+                    // nor for a request without a body (a GET): there is nothing to wait for, and going through
+                    // the loader costs a dispatch per request
                     eager.exclude(req -> req.getLength() > max
-                            || req.getHeaders().contains(org.eclipse.jetty.http.HttpHeader.EXPECT));
+                            || req.getHeaders().contains(org.eclipse.jetty.http.HttpHeader.EXPECT)
+                            || !hasBody(req.getLength(), req.getHeaders().get(org.eclipse.jetty.http.HttpHeader.TRANSFER_ENCODING)));
                     jetty.setHandler(eager);
                 }
             });
@@ -105,6 +108,11 @@ public final class DatafnJavalin {
                 ctx.status(404).result("Not found");
             }
         });
+    }
+
+    /** Whether an HTTP/1.1 request has a body: a declared length above 0, or a transfer coding (chunked). */
+    static boolean hasBody(long contentLength, String transferEncoding) {
+        return contentLength > 0 || (contentLength < 0 && transferEncoding != null);
     }
 
     /** The Prometheus text format {@code GET /metrics} answers in. */
