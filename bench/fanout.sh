@@ -43,7 +43,7 @@ trap stop_nodes EXIT
 # start_nodes COUNT BUS AUTH: fresh database, COUNT server processes on ports PORT, PORT+1, ...
 start_nodes() {
   local count=$1 bus=$2 auth=$3
-  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
   local args=(--schema bench/sync.schema.json --host 127.0.0.1 --db "jdbc:postgresql://127.0.0.1:5432/$DB?user=postgres"
     --db-pool 16 --bus "$bus" --ws-max-sockets $((max + 100)) --ws-max-per-namespace $((max + 100))
     --ws-max-per-source 0 --max-connections-per-source 0)

@@ -4,11 +4,12 @@
 # rounds with the same connections; prints rate, p50/p99, server CPU per request (/proc) and the ratio. Everything runs
 # on 127.0.0.1 and stops by itself.
 #
-# Usage: bench/http.sh        DURATION=10 ROUNDS=3 CONNECTIONS=32 THREADS=2 ACCESS_LOG=true SERVER_JAR=path
+# Usage: bench/http.sh        DURATION=10 ROUNDS=3 WARMUP=10 CONNECTIONS=32 THREADS=2 ACCESS_LOG=true SERVER_JAR=path
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 ACCESS_LOG=${ACCESS_LOG:-true}
@@ -21,7 +22,7 @@ JAR=${SERVER_JAR:-datafn-server/target/datafn-server.jar}
 [ -f "$JAR" ] || ./mvnw -q -o package -DskipTests -pl datafn-server -am
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 
-psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
+psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 java -Xms512m -Xmx512m -jar "$JAR" --schema bench/sync.schema.json --host 127.0.0.1 --port $PORT \
@@ -48,8 +49,8 @@ round() {
     END { printf "%.0f %.2f %.2f %.1f\n", rate, p50, p99, ticks * 10000 / n }'
 }
 # warm-up, not reported (JIT)
-wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "http://127.0.0.1:$PORT/datafn/status" > /dev/null
-wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "http://127.0.0.1:$BARE_PORT/datafn/status" > /dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$PORT/datafn/status" > /dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$BARE_PORT/datafn/status" > /dev/null
 
 {
   echo "http $(date -u +%Y-%m-%dT%H:%MZ): GET /datafn/status, wrk -t$THREADS -c$CONNECTIONS ${DURATION}s x $ROUNDS alternating, access log $ACCESS_LOG, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
