@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +25,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * WebSocket fan-out load (bench/fanout.sh; BENCHMARKS.md "Fan-out"). Opens SOCKETS WebSockets to the server node(s),
@@ -64,7 +61,12 @@ public final class FanOut {
                 return;
             }
         }
-        new FanOut(o).run();
+        try {
+            new FanOut(o).run();
+        } catch (Exception e) {
+            e.printStackTrace();
+            System.exit(1); // the opener and reader threads would keep the JVM alive
+        }
         System.exit(0);
     }
 
@@ -363,6 +365,7 @@ public final class FanOut {
         ExecutorService openers = Executors.newFixedThreadPool(16);
         List<java.util.concurrent.Future<?>> opening = new ArrayList<>();
         long openStart = System.nanoTime();
+        long openDeadline = TimeUnit.SECONDS.toNanos(30) + TimeUnit.MILLISECONDS.toNanos(30) * sockets;
         for (int i = 0; i < sockets; i++) {
             // sockets of a namespace are spread over the nodes: socket i → node i % nodes, namespace i % namespaces;
             // local addresses 127.0.0.1-127.0.0.8 in turn (ephemeral ports and per-address limits)
@@ -379,7 +382,7 @@ public final class FanOut {
             }));
         }
         for (java.util.concurrent.Future<?> f : opening) {
-            long left = TimeUnit.SECONDS.toNanos(120) - (System.nanoTime() - openStart);
+            long left = openDeadline - (System.nanoTime() - openStart);
             try {
                 f.get(Math.max(1, left), TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
@@ -547,15 +550,9 @@ public final class FanOut {
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
-    /** An HS256 JWT for user {@code sub}, as the server's --auth jwt --jwt-secret verifies. */
-    static String token(String secret, String sub) throws Exception {
-        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-        String header = b64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
-        long exp = System.currentTimeMillis() / 1000 + 3600;
-        String payload = b64.encodeToString(("{\"sub\":\"" + sub + "\",\"exp\":" + exp + "}").getBytes(StandardCharsets.UTF_8));
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        String sig = b64.encodeToString(mac.doFinal((header + "." + payload).getBytes(StandardCharsets.UTF_8)));
-        return header + "." + payload + "." + sig;
+    /** An HS256 JWT for user {@code sub}, as the server's --auth jwt --jwt-secret verifies (java-jwt from the server jar). */
+    static String token(String secret, String sub) {
+        return com.auth0.jwt.JWT.create().withSubject(sub).withExpiresAt(java.time.Instant.now().plusSeconds(3600))
+                .sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(secret));
     }
 }

@@ -63,7 +63,7 @@ scenario() {
   pids=$(IFS=,; echo "${NODE_PIDS[*]}")
   local auth=(); [ "$ns" -gt 1 ] && auth=(--secret "$SECRET")
   local label=""; [ "$nodes" -gt 1 ] && label="bus $bus"
-  timeout 300 java -Xmx1g -cp "$JAR" bench/FanOut.java --ws "$ws" --http "http://127.0.0.1:$PORT/datafn" \
+  timeout $((300 + n / 20)) java -Xmx1g -cp "$JAR" bench/FanOut.java --ws "$ws" --http "http://127.0.0.1:$PORT/datafn" \
     --sockets "$n" --namespaces "$ns" --writes "$WRITES" --rate "$RATE" --pids "$pids" "${auth[@]}" \
     --run "r$n-$ns-$nodes-$RANDOM" ${label:+--label "$label"} 2>>"$OUT/load.log" | tee -a "$OUT/results.md" \
     || echo "| scenario $n sockets, $ns ns, $nodes node(s) $bus failed (see $OUT/load.log) |" | tee -a "$OUT/results.md"
