@@ -61,6 +61,9 @@ public final class DatafnJavalin {
             http.setRequestHeaderSize(MAX_HEADER_BYTES);
         });
         config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
+        // no permessage-deflate (browsers offer it): a cursor message is ~100 bytes, and compressing it would cost a
+        // deflater per socket (its window and memory) and a compression per socket per commit
+        config.jetty.modifyWebSocketServletFactory(factory -> factory.getAvailableExtensionNames().remove("permessage-deflate"));
         config.jetty.modifyServer(jetty -> {
             jetty.setErrorHandler(new JsonErrorHandler());
             // the connectors exist once the server starts (Javalin adds its default one just before)

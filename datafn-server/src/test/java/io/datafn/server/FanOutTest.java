@@ -40,6 +40,7 @@ class FanOutTest {
         for (WsClient c : clients) {
             c.ws.abort();
         }
+        clients.clear();
         if (s != null) {
             s.close();
         }
@@ -66,6 +67,34 @@ class FanOutTest {
 
     static String cursor(long seq) {
         return "{\"type\":\"cursor\",\"cursor\":\"" + seq + "\",\"targeting\":{\"mode\":\"namespace-broadcast\",\"degraded\":false}}";
+    }
+
+    @Test
+    void permessageDeflate_isNotNegotiated_andTheCursorComesAsOnePlainTextFrame() throws Exception {
+        s = TestServer.start(db, Fixtures.F1_SCHEMA);
+        try (RawHttp c = new RawHttp(s, "127.0.0.1")) {
+            c.write("GET /datafn/ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n");
+            java.io.InputStream in = c.socket().getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                assertThat(b).as("connection closed in the handshake: %s", head).isNotNegative();
+                head.append((char) b);
+            }
+            assertThat(head.toString()).startsWith("HTTP/1.1 101").doesNotContainIgnoringCase("Sec-WebSocket-Extensions");
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (s.server.websocketHub().size() < 1 && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertThat(s.post("mutation", insert(1)).status()).isEqualTo(200);
+            c.socket().setSoTimeout(10_000);
+            assertThat(in.read()).as("FIN + text, no RSV1 (compressed) bit").isEqualTo(0x81);
+            int len = in.read();
+            byte[] payload = in.readNBytes(len);
+            assertThat(new String(payload, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(cursor(1));
+        }
     }
 
     @Test
