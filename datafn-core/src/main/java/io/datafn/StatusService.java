@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * {@code GET status} (PROTOCOL.md "Status"): schema hash, capabilities, limits and the server time rounded to the
- * minute; 500 when the store is not healthy.
+ * minute; 500 when the store is not healthy (asked at most once a second: a database round trip per poll would
+ * cost more than the rest of the answer).
  */
 public final class StatusService {
     private static final List<String> CAPABILITIES = List.of("dfql.query", "dfql.mutation", "dfql.transact",
@@ -34,8 +35,23 @@ public final class StatusService {
         this.search = search;
     }
 
+    /** How long one answer of {@link Store#healthy()} stands for {@code status} (a database round trip each). */
+    static final long HEALTH_TTL_NANOS = 1_000_000_000L;
+    private volatile long healthCheckedAt = System.nanoTime() - HEALTH_TTL_NANOS;
+    private volatile boolean healthy;
+
+    /** The store's health, asked at most once per {@link #HEALTH_TTL_NANOS} (status is polled; the probe costs). */
+    private boolean healthy() {
+        long now = System.nanoTime();
+        if (now - healthCheckedAt >= HEALTH_TTL_NANOS) {
+            healthy = store.healthy();
+            healthCheckedAt = now;
+        }
+        return healthy;
+    }
+
     public ObjectNode status() {
-        if (!store.healthy()) {
+        if (!healthy()) {
             throw new DatafnException(ErrorCode.INTERNAL, "Internal error", "$");
         }
         ObjectNode r = Json.object();

@@ -6,12 +6,23 @@ import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The sockets of this node by namespace (PROTOCOL.md "WebSocket"; reference-sync.md §9). After each commit a
  * {@code {"type":"cursor","cursor":"<seq>","targeting":{"mode":"namespace-broadcast","degraded":false}}} message
  * goes to every socket of the namespace; the client then pulls. A socket whose send fails is closed with 1001.
+ *
+ * <p>{@link #broadcast} returns at once (it is called on the cluster bus's listener thread): the message is built once
+ * per namespace and handed to the sockets by a small pool of fan-out threads, a namespace's sockets split into slices
+ * of {@link #SLICE} sent in parallel. A namespace has one broadcast at a time, so each socket hears its cursors in
+ * order; commits that arrive while one is being sent fold into the next one, which carries the highest seq (a
+ * socket only needs "pull up to here"). Commits finish out of seq order (group commit): a commit whose seq is below
+ * one already announced is announced again with the highest cursor, so that a socket's cursors never go down and
+ * the late commit still tells the client to pull (its changes became visible only now).
  */
 public final class WebSocketHub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebSocketHub.class);
@@ -20,10 +31,14 @@ public final class WebSocketHub implements AutoCloseable {
     public static final int CLOSE_LIMIT = 4503;
     public static final int CLOSE_GOING_AWAY = 1001;
 
+    /** Sockets one fan-out task sends to. */
+    static final int SLICE = 256;
+
     private final int maxConnections;
     private final int maxPerNamespace;
-    private final Map<String, Set<Socket>> byNamespace = new ConcurrentHashMap<>();
+    private final Map<String, Room> rooms = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
+    private final ExecutorService fanout;
     private volatile boolean closed;
 
     /**
@@ -37,6 +52,12 @@ public final class WebSocketHub implements AutoCloseable {
         }
         this.maxConnections = maxConnections;
         this.maxPerNamespace = maxPerNamespace;
+        AtomicInteger n = new AtomicInteger();
+        this.fanout = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+            Thread t = new Thread(r, "datafn-ws-fanout-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Registers a socket, or closes it (4503 over a limit, 1001 after shutdown); true when registered. */
@@ -50,21 +71,21 @@ public final class WebSocketHub implements AutoCloseable {
             socket.close(CLOSE_LIMIT, "Connection limit reached");
             return false;
         }
-        Set<Socket> set = byNamespace.computeIfAbsent(namespace, k -> ConcurrentHashMap.newKeySet());
-        synchronized (set) {
-            if (set.size() >= maxPerNamespace) {
+        Room room = rooms.computeIfAbsent(namespace, Room::new);
+        synchronized (room.sockets) {
+            if (room.sockets.size() >= maxPerNamespace) {
                 total.decrementAndGet();
                 socket.close(CLOSE_LIMIT, "Namespace connection limit reached");
                 return false;
             }
-            set.add(socket);
+            room.sockets.add(socket);
         }
         return true;
     }
 
     public void remove(String namespace, Socket socket) {
-        Set<Socket> set = byNamespace.get(namespace);
-        if (set != null && set.remove(socket)) {
+        Room room = rooms.get(namespace);
+        if (room != null && room.sockets.remove(socket)) {
             total.decrementAndGet();
         }
     }
@@ -74,14 +95,83 @@ public final class WebSocketHub implements AutoCloseable {
         return total.get();
     }
 
-    /** Tells every socket of the namespace that changes up to {@code seq} are committed. */
+    /** Tells every socket of the namespace that changes up to {@code seq} are committed; returns at once. */
     public void broadcast(String namespace, long seq) {
-        Set<Socket> set = byNamespace.get(namespace);
-        if (set == null || set.isEmpty()) {
+        Room room = rooms.get(namespace);
+        if (room == null || room.sockets.isEmpty() || closed) {
             return;
         }
-        String msg = "{\"type\":\"cursor\",\"cursor\":\"" + seq + "\",\"targeting\":{\"mode\":\"namespace-broadcast\",\"degraded\":false}}";
-        for (Socket s : set) {
+        room.offer(seq);
+    }
+
+    static String cursorMessage(long seq) {
+        return "{\"type\":\"cursor\",\"cursor\":\"" + seq + "\",\"targeting\":{\"mode\":\"namespace-broadcast\",\"degraded\":false}}";
+    }
+
+    /** One namespace's sockets and its broadcast: the seq waiting to be sent, and whether a broadcast is running. */
+    private final class Room {
+        final String namespace;
+        final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+        /** the seq the next broadcast announces, or -1 when none is waiting */
+        private long waiting = -1;
+        /** the highest seq ever offered: commits finish out of seq order, a socket's cursors never go down */
+        private long highest = -1;
+        private boolean running;
+        /** slices of the running broadcast still sending */
+        private final AtomicInteger slicesLeft = new AtomicInteger();
+
+        Room(String namespace) {
+            this.namespace = namespace;
+        }
+
+        void offer(long seq) {
+            synchronized (this) {
+                // a commit that finished after a higher one still announces "pull" (its rows are now visible),
+                // with the highest cursor so far
+                highest = Math.max(highest, seq);
+                waiting = highest;
+                if (running) {
+                    return;
+                }
+                running = true;
+            }
+            submit(this::start);
+        }
+
+        /** Takes the waiting seq, builds its message once and sends it to every socket, a slice per task. */
+        private void start() {
+            long seq;
+            synchronized (this) {
+                seq = waiting;
+                waiting = -1;
+            }
+            String msg = cursorMessage(seq);
+            Socket[] all = sockets.toArray(new Socket[0]);
+            int slices = Math.max(1, (all.length + SLICE - 1) / SLICE);
+            slicesLeft.set(slices);
+            for (int i = 1; i < slices; i++) {
+                int from = i * SLICE;
+                submit(() -> sendSlice(msg, all, from, Math.min(all.length, from + SLICE)));
+            }
+            sendSlice(msg, all, 0, Math.min(all.length, SLICE));
+        }
+
+        private void sendSlice(String msg, Socket[] all, int from, int to) {
+            for (int i = from; i < to; i++) {
+                send(all[i], msg);
+            }
+            if (slicesLeft.decrementAndGet() == 0) {
+                synchronized (this) {
+                    if (waiting < 0 || closed) {
+                        running = false;
+                        return;
+                    }
+                }
+                submit(this::start);
+            }
+        }
+
+        private void send(Socket s, String msg) {
             try {
                 s.send(msg);
             } catch (RuntimeException e) {
@@ -94,21 +184,32 @@ public final class WebSocketHub implements AutoCloseable {
                 }
             }
         }
+
+        private void submit(Runnable task) {
+            try {
+                fanout.execute(task);
+            } catch (RejectedExecutionException e) {
+                synchronized (this) {
+                    running = false; // shut down: nothing more is sent
+                }
+            }
+        }
     }
 
     /** Closes every socket with 1001 "Going Away"; later admissions are refused the same way. Idempotent. */
     @Override
     public void close() {
         closed = true;
-        byNamespace.forEach((ns, set) -> {
-            for (Socket s : set) {
+        fanout.shutdown();
+        rooms.forEach((ns, room) -> {
+            for (Socket s : room.sockets) {
                 try {
                     s.close(CLOSE_GOING_AWAY, "Going Away");
                 } catch (RuntimeException ignored) {
                     // closing anyway
                 }
             }
-            set.clear();
+            room.sockets.clear();
         });
         total.set(0);
     }

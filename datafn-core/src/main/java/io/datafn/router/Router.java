@@ -419,6 +419,9 @@ public final class Router {
      * or a client that awaits {@code 100-continue} and has not sent it) the answer closes the connection.
      */
     private Response discardRest(Request req, Body body, Response resp) {
+        if (req.contentLength() == 0 || (req.contentLength() < 0 && req.header().apply("Transfer-Encoding") == null)) {
+            return resp; // no body (a GET): nothing to read away, and the stream is never opened
+        }
         long budget = Math.max(Math.min(limits.maxPayloadBytes(), Long.MAX_VALUE / 4) * 4, DISCARD_AT_LEAST);
         boolean awaitsContinue = !body.touched && "100-continue".equalsIgnoreCase(req.header().apply("Expect"));
         if (!body.ended && !awaitsContinue && req.contentLength() <= budget) {

@@ -8,6 +8,7 @@ import io.datafn.router.Response;
 import io.datafn.router.Router;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.datafn.realtime.LatestFrameSocket;
 import io.datafn.realtime.Socket;
 import io.datafn.realtime.WebSocketHub;
 import io.javalin.http.HandlerType;
@@ -60,6 +61,9 @@ public final class DatafnJavalin {
             http.setRequestHeaderSize(MAX_HEADER_BYTES);
         });
         config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
+        // no permessage-deflate (browsers offer it): a cursor message is ~100 bytes, and compressing it would cost a
+        // deflater per socket (its window and memory) and a compression per socket per commit
+        config.jetty.modifyWebSocketServletFactory(factory -> factory.getAvailableExtensionNames().remove("permessage-deflate"));
         config.jetty.modifyServer(jetty -> {
             jetty.setErrorHandler(new JsonErrorHandler());
             // the connectors exist once the server starts (Javalin adds its default one just before)
@@ -79,8 +83,11 @@ public final class DatafnJavalin {
                     long max = router.limits().maxPayloadBytes();
                     EagerContentHandler eager = new EagerContentHandler(jetty.getHandler(),
                             new EagerContentHandler.RetainedContentLoaderFactory(max + 1, -1, false));
+                    // nor for a request without a body (a GET): there is nothing to wait for, and going through
+                    // the loader costs a dispatch per request
                     eager.exclude(req -> req.getLength() > max
-                            || req.getHeaders().contains(org.eclipse.jetty.http.HttpHeader.EXPECT));
+                            || req.getHeaders().contains(org.eclipse.jetty.http.HttpHeader.EXPECT)
+                            || !hasBody(req.getLength(), req.getHeaders().get(org.eclipse.jetty.http.HttpHeader.TRANSFER_ENCODING)));
                     jetty.setHandler(eager);
                 }
             });
@@ -104,6 +111,11 @@ public final class DatafnJavalin {
                 ctx.status(404).result("Not found");
             }
         });
+    }
+
+    /** Whether an HTTP/1.1 request has a body: a declared length above 0, or a transfer coding (chunked). */
+    static boolean hasBody(long contentLength, String transferEncoding) {
+        return contentLength > 0 || (contentLength < 0 && transferEncoding != null);
     }
 
     /** The Prometheus text format {@code GET /metrics} answers in. */
@@ -159,10 +171,10 @@ public final class DatafnJavalin {
                 ctx.closeSession(WebSocketHub.CLOSE_LIMIT, "Connection limit of this address reached");
                 return;
             }
-            Socket socket = new Socket() {
+            Socket socket = new LatestFrameSocket() {
                 @Override
-                public void send(String text) {
-                    ctx.send(text);
+                protected void write(String text) {
+                    ctx.session.sendText(text, org.eclipse.jetty.websocket.api.Callback.from(() -> written(null), this::written));
                 }
 
                 @Override

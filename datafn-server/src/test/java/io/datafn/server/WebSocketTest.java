@@ -99,13 +99,23 @@ class WebSocketTest {
     void limitsAndUnauthorized_closeWithTheProtocolCodes() throws Exception {
         s = start(2, 1);
         connect(s, "a");
+        awaitSockets(1); // the client may see the handshake's 101 before the hub registered the socket
         WsClient second = connect(s, "a");
         assertThat(second.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4503);
         connect(s, "b");
+        awaitSockets(2);
         WsClient third = connect(s, "c");
         assertThat(third.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4503);
         WsClient anonymous = connect(s, null);
         assertThat(anonymous.closed.get(10, TimeUnit.SECONDS)).isEqualTo(4401);
+    }
+
+    void awaitSockets(int n) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (s.server.websocketHub().size() < n && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertThat(s.server.websocketHub().size()).isEqualTo(n);
     }
 
     @Test

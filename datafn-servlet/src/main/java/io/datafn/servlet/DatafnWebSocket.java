@@ -1,6 +1,7 @@
 package io.datafn.servlet;
 
 import io.datafn.DatafnServer;
+import io.datafn.realtime.LatestFrameSocket;
 import io.datafn.realtime.Socket;
 import io.datafn.realtime.WebSocketHub;
 import io.datafn.router.Request;
@@ -164,46 +165,27 @@ public final class DatafnWebSocket extends Endpoint {
     }
 
     /**
-     * A session as the hub's socket. Sends are asynchronous and one at a time (the containers refuse a send while one
-     * is in flight); a cursor message sent while another is in flight replaces any waiting one, because each cursor
-     * message says everything the ones before it said.
+     * A session as the hub's socket: sends are asynchronous and one at a time ({@link LatestFrameSocket}; the
+     * containers refuse a send while one is in flight); a cursor message sent while another is in flight replaces any
+     * waiting one, because each cursor message says everything the ones before it said.
      */
-    private static final class SessionSocket implements Socket {
+    private static final class SessionSocket extends LatestFrameSocket {
         private final Session session;
-        private String waiting;
-        private boolean sending;
 
         SessionSocket(Session session) {
             this.session = session;
         }
 
         @Override
-        public void send(String text) {
-            synchronized (this) {
-                if (sending) {
-                    waiting = text;
-                    return;
-                }
-                sending = true;
-            }
+        protected void write(String text) {
             session.getAsyncRemote().sendText(text, this::sent);
         }
 
         private void sent(SendResult result) {
             if (!result.isOK()) {
                 log.debug("ws {}: send failed, closing: {}", session.getId(), String.valueOf(result.getException()));
-                close(WebSocketHub.CLOSE_GOING_AWAY, "Send failed");
-                return;
             }
-            String next;
-            synchronized (this) {
-                next = waiting;
-                waiting = null;
-                sending = next != null;
-            }
-            if (next != null) {
-                session.getAsyncRemote().sendText(next, this::sent);
-            }
+            written(result.isOK() ? null : result.getException());
         }
 
         @Override

@@ -1,0 +1,51 @@
+package io.datafn.realtime;
+
+/**
+ * A {@link Socket} whose sends never pile up: one frame is being written at a time, and the texts sent meanwhile
+ * replace one another; the latest goes out when the frame being written is done. A client that reads slowly (or not
+ * at all) therefore costs one waiting message, never a growing queue, and still hears the newest cursor. A write that
+ * fails closes the socket with 1001. Adapters implement {@link #write} with their server's asynchronous send.
+ */
+public abstract class LatestFrameSocket implements Socket {
+    private String waiting;
+    private boolean writing;
+
+    @Override
+    public final void send(String text) {
+        synchronized (this) {
+            if (writing) {
+                waiting = text;
+                return;
+            }
+            writing = true;
+        }
+        write(text);
+    }
+
+    /** Starts writing {@code text} as one text frame; calls {@link #written} when it is written or has failed. */
+    protected abstract void write(String text);
+
+    /** Called by the adapter when the frame from {@link #write} is written ({@code failure} null) or failed. */
+    protected final void written(Throwable failure) {
+        if (failure != null) {
+            synchronized (this) {
+                waiting = null; // writing stays true: nothing more is sent on a broken socket
+            }
+            try {
+                close(WebSocketHub.CLOSE_GOING_AWAY, "Send failed");
+            } catch (RuntimeException ignored) {
+                // already gone
+            }
+            return;
+        }
+        String next;
+        synchronized (this) {
+            next = waiting;
+            waiting = null;
+            writing = next != null;
+        }
+        if (next != null) {
+            write(next);
+        }
+    }
+}
