@@ -9,6 +9,8 @@
 # Usage: bench/fanout.sh [SOCKETS...]          default: 100 1000 2000 10000
 #   WRITES=100 RATE=10 NAMESPACES="100 1000" NODES="1 2" BUSES="postgres redis" DB=datafn_bench_fanout
 #   SERVER_JAR=path measures another build (before/after). SCENARIOS=shared,spread limits the namespace scenarios.
+#   FANOUT_CSV=file (bench/curves.sh): the shared namespace on one node for each of SOCKETS_LIST, and a CSV
+#   `sockets,p50_ms,p99_ms,msgs_per_s` written to file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${DB:-datafn_bench_fanout}
@@ -21,7 +23,8 @@ NODES=${NODES:-"1 2"}
 BUSES=${BUSES:-"postgres redis"}
 SCENARIOS=${SCENARIOS:-shared,spread}
 SECRET=bench-secret-bench-secret-bench-secret-0
-SOCKETS=("$@"); [ ${#SOCKETS[@]} -gt 0 ] || SOCKETS=(100 1000 2000 10000)
+SOCKETS=("$@"); [ ${#SOCKETS[@]} -gt 0 ] || read -r -a SOCKETS <<< "${SOCKETS_LIST:-100 1000 2000 10000}"
+if [ -n "${FANOUT_CSV:-}" ]; then NODES=1; SCENARIOS=shared; fi
 OUT=bench/out/fanout-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
@@ -88,4 +91,9 @@ for nodes in $NODES; do
     fi
   done
 done
+if [ -n "${FANOUT_CSV:-}" ]; then
+  # the table's columns: | scenario | socks | ns | nodes | writes | delivered | missed | p50 | p99 | max | msgs/s | ...
+  { echo "sockets,p50_ms,p99_ms,msgs_per_s"
+    awk -F'|' '$2 ~ /shared ns, 1 node/ {gsub(/ /, ""); print $3 "," $9 "," $10 "," $12}' "$OUT/results.md"; } > "$FANOUT_CSV"
+fi
 echo "results in $OUT/results.md"
