@@ -621,6 +621,11 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
      * Migration and transaction control (SQLite's {@code BEGIN}/{@code COMMIT}, JDBC commit on PostgreSQL) are not
      * seen.
      */
+    /** The store's statement cache (tests). */
+    Statements statements() {
+        return statements;
+    }
+
     synchronized void addStatementListener(Consumer<String> sql) {
         statements.observe(sql);
         addExecuteListener(ExecuteListener.onExecuteStart(x -> sql.accept(x.sql())));

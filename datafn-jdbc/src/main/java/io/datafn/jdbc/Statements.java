@@ -54,6 +54,11 @@ final class Statements {
         return sql.size();
     }
 
+    /** Forgets every shape (tests: the next statement of each shape is rendered afresh). */
+    void clear() {
+        sql.clear();
+    }
+
     /** The rows of {@code query}, each as its columns read as {@code types} (see {@link #read}). */
     List<Object[]> rows(DSLContext ctx, Object shape, org.jooq.Query query, List<FieldType> types) {
         List<Object> binds = ctx.extractBindValues(query);
