@@ -62,17 +62,23 @@ public final class HotPath {
             int rounds = 5;
             double[] cpus = new double[rounds];
             double[] walls = new double[rounds];
+            double[] allocs = new double[rounds];
+            com.sun.management.ThreadMXBean amx = (com.sun.management.ThreadMXBean) mx;
             for (int r = 0; r < rounds; r++) {
                 long cpu0 = mx.getCurrentThreadCpuTime();
+                long a0 = amx.getCurrentThreadAllocatedBytes();
                 long t0 = System.nanoTime();
                 loop(server, path, body, count / rounds);
                 cpus[r] = (mx.getCurrentThreadCpuTime() - cpu0) / 1e3 / (count / rounds);
+                allocs[r] = (amx.getCurrentThreadAllocatedBytes() - a0) / 1024.0 / (count / rounds);
                 walls[r] = (System.nanoTime() - t0) / 1e3 / (count / rounds);
             }
             java.util.Arrays.sort(cpus);
             java.util.Arrays.sort(walls);
+            java.util.Arrays.sort(allocs);
             System.out.printf("%-8s %6d requests in %d rounds: request thread CPU min %6.1f / median %6.1f us/request,"
-                    + " wall median %6.1f us/request%n", kind, count, rounds, cpus[0], cpus[rounds / 2], walls[rounds / 2]);
+                    + " wall median %6.1f us/request, allocated median %6.1f KiB/request%n", kind, count, rounds, cpus[0],
+                    cpus[rounds / 2], walls[rounds / 2], allocs[rounds / 2]);
         }
         server.shutdown(1000);
     }

@@ -7,6 +7,9 @@ import io.datafn.json.Json;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,12 +17,21 @@ import java.util.Map;
  * transact add each answer as it is made, and the request fails with 400 {@code LIMIT_EXCEEDED} "Result exceeds
  * maximum size" as soon as the total passes the maximum, so a small request cannot make the server hold gigabytes.
  * The size counted is the answer's JSON encoding; counting stops at the first byte past the maximum.
+ *
+ * <p>Answers are not encoded for this unless they may pass the maximum: each is first measured by an upper bound of
+ * its encoding ({@link #bound}, a walk of the tree that writes nothing), and only when the bounds of the answers so
+ * far pass the maximum are those answers encoded and counted exactly, so the same requests fail as if every answer
+ * were encoded.
  */
 public final class ResultBudget {
     public static final String MESSAGE = "Result exceeds maximum size";
 
     private final long max;
+    /** Exact bytes of the answers counted so far. */
     private long used;
+    /** Upper bound of the answers added since, which are not counted yet. */
+    private long pendingBound;
+    private final List<JsonNode> pending = new ArrayList<>();
 
     public ResultBudget(long max) {
         this.max = max;
@@ -32,7 +44,23 @@ public final class ResultBudget {
      * @throws DatafnException {@code LIMIT_EXCEEDED} with details {@code max}
      */
     public void add(JsonNode answer, String path) {
-        Counter c = new Counter(max - used);
+        long b = bound(answer, max - used - pendingBound);
+        if (b >= 0) {
+            pending.add(answer);
+            pendingBound += b;
+            return;
+        }
+        for (JsonNode earlier : pending) {
+            used += count(earlier, max - used, path);
+        }
+        pending.clear();
+        pendingBound = 0;
+        used += count(answer, max - used, path);
+    }
+
+    /** The encoded size of {@code answer}, or the error when it passes {@code room}. */
+    private long count(JsonNode answer, long room, String path) {
+        Counter c = new Counter(room);
         try {
             Json.MAPPER.writeValue(c, answer);
         } catch (Over e) {
@@ -40,7 +68,47 @@ public final class ResultBudget {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        used += c.count;
+        return c.count;
+    }
+
+    /**
+     * At least as many bytes as Jackson writes for {@code n} (compact output: a character takes at most 6 bytes,
+     * as a unicode escape; a double at most 25, a long 20), or -1 as soon as that bound passes {@code room} or for a node
+     * of another kind (then the answer is encoded to be counted).
+     */
+    static long bound(JsonNode n, long room) {
+        long b = switch (n.getNodeType()) {
+            case STRING -> 2 + 6L * n.textValue().length();
+            case NUMBER -> n.isIntegralNumber() && n.canConvertToLong() && !n.isBigInteger() ? 20
+                    : n.isDouble() || n.isFloat() ? 25 : -1;
+            case BOOLEAN, NULL -> 5;
+            case ARRAY -> {
+                long sum = 2;
+                for (JsonNode e : n) {
+                    long e1 = bound(e, room - sum);
+                    if (e1 < 0) {
+                        yield -1;
+                    }
+                    sum += e1 + 1;
+                }
+                yield sum;
+            }
+            case OBJECT -> {
+                long sum = 2;
+                for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    sum += 2 + 6L * e.getKey().length() + 2;
+                    long v = bound(e.getValue(), room - sum);
+                    if (v < 0) {
+                        yield -1;
+                    }
+                    sum += v;
+                }
+                yield sum;
+            }
+            default -> -1;
+        };
+        return b > room ? -1 : b;
     }
 
     private DatafnException exceeded(String path) {

@@ -68,6 +68,8 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     private final java.util.concurrent.atomic.AtomicLong groupedWrites = new java.util.concurrent.atomic.AtomicLong();
     /** jOOQ listeners of every statement, for tests that count statements; empty (and free) in production. */
     private volatile ExecuteListener[] executeListeners = {};
+    /** The SQL text of each query shape, and the query statements it runs. */
+    private final Statements statements = new Statements();
     private volatile Schema schema;
     private final SequenceStore sequences;
     private volatile boolean closed;
@@ -561,6 +563,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     /** The jOOQ context of a unit of work on {@code c}, with the test hook's statement listeners. */
     private DSLContext dsl(Connection c) {
         DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
+        ctx.data(Statements.KEY, statements);
         ExecuteListener[] statementListeners = executeListeners;
         if (statementListeners.length > 0) {
             ctx.configuration().set(statementListeners);
@@ -613,11 +616,22 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     }
 
     /**
-     * Test hook: {@code listener} sees every jOOQ statement of the units of work that start from now on (the tests of
-     * this package count statements per query and per write with it). Migration and transaction control (SQLite's
-     * {@code BEGIN}/{@code COMMIT}, JDBC commit on PostgreSQL) do not go through jOOQ and are not seen.
+     * Test hook: {@code sql} sees the SQL of every statement of the units of work that start from now on, run by jOOQ
+     * or from {@link Statements} (the tests of this package count statements per query and per write with it).
+     * Migration and transaction control (SQLite's {@code BEGIN}/{@code COMMIT}, JDBC commit on PostgreSQL) are not
+     * seen.
      */
-    synchronized void addExecuteListener(ExecuteListener listener) {
+    /** The store's statement cache (tests). */
+    Statements statements() {
+        return statements;
+    }
+
+    synchronized void addStatementListener(Consumer<String> sql) {
+        statements.observe(sql);
+        addExecuteListener(ExecuteListener.onExecuteStart(x -> sql.accept(x.sql())));
+    }
+
+    private synchronized void addExecuteListener(ExecuteListener listener) {
         ExecuteListener[] next = java.util.Arrays.copyOf(executeListeners, executeListeners.length + 1);
         next[next.length - 1] = Objects.requireNonNull(listener, "listener");
         executeListeners = next;

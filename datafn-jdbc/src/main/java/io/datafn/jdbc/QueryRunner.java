@@ -52,6 +52,7 @@ final class QueryRunner {
     private final Columns columns;
     private final Conditions conditions;
     private final String viewer;
+    private final Statements statements;
 
     /** @param viewer the actor whose view of private resources every statement of the query is limited to */
     QueryRunner(DSLContext ctx, Schema schema, Dialect dialect, String viewer) {
@@ -61,6 +62,7 @@ final class QueryRunner {
         this.columns = new Columns(dialect);
         this.conditions = new Conditions(schema, dialect, viewer);
         this.viewer = viewer;
+        this.statements = Statements.of(ctx);
     }
 
     QueryResult run(String ns, Query q) {
@@ -115,20 +117,23 @@ final class QueryRunner {
 
         SelectJoinStep<Record> from = ctx.select(select).from(t);
         from = joinHops(from, hops);
-        List<Record> fetched = from.where(page).orderBy(order).limit(q.limit() + 1).offset(q.offset()).fetch();
+        List<FieldType> types = new ArrayList<>();
+        loadedList.forEach(f -> types.add(typeOf(res, f)));
+        q.sort().forEach(s -> types.add(((Operand.FieldRef) s.operand()).type()));
+        List<Object[]> fetched = statements.rows(ctx, QueryShape.of("page", q),
+                from.where(page).orderBy(order).limit(q.limit() + 1).offset(q.offset()), types);
         boolean more = fetched.size() > q.limit();
-        List<Record> pageRows = new ArrayList<>(more ? fetched.subList(0, q.limit()) : fetched);
+        List<Object[]> pageRows = new ArrayList<>(more ? fetched.subList(0, q.limit()) : fetched);
         if (before) {
             Collections.reverse(pageRows);
         }
 
         List<ObjectNode> out = new ArrayList<>();
         List<ObjectNode> loadedRows = new ArrayList<>();
-        for (Record r : pageRows) {
+        for (Object[] r : pageRows) {
             ObjectNode full = Json.object();
             for (int i = 0; i < loadedList.size(); i++) {
-                String f = loadedList.get(i);
-                full.set(f, Columns.toWire(typeOf(res, f), r.get(i)));
+                full.set(loadedList.get(i), Columns.toWire(types.get(i), r[i]));
             }
             loadedRows.add(full);
             ObjectNode row = Json.object();
@@ -142,17 +147,18 @@ final class QueryRunner {
         JsonNode next = null;
         boolean hasNext = before ? !pageRows.isEmpty() : more;
         if (hasNext && !pageRows.isEmpty()) {
-            Record last = pageRows.get(pageRows.size() - 1);
+            Object[] last = pageRows.get(pageRows.size() - 1);
             ObjectNode c = Json.object();
             for (int i = 0; i < q.sort().size(); i++) {
-                SortTerm s = q.sort().get(i);
-                c.set(s.key(), Columns.toWire(((Operand.FieldRef) s.operand()).type(), last.get("s" + i)));
+                int column = loadedList.size() + i;
+                c.set(q.sort().get(i).key(), Columns.toWire(types.get(column), last[column]));
             }
             next = c;
         }
         Long count = null;
         if (q.count()) {
-            count = ctx.selectCount().from(t).where(where).fetchOne(0, Long.class);
+            count = (Long) statements.rows(ctx, QueryShape.of("count", q), ctx.selectCount().from(t).where(where),
+                    List.of(FieldType.DATE)).get(0)[0]; // read as a bigint
         }
         ArrayNode data = Json.array();
         out.forEach(data::add);

@@ -7,7 +7,6 @@ import io.datafn.router.Request;
 import io.datafn.router.Response;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaParser;
-import org.jooq.ExecuteListener;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -58,7 +57,7 @@ final class StoreFixture implements AutoCloseable {
         this.db = db;
         this.store = JdbcStore.open(db.freshUrl(), null, null, 4);
         this.server = DatafnServer.builder().schema(schema).store(store).build();
-        store.addExecuteListener(ExecuteListener.onExecuteStart(ctx -> statements.add(ctx.sql())));
+        store.addStatementListener(statements::add);
     }
 
     /** The SQL of the jOOQ statements {@code action} ran, in order. */
