@@ -68,6 +68,8 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     private final java.util.concurrent.atomic.AtomicLong groupedWrites = new java.util.concurrent.atomic.AtomicLong();
     /** jOOQ listeners of every statement, for tests that count statements; empty (and free) in production. */
     private volatile ExecuteListener[] executeListeners = {};
+    /** The write path's statements rendered once per shape ({@link Statements}), shared by every unit of work. */
+    private final Statements.Cache statements = new Statements.Cache();
     private volatile Schema schema;
     private final SequenceStore sequences;
     private volatile boolean closed;
@@ -406,10 +408,11 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
             dialect.begin(c, false);
             try {
                 DSLContext ctx = dsl(c);
+                Statements st = new Statements(statements, c, ctx);
                 List<Share> ok = new ArrayList<>();
                 java.util.TreeMap<String, List<ChangeRow>> byNs = new java.util.TreeMap<>();
                 for (CommitGroups.Pending<?> p : items) {
-                    JdbcTx tx = new JdbcTx(c, ctx, s, dialect, p.ns);
+                    JdbcTx tx = new JdbcTx(c, st, s, dialect, p.ns);
                     java.sql.Savepoint sp = c.setSavepoint();
                     try {
                         runItem(p, tx);
@@ -429,7 +432,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
                 }
                 long now = System.currentTimeMillis();
                 Map<String, List<ChangeRow>> committed = new java.util.HashMap<>();
-                byNs.forEach((ns, pending) -> committed.put(ns, JdbcTx.flush(ctx, dialect, ns, pending, now, sequences)));
+                byNs.forEach((ns, pending) -> committed.put(ns, JdbcTx.flush(st, dialect, ns, pending, now, sequences)));
                 dialect.commit(c);
                 ok.forEach(w -> w.write().commit(committed.get(w.write().ns).subList(w.from(), w.to())));
                 groupedWrites.addAndGet(ok.size());
@@ -505,11 +508,11 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
             try (Connection c = pool.getConnection()) {
                 dialect.begin(c, readOnly);
                 try {
-                    DSLContext ctx = dsl(c);
-                    JdbcTx tx = new JdbcTx(c, ctx, s, dialect, ns);
+                    Statements st = new Statements(statements, c, dsl(c));
+                    JdbcTx tx = new JdbcTx(c, st, s, dialect, ns);
                     T result = work.apply(tx);
                     List<ChangeRow> changes = ns == null ? List.of()
-                            : JdbcTx.flush(ctx, dialect, ns, tx.recorded(), System.currentTimeMillis(), sequences);
+                            : JdbcTx.flush(st, dialect, ns, tx.recorded(), System.currentTimeMillis(), sequences);
                     dialect.commit(c);
                     return new Written<>(result, ns, changes);
                 } catch (RuntimeException e) {
@@ -613,14 +616,17 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     }
 
     /**
-     * Test hook: {@code listener} sees every jOOQ statement of the units of work that start from now on (the tests of
-     * this package count statements per query and per write with it). Migration and transaction control (SQLite's
-     * {@code BEGIN}/{@code COMMIT}, JDBC commit on PostgreSQL) do not go through jOOQ and are not seen.
+     * Test hook: {@code listener} sees the SQL of every statement of the units of work that start from now on, jOOQ's
+     * and the write path's own ({@link Statements}); the tests of this package count statements per query and per
+     * write with it. Migration and transaction control (SQLite's {@code BEGIN}/{@code COMMIT}, JDBC commit and
+     * savepoints) are not seen.
      */
-    synchronized void addExecuteListener(ExecuteListener listener) {
+    synchronized void addStatementListener(Consumer<String> listener) {
+        Objects.requireNonNull(listener, "listener");
         ExecuteListener[] next = java.util.Arrays.copyOf(executeListeners, executeListeners.length + 1);
-        next[next.length - 1] = Objects.requireNonNull(listener, "listener");
+        next[next.length - 1] = ExecuteListener.onExecuteStart(ctx -> listener.accept(ctx.sql()));
         executeListeners = next;
+        statements.addListener(listener);
     }
 
     @Override

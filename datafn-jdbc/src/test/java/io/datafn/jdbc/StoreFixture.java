@@ -7,7 +7,6 @@ import io.datafn.router.Request;
 import io.datafn.router.Response;
 import io.datafn.schema.Schema;
 import io.datafn.schema.SchemaParser;
-import org.jooq.ExecuteListener;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +17,7 @@ import java.util.Map;
 
 /**
  * A {@link JdbcStore} on a fresh database with a server over it (requests go to the router in memory, no sockets),
- * and the SQL of every jOOQ statement the store runs, for the tests that count statements.
+ * and the SQL of every statement the store runs, for the tests that count statements.
  */
 final class StoreFixture implements AutoCloseable {
     /** Goals have tasks (many-one {@code task.goalId}); tasks have tags (many-many with an {@code order}). */
@@ -58,10 +57,10 @@ final class StoreFixture implements AutoCloseable {
         this.db = db;
         this.store = JdbcStore.open(db.freshUrl(), null, null, 4);
         this.server = DatafnServer.builder().schema(schema).store(store).build();
-        store.addExecuteListener(ExecuteListener.onExecuteStart(ctx -> statements.add(ctx.sql())));
+        store.addStatementListener(statements::add);
     }
 
-    /** The SQL of the jOOQ statements {@code action} ran, in order. */
+    /** The SQL of the statements {@code action} ran, in order. */
     List<String> statementsOf(Runnable action) {
         statements.clear();
         action.run();
