@@ -55,6 +55,8 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
      * next runs its statements (they meet only at the counter row, which each takes last, right before its commit).
      */
     private static final int GROUPS_AT_ONCE = 4;
+    /** Writes of at most this many mutations join a group commit; larger ones run alone. */
+    static final int GROUPED_UP_TO = 16;
 
     private final Dialect dialect;
     private final HikariDataSource writePool;
@@ -357,12 +359,26 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
 
     @Override
     public <T> Written<T> writeTracked(String ns, Work<T> work) {
+        return writeTracked(ns, 1, work);
+    }
+
+    /**
+     * A write of more than {@link #GROUPED_UP_TO} mutations runs in its own transaction (on every database but a
+     * one-writer one): it amortises its commit by itself, and grouped it would hold back the writes queued behind its
+     * group while large writes of one namespace, which ran side by side, would run one group after another.
+     */
+    @Override
+    public <T> Written<T> writeTracked(String ns, int mutations, Work<T> work) {
         Objects.requireNonNull(ns, "namespace");
         if (closed) {
             throw new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$");
         }
         CommitGroups.Pending<T> p = new CommitGroups.Pending<>(ns, work);
-        commits.submit(dialect.oneWriter() ? "" : ns, p, this::runGroup);
+        if (mutations > GROUPED_UP_TO && !dialect.oneWriter()) {
+            p.alone = true;
+        } else {
+            commits.submit(dialect.oneWriter() ? "" : ns, p, this::runGroup);
+        }
         if (p.alone) {
             runAlone(p); // a retryable failure inside the group, or a group that did not commit
         }
