@@ -77,6 +77,8 @@ if [ -n "${SERVER_JAR:-}" ]; then
 elif [ "$REBUILD" = 1 ] || [ ! -f "$JAR" ] || \
    [ -n "$(find pom.xml datafn-*/pom.xml datafn-*/src/main -newer "$JAR" -print -quit 2>/dev/null)" ]; then
     say "building $JAR"
+    # a package over an existing shaded jar can keep its old classes (the jar is not rebuilt, then shaded again)
+    rm -f "$JAR" datafn-server/target/original-datafn-server.jar
     ./mvnw -q -DskipTests package -pl datafn-server -am
 fi
 
