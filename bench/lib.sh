@@ -47,6 +47,8 @@ bench_jar() {
     elif [ "${REBUILD:-0}" = 1 ] || [ ! -f "$jar" ] || \
        [ -n "$(find pom.xml datafn-*/pom.xml datafn-*/src/main -newer "$jar" -print -quit 2>/dev/null)" ]; then
         say "building $jar"
+        # a package over an existing shaded jar can keep its old classes (the jar is not rebuilt, then shaded again)
+        rm -f "$jar" datafn-server/target/original-datafn-server.jar
         ./mvnw -q -DskipTests package -pl datafn-server -am
     fi
     cp "$jar" "$OUT/server.jar"

@@ -42,6 +42,15 @@ public interface Store extends AutoCloseable {
      */
     <T> Written<T> writeTracked(String ns, Work<T> work);
 
+    /**
+     * Like {@link #writeTracked}, for work of about {@code mutations} mutations (a push's batch): a store that commits
+     * concurrent small writes together may run large work in a transaction of its own, so that large writes of one
+     * namespace keep running side by side instead of queueing behind each other's groups.
+     */
+    default <T> Written<T> writeTracked(String ns, int mutations, Work<T> work) {
+        return writeTracked(ns, work);
+    }
+
     /** Registers a listener told about every committed write that recorded changes (e.g. the WebSocket hub). */
     void onCommit(Consumer<Written<?>> listener);
 

@@ -70,7 +70,7 @@ public final class PushService {
 
         // one transaction for the batch, each mutation isolated by a savepoint: a failed mutation leaves no trace but
         // its idempotency record, the others commit together (one commit, one seq allocation under the counter lock)
-        Written<Outcome> batch = store.writeTracked(writer.namespace(), tx -> {
+        Written<Outcome> batch = store.writeTracked(writer.namespace(), parsed.size(), tx -> {
             List<String> applied = new ArrayList<>();
             List<PushResult.Failure> errors = new ArrayList<>();
             Map<String, Mutation> seen = new HashMap<>(); // first occurrence of each key in this batch

@@ -121,31 +121,38 @@ enum Dialect {
          * jOOQ's DSL has no data-modifying CTE, so this one statement is written out (bind values only).
          */
         @Override
-        List<Long> appendChanges(DSLContext ctx, String ns, List<ChangeRow> pending, long nowMillis) {
+        List<Long> appendChanges(Statements st, String ns, List<ChangeRow> pending, long nowMillis) {
             int n = pending.size();
             if (n > 10_000) {
                 // 4 binds a row: past 65 535 binds the one statement is impossible; counter, then inserts in chunks
-                return super.appendChanges(ctx, ns, pending, nowMillis);
+                return super.appendChanges(st, ns, pending, nowMillis);
             }
-            StringBuilder sql = new StringBuilder("WITH s AS (INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES (?, CAST(? AS bigint)) "
-                    + "ON CONFLICT (ns) DO UPDATE SET value = " + SqlNames.SEQ + ".value + excluded.value RETURNING value) "
-                    + "INSERT INTO " + SqlNames.CHANGES + " (ns, seq, resource, record_id, op, record, created_at) "
-                    + "SELECT CAST(? AS text), s.value - CAST(? AS bigint) + v.k, v.resource, v.record_id, v.op, v.record, CAST(? AS bigint) "
-                    + "FROM s, (VALUES ");
-            List<Object> binds = new ArrayList<>(List.of(ns, (long) n, ns, (long) n, nowMillis));
-            for (int i = 0; i < n; i++) {
-                ChangeRow c = pending.get(i);
-                sql.append(i == 0 ? "" : ", ").append("(").append(i + 1)
-                        .append(", CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text))");
+            // the text depends only on n: written once per n (up to a group's or a batch's size, then each time)
+            String sql = n <= 128 ? st.sql(List.of("pg-append-changes", n), () -> appendChangesSql(n)) : appendChangesSql(n);
+            List<Object> binds = new ArrayList<>(5 + 4 * n);
+            binds.addAll(List.of(ns, (long) n, ns, (long) n, nowMillis));
+            for (ChangeRow c : pending) {
                 binds.add(c.resource());
                 binds.add(c.recordId());
                 binds.add(c.op());
                 binds.add(c.record() == null ? null : Json.text(c.record()));
             }
-            sql.append(") AS v(k, resource, record_id, op, record) RETURNING seq");
-            List<Long> seqs = new ArrayList<>(ctx.resultQuery(sql.toString(), binds.toArray()).fetch(0, Long.class));
+            List<Long> seqs = st.longs(sql, binds);
             java.util.Collections.sort(seqs); // seq = base + k: ascending seq is pending order
             return seqs;
+        }
+
+        private static String appendChangesSql(int n) {
+            StringBuilder sql = new StringBuilder("WITH s AS (INSERT INTO " + SqlNames.SEQ + " (ns, value) VALUES (?, CAST(? AS bigint)) "
+                    + "ON CONFLICT (ns) DO UPDATE SET value = " + SqlNames.SEQ + ".value + excluded.value RETURNING value) "
+                    + "INSERT INTO " + SqlNames.CHANGES + " (ns, seq, resource, record_id, op, record, created_at) "
+                    + "SELECT CAST(? AS text), s.value - CAST(? AS bigint) + v.k, v.resource, v.record_id, v.op, v.record, CAST(? AS bigint) "
+                    + "FROM s, (VALUES ");
+            for (int i = 0; i < n; i++) {
+                sql.append(i == 0 ? "" : ", ").append("(").append(i + 1)
+                        .append(", CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text))");
+            }
+            return sql.append(") AS v(k, resource, record_id, op, record) RETURNING seq").toString();
         }
 
         @Override
@@ -565,7 +572,8 @@ enum Dialect {
      * Allocates {@code pending.size()} seqs of {@code ns} and inserts the change rows; the seqs in pending order. The
      * counter row stays locked until commit (see {@link JdbcTx#flushChanges}).
      */
-    List<Long> appendChanges(DSLContext ctx, String ns, List<ChangeRow> pending, long nowMillis) {
+    List<Long> appendChanges(Statements st, String ns, List<ChangeRow> pending, long nowMillis) {
+        DSLContext ctx = st.ctx();
         int n = pending.size();
         long last = addToSeq(ctx, ns, n);
         List<Long> seqs = new ArrayList<>(n);

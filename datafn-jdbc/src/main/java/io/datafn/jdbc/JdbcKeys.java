@@ -26,9 +26,11 @@ final class JdbcKeys implements StoreTx.Keys {
     private static final org.jooq.Field<Long> ATTEMPTS = number("attempts");
 
     private final TxScope s;
+    private final Statements statements;
 
-    JdbcKeys(TxScope scope) {
+    JdbcKeys(TxScope scope, Statements statements) {
         this.s = scope;
+        this.statements = statements;
     }
 
     private Condition idemKey(String clientId, String mutationId) {
@@ -43,9 +45,10 @@ final class JdbcKeys implements StoreTx.Keys {
         // Without the wait it would run the mutation again and fail on the first one's row (an insert's "Record
         // already exists") instead of answering deduped.
         // (The claimed row's payload and result are empty until save(); nobody else ever reads them so.)
-        int claimed = s.ctx().insertInto(IDEMPOTENCY, text("ns"), text("client_id"), text("mutation_id"), text("payload"),
-                        text("result"), number("created_at"))
-                .values(s.ns(), clientId, mutationId, "", "", System.currentTimeMillis()).onConflictDoNothing().execute();
+        String claim = statements.rendered("claim-key", 6, () -> s.ctx().insertInto(IDEMPOTENCY, text("ns"),
+                        text("client_id"), text("mutation_id"), text("payload"), text("result"), number("created_at"))
+                .values("", "", "", "", "", 0L).onConflictDoNothing());
+        int claimed = statements.update(claim, s.ns(), clientId, mutationId, "", "", System.currentTimeMillis());
         if (claimed == 1) {
             return null;
         }
@@ -61,8 +64,10 @@ final class JdbcKeys implements StoreTx.Keys {
         // request can store in between; a row claimed under a savepoint that was rolled back is inserted again
         String result = Json.text(stored.result());
         long now = System.currentTimeMillis();
-        int n = s.ctx().update(IDEMPOTENCY).set(text("payload"), stored.payload()).set(text("result"), result)
-                .set(number("created_at"), now).where(idemKey(clientId, mutationId)).execute();
+        String update = statements.rendered("save-key", 6, () -> s.ctx().update(IDEMPOTENCY).set(text("payload"), "")
+                .set(text("result"), "").set(number("created_at"), 0L)
+                .where(text("ns").eq("")).and(text("client_id").eq("")).and(text("mutation_id").eq("")));
+        int n = statements.update(update, stored.payload(), result, now, s.ns(), clientId, mutationId);
         if (n == 0) {
             s.ctx().insertInto(IDEMPOTENCY, text("ns"), text("client_id"), text("mutation_id"), text("payload"),
                     text("result"), number("created_at")).values(s.ns(), clientId, mutationId, stored.payload(), result, now)

@@ -31,14 +31,16 @@ import static io.datafn.jdbc.TxScope.text;
 /** {@link StoreTx.Records} of one transaction: one statement per call (a clash check after a refused insert). */
 final class JdbcRecords implements StoreTx.Records {
     private final TxScope s;
+    private final Statements statements;
 
-    JdbcRecords(TxScope scope) {
+    JdbcRecords(TxScope scope, Statements statements) {
         this.s = scope;
+        this.statements = statements;
     }
 
     @Override
     public QueryResult query(Query query) {
-        return new QueryRunner(s.ctx(), s.schema(), s.dialect(), query.viewer()).run(s.ns(), query);
+        return new QueryRunner(statements, s.schema(), s.dialect(), query.viewer()).run(s.ns(), query);
     }
 
     @Override
@@ -66,11 +68,34 @@ final class JdbcRecords implements StoreTx.Records {
     @Override
     public String insert(Resource resource, ObjectNode values) {
         String id = values.get("id").asText();
-        Map<org.jooq.Field<?>, Object> row = new LinkedHashMap<>();
-        row.put(text(Columns.NS), s.ns());
-        row.put(text("id"), id);
-        row.putAll(values(resource, values));
-        int n = s.ctx().insertInto(table(resource)).set(row).onConflictDoNothing().execute();
+        // one statement shape per resource and set of columns, in the order the values come (rendered once)
+        List<Field> fields = new ArrayList<>(values.size());
+        List<Object> shape = new ArrayList<>(2 * values.size() + 1);
+        shape.add(SqlNames.table(resource));
+        List<Object> binds = new ArrayList<>(values.size() + 1);
+        binds.add(s.ns());
+        binds.add(id);
+        Iterator<Map.Entry<String, JsonNode>> it = values.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getKey().equals("id")) {
+                Field f = resource.field(e.getKey());
+                fields.add(f);
+                shape.add(f.name());
+                shape.add(f.type());
+                binds.add(s.columns().toSql(f.type(), e.getValue()));
+            }
+        }
+        String sql = statements.rendered(shape, binds.size(), () -> {
+            Map<org.jooq.Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(text(Columns.NS), s.ns());
+            row.put(text("id"), id);
+            for (Field f : fields) {
+                row.put(s.columns().column(f.name(), f.type()), s.columns().bind(f.type(), values.get(f.name())));
+            }
+            return s.ctx().insertInto(table(resource)).set(row).onConflictDoNothing();
+        });
+        int n = statements.update(sql, binds.toArray());
         if (n == 1) {
             return null;
         }

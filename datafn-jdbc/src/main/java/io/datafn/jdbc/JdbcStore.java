@@ -55,6 +55,8 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
      * next runs its statements (they meet only at the counter row, which each takes last, right before its commit).
      */
     private static final int GROUPS_AT_ONCE = 4;
+    /** Writes of at most this many mutations join a group commit; larger ones run alone. */
+    static final int GROUPED_UP_TO = 16;
 
     private final Dialect dialect;
     private final HikariDataSource writePool;
@@ -68,8 +70,8 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     private final java.util.concurrent.atomic.AtomicLong groupedWrites = new java.util.concurrent.atomic.AtomicLong();
     /** jOOQ listeners of every statement, for tests that count statements; empty (and free) in production. */
     private volatile ExecuteListener[] executeListeners = {};
-    /** The SQL text of each query shape, and the query statements it runs. */
-    private final Statements statements = new Statements();
+    /** The hot statements' SQL text per shape ({@link Statements}), shared by every unit of work. */
+    private final Statements.Cache statements = new Statements.Cache();
     private volatile Schema schema;
     private final SequenceStore sequences;
     private volatile boolean closed;
@@ -357,12 +359,26 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
 
     @Override
     public <T> Written<T> writeTracked(String ns, Work<T> work) {
+        return writeTracked(ns, 1, work);
+    }
+
+    /**
+     * A write of more than {@link #GROUPED_UP_TO} mutations runs in its own transaction (on every database but a
+     * one-writer one): it amortises its commit by itself, and grouped it would hold back the writes queued behind its
+     * group while large writes of one namespace, which ran side by side, would run one group after another.
+     */
+    @Override
+    public <T> Written<T> writeTracked(String ns, int mutations, Work<T> work) {
         Objects.requireNonNull(ns, "namespace");
         if (closed) {
             throw new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$");
         }
         CommitGroups.Pending<T> p = new CommitGroups.Pending<>(ns, work);
-        commits.submit(dialect.oneWriter() ? "" : ns, p, this::runGroup);
+        if (mutations > GROUPED_UP_TO && !dialect.oneWriter()) {
+            p.alone = true;
+        } else {
+            commits.submit(dialect.oneWriter() ? "" : ns, p, this::runGroup);
+        }
         if (p.alone) {
             runAlone(p); // a retryable failure inside the group, or a group that did not commit
         }
@@ -408,14 +424,16 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
             dialect.begin(c, false);
             try {
                 DSLContext ctx = dsl(c);
+                Statements st = new Statements(statements, c, ctx);
                 List<Share> ok = new ArrayList<>();
                 java.util.TreeMap<String, List<ChangeRow>> byNs = new java.util.TreeMap<>();
                 for (CommitGroups.Pending<?> p : items) {
-                    JdbcTx tx = new JdbcTx(c, ctx, s, dialect, p.ns);
+                    JdbcTx tx = new JdbcTx(c, st, s, dialect, p.ns);
                     java.sql.Savepoint sp = c.setSavepoint();
                     try {
                         runItem(p, tx);
-                        c.releaseSavepoint(sp);
+                        // not released: the commit ends every savepoint, and a release is one more round trip per
+                        // write (the next savepoint nests in this one; a rollback to it undoes only its own write)
                     } catch (RuntimeException e) {
                         c.rollback(sp);
                         if (retryable(e) || lost(e)) {
@@ -431,7 +449,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
                 }
                 long now = System.currentTimeMillis();
                 Map<String, List<ChangeRow>> committed = new java.util.HashMap<>();
-                byNs.forEach((ns, pending) -> committed.put(ns, JdbcTx.flush(ctx, dialect, ns, pending, now, sequences)));
+                byNs.forEach((ns, pending) -> committed.put(ns, JdbcTx.flush(st, dialect, ns, pending, now, sequences)));
                 dialect.commit(c);
                 ok.forEach(w -> w.write().commit(committed.get(w.write().ns).subList(w.from(), w.to())));
                 groupedWrites.addAndGet(ok.size());
@@ -507,11 +525,11 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
             try (Connection c = pool.getConnection()) {
                 dialect.begin(c, readOnly);
                 try {
-                    DSLContext ctx = dsl(c);
-                    JdbcTx tx = new JdbcTx(c, ctx, s, dialect, ns);
+                    Statements st = new Statements(statements, c, dsl(c));
+                    JdbcTx tx = new JdbcTx(c, st, s, dialect, ns);
                     T result = work.apply(tx);
                     List<ChangeRow> changes = ns == null ? List.of()
-                            : JdbcTx.flush(ctx, dialect, ns, tx.recorded(), System.currentTimeMillis(), sequences);
+                            : JdbcTx.flush(st, dialect, ns, tx.recorded(), System.currentTimeMillis(), sequences);
                     dialect.commit(c);
                     return new Written<>(result, ns, changes);
                 } catch (RuntimeException e) {
@@ -563,7 +581,6 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     /** The jOOQ context of a unit of work on {@code c}, with the test hook's statement listeners. */
     private DSLContext dsl(Connection c) {
         DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
-        ctx.data(Statements.KEY, statements);
         ExecuteListener[] statementListeners = executeListeners;
         if (statementListeners.length > 0) {
             ctx.configuration().set(statementListeners);
@@ -616,25 +633,22 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     }
 
     /**
-     * Test hook: {@code sql} sees the SQL of every statement of the units of work that start from now on, run by jOOQ
-     * or from {@link Statements} (the tests of this package count statements per query and per write with it).
-     * Migration and transaction control (SQLite's {@code BEGIN}/{@code COMMIT}, JDBC commit on PostgreSQL) are not
-     * seen.
+     * Test hook: {@code listener} sees the SQL of every statement of the units of work that start from now on, jOOQ's
+     * and the write path's own ({@link Statements}); the tests of this package count statements per query and per
+     * write with it. Migration and transaction control (SQLite's {@code BEGIN}/{@code COMMIT}, JDBC commit and
+     * savepoints) are not seen.
      */
-    /** The store's statement cache (tests). */
-    Statements statements() {
-        return statements;
-    }
-
-    synchronized void addStatementListener(Consumer<String> sql) {
-        statements.observe(sql);
-        addExecuteListener(ExecuteListener.onExecuteStart(x -> sql.accept(x.sql())));
-    }
-
-    private synchronized void addExecuteListener(ExecuteListener listener) {
+    synchronized void addStatementListener(Consumer<String> listener) {
+        Objects.requireNonNull(listener, "listener");
         ExecuteListener[] next = java.util.Arrays.copyOf(executeListeners, executeListeners.length + 1);
-        next[next.length - 1] = Objects.requireNonNull(listener, "listener");
+        next[next.length - 1] = ExecuteListener.onExecuteStart(ctx -> listener.accept(ctx.sql()));
         executeListeners = next;
+        statements.addListener(listener);
+    }
+
+    /** The store's statement cache (tests). */
+    Statements.Cache statements() {
+        return statements;
     }
 
     @Override

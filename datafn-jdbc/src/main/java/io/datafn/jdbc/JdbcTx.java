@@ -29,13 +29,13 @@ final class JdbcTx implements StoreTx {
     private final JdbcKeys keys;
     private final JdbcGrants grants;
 
-    JdbcTx(java.sql.Connection connection, DSLContext ctx, Schema schema, Dialect dialect, String ns) {
+    JdbcTx(java.sql.Connection connection, Statements statements, Schema schema, Dialect dialect, String ns) {
         this.connection = connection;
-        this.scope = new TxScope(ctx, schema, dialect, new Columns(dialect), ns);
-        this.records = new JdbcRecords(scope);
+        this.scope = new TxScope(statements.ctx(), schema, dialect, new Columns(dialect), ns);
+        this.records = new JdbcRecords(scope, statements);
         this.joins = new JdbcJoins(scope);
         this.changes = new JdbcChanges(scope, pending);
-        this.keys = new JdbcKeys(scope);
+        this.keys = new JdbcKeys(scope, statements);
         this.grants = new JdbcGrants(scope);
     }
 
@@ -86,15 +86,16 @@ final class JdbcTx implements StoreTx {
      *
      * @return the changes with their seqs, in the same order
      */
-    static List<ChangeRow> flush(DSLContext ctx, Dialect dialect, String ns, List<ChangeRow> pending, long nowMillis,
+    static List<ChangeRow> flush(Statements st, Dialect dialect, String ns, List<ChangeRow> pending, long nowMillis,
                                  SequenceStore primary) {
+        DSLContext ctx = st.ctx();
         if (pending.isEmpty()) {
             return List.of();
         }
         int n = pending.size();
         List<Long> seqs;
         if (primary == null) {
-            seqs = dialect.appendChanges(ctx, ns, pending, nowMillis);
+            seqs = dialect.appendChanges(st, ns, pending, nowMillis);
         } else {
             // lock the namespace's counter row (adding 0), then take the values from the primary
             long highWater = dialect.addToSeq(ctx, ns, 0);

@@ -55,14 +55,14 @@ final class QueryRunner {
     private final Statements statements;
 
     /** @param viewer the actor whose view of private resources every statement of the query is limited to */
-    QueryRunner(DSLContext ctx, Schema schema, Dialect dialect, String viewer) {
-        this.ctx = ctx;
+    QueryRunner(Statements statements, Schema schema, Dialect dialect, String viewer) {
+        this.ctx = statements.ctx();
         this.schema = schema;
         this.dialect = dialect;
         this.columns = new Columns(dialect);
         this.conditions = new Conditions(schema, dialect, viewer);
         this.viewer = viewer;
-        this.statements = Statements.of(ctx);
+        this.statements = statements;
     }
 
     QueryResult run(String ns, Query q) {
@@ -120,7 +120,7 @@ final class QueryRunner {
         List<FieldType> types = new ArrayList<>();
         loadedList.forEach(f -> types.add(typeOf(res, f)));
         q.sort().forEach(s -> types.add(((Operand.FieldRef) s.operand()).type()));
-        List<Object[]> fetched = statements.rows(ctx, QueryShape.of("page", q),
+        List<Object[]> fetched = statements.rows(QueryShape.of("page", q),
                 from.where(page).orderBy(order).limit(q.limit() + 1).offset(q.offset()), types);
         boolean more = fetched.size() > q.limit();
         List<Object[]> pageRows = new ArrayList<>(more ? fetched.subList(0, q.limit()) : fetched);
@@ -157,7 +157,7 @@ final class QueryRunner {
         }
         Long count = null;
         if (q.count()) {
-            count = (Long) statements.rows(ctx, QueryShape.of("count", q), ctx.selectCount().from(t).where(where),
+            count = (Long) statements.rows(QueryShape.of("count", q), ctx.selectCount().from(t).where(where),
                     List.of(FieldType.DATE)).get(0)[0]; // read as a bigint
         }
         ArrayNode data = Json.array();

@@ -181,6 +181,55 @@ class JdbcStoreTest {
     }
 
     /**
+     * A write announced as larger than a group's share ({@code writeTracked(ns, mutations, work)} with more than
+     * {@link JdbcStore#GROUPED_UP_TO}, as a push of a large batch) runs in its own transaction, beside the others of its
+     * namespace, and still gets its seqs in one gap-free run; on SQLite, one writer at a time, it still joins a group.
+     */
+    @Test
+    void largeWrites_runInTransactionsOfTheirOwn_withGapFreeSeqs() throws Exception {
+        int writers = 4;
+        int perWriter = 5;
+        int size = JdbcStore.GROUPED_UP_TO + 1;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        List<java.util.concurrent.Future<List<Written<Void>>>> futures = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            futures.add(pool.submit(() -> {
+                List<Written<Void>> out = new ArrayList<>();
+                for (int i = 0; i < perWriter; i++) {
+                    String prefix = "w" + writer + "-" + i + "-";
+                    out.add(store.writeTracked("a", size, tx -> {
+                        for (int k = 0; k < size; k++) {
+                            ObjectNode r = Json.object().put("id", prefix + k).put("label", "x");
+                            tx.records().insert(goal, r);
+                            tx.changes().record(new ChangeRow(0, "goal", prefix + k, ChangeRow.INSERT, r));
+                        }
+                        return null;
+                    }));
+                }
+                return out;
+            }));
+        }
+        List<Long> all = new ArrayList<>();
+        for (var f : futures) {
+            for (Written<Void> w : f.get(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                List<Long> seqs = seqs(w);
+                assertThat(seqs).hasSize(size);
+                assertThat(seqs.get(size - 1) - seqs.get(0)).isEqualTo(size - 1);
+                all.addAll(seqs);
+            }
+        }
+        pool.shutdown();
+        assertThat(all.stream().sorted().toList())
+                .isEqualTo(java.util.stream.LongStream.rangeClosed(1, (long) writers * perWriter * size).boxed().toList());
+        if (db != TestDatabase.SQLITE) {
+            assertThat(store.groupedWrites()).as("writes that shared a commit").isZero();
+        }
+        long rows = store.read("a", tx -> tx.records().count(goal, null));
+        assertThat(rows).isEqualTo((long) writers * perWriter * size);
+    }
+
+    /**
      * Group commit: concurrent writes of one namespace (and of several) each get their own changes with their own seqs,
      * the seqs of a namespace are 1..n without gaps or repeats, every acknowledged write is there, and a write that
      * fails inside a group (a unique clash, an exception) is answered on its own while the others commit.

@@ -15,7 +15,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Statements per request, counted by a statement listener ({@link JdbcStore#addStatementListener}): a query
+ * Statements per request, counted by the store's statement listener ({@link JdbcStore#addStatementListener}: jOOQ's statements and the write path's own): a query
  * is one statement for the page, one more for {@code count} and one per relation per nesting level of {@code select}
  * (two for a many-many level that loads records: join rows, then the records), however many rows each level has; a
  * write is the statements pinned below. Transaction control is not counted (SQLite: {@code BEGIN [IMMEDIATE]} and

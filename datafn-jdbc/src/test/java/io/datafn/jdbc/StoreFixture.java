@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * A {@link JdbcStore} on a fresh database with a server over it (requests go to the router in memory, no sockets),
- * and the SQL of every jOOQ statement the store runs, for the tests that count statements.
+ * and the SQL of every statement the store runs, for the tests that count statements.
  */
 final class StoreFixture implements AutoCloseable {
     /** Goals have tasks (many-one {@code task.goalId}); tasks have tags (many-many with an {@code order}). */
@@ -60,7 +60,7 @@ final class StoreFixture implements AutoCloseable {
         store.addStatementListener(statements::add);
     }
 
-    /** The SQL of the jOOQ statements {@code action} ran, in order. */
+    /** The SQL of the statements {@code action} ran, in order. */
     List<String> statementsOf(Runnable action) {
         statements.clear();
         action.run();
