@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.json.Json;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Group;
 import net.jqwik.api.Property;
@@ -39,7 +40,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HostileInputPropertyTest {
     static final String[] ENDPOINTS = {"query", "mutation", "transact", "clone", "pull", "push", "reconcile", "seed",
             "search"};
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** HTTP/1.1 keep-alive: the default HTTP/2 client would try an h2c upgrade on every new connection. */
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
     static final Map<TestDb, TestServer> SERVERS = new EnumMap<>(TestDb.class);
 
     static synchronized TestServer server(TestDb db) {
@@ -70,12 +73,14 @@ class HostileInputPropertyTest {
             "search", "{\"query\":\"G\",\"resources\":[\"goal\"],\"limit\":5,\"fuzzy\":true,\"prefix\":true,\"fieldBoosts\":{\"label\":2}}");
 
     /**
-     * The generators, built once: {@code Arbitraries.lazyOf} computes an identifier from a stack trace each time it is
-     * called, and the recursive values below would call it for every value they generate (it was most of the time of a
-     * long run).
+     * The generators, built once and without a {@code flatMap} per value: {@code Arbitraries.lazyOf} computes an
+     * identifier from a stack trace each time it is called, and jqwik memoizes the generator of every arbitrary a
+     * {@code flatMap} builds, comparing it by value with all those built before; both were most of the time of a long
+     * run.
      */
     private Arbitrary<String> strings;
     private Arbitrary<JsonNode> values;
+    private Arbitrary<Object[]> mutated;
 
     @Provide
     Arbitrary<String> hostileStrings() {
@@ -111,20 +116,17 @@ class HostileInputPropertyTest {
                 () -> Arbitraries.of(f.numberNode(Double.MAX_VALUE), f.numberNode(-1), f.numberNode(0.5),
                         f.numberNode(Long.MAX_VALUE), f.numberNode(new java.math.BigDecimal("1e400")), f.booleanNode(true),
                         f.nullNode(), f.numberNode(1 << 30)),
-                () -> Arbitraries.integers().between(0, 4).flatMap(n -> hostileValues().list().ofSize(n)).map(l -> {
+                () -> hostileValues().list().ofMaxSize(4).map(l -> {
                     ArrayNode a = f.arrayNode();
                     l.forEach(a::add);
                     return a;
                 }),
-                () -> Arbitraries.integers().between(0, 3).flatMap(n ->
-                        hostileStrings().list().ofSize(n).flatMap(keys -> hostileValues().list().ofSize(keys.size())
-                                .map(vals -> {
-                                    ObjectNode o = f.objectNode();
-                                    for (int i = 0; i < keys.size(); i++) {
-                                        o.set(keys.get(i), vals.get(i));
-                                    }
-                                    return (JsonNode) o;
-                                }))),
+                () -> Combinators.combine(hostileStrings(), hostileValues()).as(Map::entry).list().ofMaxSize(3)
+                        .map(entries -> {
+                            ObjectNode o = f.objectNode();
+                            entries.forEach(e -> o.set(e.getKey(), e.getValue()));
+                            return (JsonNode) o;
+                        }),
                 () -> Arbitraries.integers().between(50, 400).map(HostileInputPropertyTest::deep));
     }
 
@@ -137,19 +139,26 @@ class HostileInputPropertyTest {
         return root;
     }
 
-    /** A valid request of the endpoint with one value somewhere inside replaced by a hostile one. */
+    /** A valid request of an endpoint with one value somewhere inside replaced by a hostile one, or a key renamed. */
     @Provide
     Arbitrary<Object[]> mutatedRequests() {
-        return Arbitraries.of(ENDPOINTS).flatMap(endpoint -> {
-            JsonNode valid = Json.parse(VALID.get(endpoint));
-            List<List<Object>> paths = new ArrayList<>();
-            collect(valid, new ArrayList<>(), paths);
-            return Arbitraries.of(paths).flatMap(path -> Arbitraries.oneOf(hostileValues(), hostileStrings().map(s -> (JsonNode) null))
-                    .flatMap(v -> hostileStrings().map(key -> {
-                        JsonNode copy = valid.deepCopy();
-                        replace(copy, path, v, key);
-                        return new Object[]{endpoint, Json.text(copy)};
-                    })));
+        if (mutated == null) {
+            mutated = Arbitraries.oneOf(java.util.Arrays.stream(ENDPOINTS).map(this::mutationsOf).toList());
+        }
+        return mutated;
+    }
+
+    private Arbitrary<Object[]> mutationsOf(String endpoint) {
+        JsonNode valid = Json.parse(VALID.get(endpoint));
+        List<List<Object>> paths = new ArrayList<>();
+        collect(valid, new ArrayList<>(), paths);
+        // an empty replacement renames the last key instead
+        Arbitrary<java.util.Optional<JsonNode>> replacements = Arbitraries.oneOf(
+                hostileValues().map(java.util.Optional::of), Arbitraries.just(java.util.Optional.empty()));
+        return Combinators.combine(Arbitraries.of(paths), replacements, hostileStrings()).as((path, v, key) -> {
+            JsonNode copy = valid.deepCopy();
+            replace(copy, path, v.orElse(null), key);
+            return new Object[]{endpoint, Json.text(copy)};
         });
     }
 
@@ -283,6 +292,7 @@ class HostileInputPropertyTest {
             java.util.concurrent.BlockingQueue<String[]> inputs = new java.util.concurrent.ArrayBlockingQueue<>(256);
             String[] end = new String[0];
             long t0 = System.nanoTime();
+            long cpu0 = processCpuNanos();
             List<Thread> clients = new ArrayList<>();
             for (int c = 0; c < CLIENTS; c++) {
                 Thread t = new Thread(() -> {
@@ -323,10 +333,17 @@ class HostileInputPropertyTest {
                 t.join();
             }
             double secs = (System.nanoTime() - t0) / 1e9;
+            double cpuMs = (processCpuNanos() - cpu0) / 1e6;
             System.out.printf("HostileInputPropertyTest long run on %s: %d inputs in %.0f s (%.0f per second, %d clients,"
-                    + " seed %d): %d failures%n", db, done.get(), secs, done.get() / secs, CLIENTS, seed, failed.get());
+                    + " seed %d, %.2f CPU ms per input, client and server): %d failures%n", db, done.get(), secs,
+                    done.get() / secs, CLIENTS, seed, cpuMs / Math.max(1, done.get()), failed.get());
             assertThat(done.get()).isEqualTo(total);
             assertThat(failures).as("failures of %d (the first ten)", failed.get()).isEmpty();
+        }
+
+        static long processCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean()).getProcessCpuTime();
         }
 
         /** Skips the long run unless {@code -Ddatafn.hostile.inputs} is set. */
