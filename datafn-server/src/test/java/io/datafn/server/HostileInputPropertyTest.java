@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a 5xx, never a hang (each request has a deadline). Bounded: {@code jqwik.tries.default} (200, in
  * junit-platform.properties) inputs per property and database in {@code ./mvnw verify}. The long run ({@link LongRun},
  * skipped unless {@code -Ddatafn.hostile.inputs=N} is given) sends N inputs of the same generators to each database
- * from {@value LongRun#CLIENTS} clients at once, without shrinking, and reports the count and the rate (command in
+ * from {@link LongRun#CLIENTS} clients at once, without shrinking, and reports the count and the rate (command in
  * docs/RELIABILITY.md).
  */
 class HostileInputPropertyTest {
@@ -265,7 +265,8 @@ class HostileInputPropertyTest {
     @AddLifecycleHook(LongRun.OnlyWhenAsked.class)
     class LongRun {
         static final String INPUTS = "datafn.hostile.inputs";
-        static final int CLIENTS = 4;
+        /** Clients sending at once, {@code -Ddatafn.hostile.clients=C} (default 8). */
+        static final int CLIENTS = Integer.getInteger("datafn.hostile.clients", 8);
 
         @net.jqwik.api.Example
         void onSqlite() throws Exception {
@@ -319,6 +320,10 @@ class HostileInputPropertyTest {
             var randomGen = random.generator(1000);
             var endpointGen = endpoints.generator(1000);
             for (long i = 0; i < total; i++) {
+                if (i > 0 && i % 50_000 == 0) {
+                    System.out.printf("HostileInputPropertyTest long run on %s: %d of %d inputs sent after %.0f s, %d failures%n",
+                            db, i, total, (System.nanoTime() - t0) / 1e9, failed.get());
+                }
                 if (i % 2 == 0) {
                     Object[] r = mutatedGen.next(rnd).value();
                     inputs.put(new String[]{Long.toString(i), (String) r[0], (String) r[1]});
