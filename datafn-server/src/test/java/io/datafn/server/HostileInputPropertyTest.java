@@ -12,6 +12,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Group;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.RandomDistribution;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 
@@ -30,8 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Hostile input over HTTP (issue: nothing lost, nobody let in): random JSON and mutated valid requests on every
  * endpoint, wrong types in every field, deep and huge values, SQL metacharacters and unicode in every string position
- * (field names, sort terms, cursors, ids). Each answer is an envelope; a failure is a 4xx with a code and a path, never
- * a 5xx, never a hang (each request has a deadline). Bounded: {@code jqwik.tries.default} (200, in
+ * (field names, sort terms, cursors, ids), and raw requests with invalid UTF-8 (body, path, headers, token) and heads
+ * around the 64 KiB limit. Each answer is an envelope; a failure is a 4xx with a code and a path, never a 5xx, never a
+ * hang (each request has a deadline); a refused input leaves its namespace's data unchanged ({@link Client}). Bounded: {@code jqwik.tries.default} (200, in
  * junit-platform.properties) inputs per property and database in {@code ./mvnw verify}. The long run ({@link LongRun},
  * skipped unless {@code -Ddatafn.hostile.inputs=N} is given) sends N inputs of the same generators to each database
  * from {@link LongRun#CLIENTS} clients at once, without shrinking, and reports the count and the rate (command in
@@ -276,19 +278,43 @@ class HostileInputPropertyTest {
 
         /** Sends one input and checks its answer and, when it was refused, that the namespace is unchanged. */
         void input(String endpoint, String body) {
+            check(endpoint, body, () -> {
+                HttpResponse<String> r = send(endpoint, body);
+                return new Answer(r.statusCode(), r.body());
+            });
+        }
+
+        /**
+         * Sends one raw request on a connection of its own (with this client's token unless the input replaces it) and
+         * checks its answer as {@link RawInput#expect} says and, when it was refused, that the namespace is unchanged.
+         */
+        void rawInput(RawInput in) {
+            byte[] request = in.request(token);
+            check(in.endpoint(), in.toString(), () -> {
+                try (RawHttp c = new RawHttp(server)) {
+                    RawHttp.Reply r = c.write(new String(request, java.nio.charset.StandardCharsets.ISO_8859_1)).read();
+                    in.expect(r, token);
+                    return new Answer(r.status(), r.body());
+                } catch (java.io.IOException e) {
+                    throw new AssertionError("no answer (" + e + ") to " + in, e);
+                }
+            });
+        }
+
+        private void check(String endpoint, String input, java.util.function.Supplier<Answer> send) {
             digestDue |= ++inputs % digestEvery == 0;
             String before = digestDue ? digest() : null;
-            HttpResponse<String> r = send(endpoint, body);
-            JsonNode env = assertEnvelope(endpoint, body, r);
+            Answer r = send.get();
+            JsonNode env = assertEnvelope(endpoint, input, r);
             boolean refused = !env.path("ok").asBoolean() && env.path("result").path("applied").isEmpty();
             if (!refused) {
                 head = latest();
                 return;
             }
             assertThat(changesAfter(head).path("changes")).as("changes after the refused %s %s: %s", endpoint,
-                    abbreviate(body), abbreviate(r.body())).isEmpty();
+                    abbreviate(input), abbreviate(r.body())).isEmpty();
             if (before != null) {
-                assertThat(digest()).as("records after the refused %s %s: %s", endpoint, abbreviate(body),
+                assertThat(digest()).as("records after the refused %s %s: %s", endpoint, abbreviate(input),
                         abbreviate(r.body())).isEqualTo(before);
                 digestDue = false;
                 digestsChecked++;
@@ -329,9 +355,13 @@ class HostileInputPropertyTest {
         }
     }
 
+    /** An answer's status and body. */
+    record Answer(int status, String body) {
+    }
+
     /** The answer is an envelope; a failure is a 4xx whose error has a code and a path. */
-    static JsonNode assertEnvelope(String endpoint, String body, HttpResponse<String> r) {
-        assertThat(r.statusCode()).as("status of %s %s: %s", endpoint, abbreviate(body), abbreviate(r.body())).isLessThan(500);
+    static JsonNode assertEnvelope(String endpoint, String body, Answer r) {
+        assertThat(r.status()).as("status of %s %s: %s", endpoint, abbreviate(body), abbreviate(r.body())).isLessThan(500);
         JsonNode env = Json.parse(r.body());
         assertThat(env.has("ok")).as("envelope of %s", abbreviate(r.body())).isTrue();
         // the envelope's error, or pull's (validation answers inside result); transact's TRANSACTION_ROLLED_BACK
@@ -343,6 +373,123 @@ class HostileInputPropertyTest {
             assertThat(error.path("details").path("path").isTextual()).as("path in %s", abbreviate(r.body())).isTrue();
         }
         return env;
+    }
+
+    /**
+     * Bytes that are not UTF-8 anywhere (written as ISO-8859-1 characters, one a byte): bytes never used by UTF-8, a
+     * lone continuation byte, cut sequences, overlong forms, an encoded surrogate, code points past U+10FFFF and the
+     * old five- and six-byte forms.
+     */
+    static final String[] INVALID_UTF8 = {"\u00ff", "\u00fe", "\u00c0", "\u00f5", "\u0080", "\u00bf", "\u00c3", "\u00c3(",
+            "\u00e2\u0082", "\u00e2\u0082(", "\u00f0\u0090\u0080", "\u00c0\u0080", "\u00c1\u00bf", "\u00e0\u0080\u0080",
+            "\u00f0\u0080\u0080\u0080", "\u00ed\u00a0\u0080", "\u00ed\u00bf\u00bf", "\u00f4\u0090\u0080\u0080",
+            "\u00f8\u0088\u0080\u0080\u0080", "\u00fc\u0084\u0080\u0080\u0080\u0080"};
+
+    /** Where a raw request carries its invalid UTF-8 ({@code NONE}: only its head's size is hostile). */
+    enum Spot { NONE, BODY, PATH, TOKEN, REQUEST_ID, CONTENT_TYPE, HEADER }
+
+    /**
+     * A raw HTTP request: the endpoint's valid body, {@code bad} bytes at {@code spot} (in the body after its
+     * {@code at}-th quote, in the path raw or percent-encoded, in a header value or in place of the token), and
+     * {@code pads} padding headers that bring the head to about {@code headBytes} (a few KB, or around the 64 KiB
+     * limit).
+     */
+    record RawInput(String endpoint, Spot spot, String bad, boolean percentEncoded, int pads, int headBytes, int at) {
+        String body() {
+            String valid = VALID.get(endpoint);
+            if (spot != Spot.BODY) {
+                return valid;
+            }
+            List<Integer> quotes = new ArrayList<>();
+            for (int i = valid.indexOf('"'); i >= 0; i = valid.indexOf('"', i + 1)) {
+                quotes.add(i + 1);
+            }
+            int pos = quotes.get(at % quotes.size());
+            return valid.substring(0, pos) + bad + valid.substring(pos);
+        }
+
+        /** The request head (up to its blank line) as ISO-8859-1 characters, one a byte. */
+        String head(String token) {
+            String target = "/datafn/" + endpoint + (spot != Spot.PATH ? "" : percentEncoded ? percentEncode(bad) : bad);
+            StringBuilder h = new StringBuilder("POST " + target + " HTTP/1.1\r\nHost: t\r\n")
+                    .append("Content-Type: application/json").append(spot == Spot.CONTENT_TYPE ? "; charset=" + bad : "")
+                    .append("\r\nAuthorization: Bearer ").append(spot == Spot.TOKEN ? token.substring(0, 10) + bad : token)
+                    .append("\r\nContent-Length: ").append(body().length()).append("\r\n");
+            if (spot == Spot.REQUEST_ID) {
+                h.append("X-Request-Id: r").append(bad).append("\r\n");
+            }
+            if (spot == Spot.HEADER) {
+                h.append("X-Hostile: ").append(bad).append("\r\n");
+            }
+            int each = Math.max(0, (headBytes - h.length() - 2) / pads - "X-Pad-00: \r\n".length());
+            for (int i = 0; i < pads; i++) {
+                h.append(String.format("X-Pad-%02d: ", i)).append("p".repeat(each)).append("\r\n");
+            }
+            return h.append("\r\n").toString();
+        }
+
+        byte[] request(String token) {
+            return (head(token) + body()).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+
+        /**
+         * The answer the protocol and PROTOCOL-NOTES give: a head over 64 KiB is 431 {@code LIMIT_EXCEEDED} and the
+         * connection closed; a path that is no route 404 {@code NOT_FOUND}; a broken token 401; a body that is not UTF-8
+         * 400 "Invalid JSON" at {@code $}; junk in another header is ignored (never one of those refusals).
+         */
+        void expect(RawHttp.Reply r, String token) {
+            JsonNode error = Json.parse(r.body()).path("error");
+            String as = this + ": " + abbreviate(r.body());
+            if (head(token).length() > DatafnJavalin.MAX_HEADER_BYTES) {
+                assertThat(r.status()).as(as).isEqualTo(431);
+                assertThat(error.path("code").asText()).as(as).isEqualTo("LIMIT_EXCEEDED");
+                assertThat(error.path("details").path("path").asText()).as(as).isEqualTo("$");
+                assertThat(r.headers().get("connection")).as(as).isEqualTo("close");
+            } else if (spot == Spot.PATH) {
+                assertThat(r.status()).as(as).isEqualTo(404);
+                assertThat(error.path("code").asText()).as(as).isEqualTo("NOT_FOUND");
+            } else if (spot == Spot.TOKEN) {
+                assertThat(r.status()).as(as).isEqualTo(401);
+                assertThat(error.path("code").asText()).as(as).isEqualTo("UNAUTHORIZED");
+                assertThat(error.path("details").path("path").asText()).as(as).isEqualTo("$");
+            } else if (spot == Spot.BODY) {
+                assertThat(r.status()).as(as).isEqualTo(400);
+                assertThat(error.path("code").asText()).as(as).isEqualTo("DFQL_INVALID");
+                assertThat(error.path("message").asText()).as(as).isEqualTo("Invalid JSON");
+                assertThat(error.path("details").path("path").asText()).as(as).isEqualTo("$");
+            } else {
+                assertThat(r.status()).as(as).isNotIn(401, 404, 431);
+                assertThat(error.path("message").asText()).as(as).isNotEqualTo("Invalid JSON");
+            }
+        }
+
+        static String percentEncode(String bytes) {
+            StringBuilder b = new StringBuilder();
+            bytes.chars().forEach(c -> b.append(String.format("%%%02X", c)));
+            return b.toString();
+        }
+
+        @Override
+        public String toString() {
+            return "raw " + endpoint + " " + spot + " " + java.util.HexFormat.of().formatHex(
+                    bad.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)) + (percentEncoded ? " %" : "")
+                    + " head ~" + headBytes + " in " + pads + " pads, at " + at;
+        }
+    }
+
+    @Provide
+    Arbitrary<RawInput> rawInputs() {
+        Arbitrary<String> bad = Arbitraries.oneOf(Arbitraries.of(INVALID_UTF8),
+                Arbitraries.chars().range('\u0080', '\u00bf').list().ofMinSize(1).ofMaxSize(4)
+                        .map(cs -> cs.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining())));
+        int max = DatafnJavalin.MAX_HEADER_BYTES;
+        // uniform: jqwik's default leans towards the low end, which would keep most heads under the limit
+        Arbitrary<Integer> headBytes = Arbitraries.oneOf(
+                Arbitraries.integers().between(0, 4000).withDistribution(RandomDistribution.uniform()),
+                Arbitraries.integers().between(max - 2000, max + 2000).withDistribution(RandomDistribution.uniform()),
+                Arbitraries.integers().between(max - 20, max + 20).withDistribution(RandomDistribution.uniform()));
+        return Combinators.combine(Arbitraries.of(ENDPOINTS), Arbitraries.of(Spot.values()), bad, Arbitraries.of(true, false),
+                Arbitraries.integers().between(1, 12), headBytes, Arbitraries.integers().between(0, 1000)).as(RawInput::new);
     }
 
     static String abbreviate(String s) {
@@ -363,6 +510,13 @@ class HostileInputPropertyTest {
             propertyClient(db()).input(endpoint, Json.text(body));
         }
 
+        @Property
+        void rawRequests_invalidUtf8AndHeadsAroundTheLimit_getTheirEnvelope(@ForAll("rawInputs") RawInput request) {
+            net.jqwik.api.statistics.Statistics.collect(request.spot(),
+                    request.headBytes() > DatafnJavalin.MAX_HEADER_BYTES ? "head over 64 KiB" : "head within 64 KiB");
+            propertyClient(db()).rawInput(request);
+        }
+
         @Provide
         Arbitrary<String> endpoints() {
             return Arbitraries.of(ENDPOINTS);
@@ -370,8 +524,9 @@ class HostileInputPropertyTest {
     }
 
     /**
-     * The long run: {@code -Ddatafn.hostile.inputs=N} (per database; half mutated valid requests, half random JSON on a
-     * random endpoint) with {@code -Ddatafn.hostile.seed=S} to repeat one. Inputs come straight from the generators
+     * The long run: {@code -Ddatafn.hostile.inputs=N} (per database; one in ten a raw request of {@link #rawInputs}, the
+     * others half mutated valid requests, half random JSON on a random endpoint; each client in a namespace of its own,
+     * checked as {@link Client} says) with {@code -Ddatafn.hostile.seed=S} to repeat one. Inputs come straight from the generators
      * above (seeded per client, so a failure names the seed and index that reproduce it); failures are collected, the
      * first ten are shown.
      */
@@ -406,8 +561,8 @@ class HostileInputPropertyTest {
             java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
             java.util.concurrent.ConcurrentLinkedQueue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
             // jqwik generates only on its own thread: this one generates, the clients send
-            java.util.concurrent.BlockingQueue<String[]> inputs = new java.util.concurrent.ArrayBlockingQueue<>(256);
-            String[] end = new String[0];
+            java.util.concurrent.BlockingQueue<Object[]> inputs = new java.util.concurrent.ArrayBlockingQueue<>(256);
+            Object[] end = new Object[0];
             long t0 = System.nanoTime();
             long cpu0 = processCpuNanos();
             List<Thread> clients = new ArrayList<>();
@@ -417,9 +572,13 @@ class HostileInputPropertyTest {
                 namespaces.add(client);
                 Thread t = new Thread(() -> {
                     try {
-                        for (String[] in = inputs.take(); in != end; in = inputs.take()) {
+                        for (Object[] in = inputs.take(); in != end; in = inputs.take()) {
                             try {
-                                client.input(in[1], in[2]);
+                                if (in[1] instanceof RawInput raw) {
+                                    client.rawInput(raw);
+                                } else {
+                                    client.input((String) in[1], (String) in[2]);
+                                }
                             } catch (AssertionError | RuntimeException e) {
                                 if (failed.incrementAndGet() <= 10) {
                                     failures.add("seed " + seed + " input " + in[0] + ": " + e.getMessage());
@@ -439,16 +598,19 @@ class HostileInputPropertyTest {
             var mutatedGen = mutated.generator(1000);
             var randomGen = random.generator(1000);
             var endpointGen = endpoints.generator(1000);
+            var rawGen = rawInputs().generator(1000);
             for (long i = 0; i < total; i++) {
                 if (i > 0 && i % 50_000 == 0) {
                     System.out.printf("HostileInputPropertyTest long run on %s: %d of %d inputs sent after %.0f s, %d failures%n",
                             db, i, total, (System.nanoTime() - t0) / 1e9, failed.get());
                 }
-                if (i % 2 == 0) {
+                if (i % 10 == 9) {
+                    inputs.put(new Object[]{i, rawGen.next(rnd).value()});
+                } else if (i % 2 == 0) {
                     Object[] r = mutatedGen.next(rnd).value();
-                    inputs.put(new String[]{Long.toString(i), (String) r[0], (String) r[1]});
+                    inputs.put(new Object[]{i, r[0], r[1]});
                 } else {
-                    inputs.put(new String[]{Long.toString(i), endpointGen.next(rnd).value(), Json.text(randomGen.next(rnd).value())});
+                    inputs.put(new Object[]{i, endpointGen.next(rnd).value(), Json.text(randomGen.next(rnd).value())});
                 }
             }
             for (int c = 0; c < CLIENTS; c++) {
