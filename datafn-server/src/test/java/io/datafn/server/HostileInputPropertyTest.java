@@ -231,7 +231,9 @@ class HostileInputPropertyTest {
     static final class Client {
         private static final int PULL_LIMIT = 1000;
         private final TestServer server;
+        private final String user;
         private final String token;
+        private long sent;
         private final int digestEvery;
         private long head;
         private long inputs;
@@ -240,6 +242,7 @@ class HostileInputPropertyTest {
 
         Client(TestServer server, String user, int digestEvery) {
             this.server = server;
+            this.user = user;
             this.digestEvery = digestEvery;
             this.token = com.auth0.jwt.JWT.create().withSubject(user)
                     .withExpiresAt(java.util.Date.from(java.time.Instant.now().plus(Duration.ofDays(7))))
@@ -261,19 +264,28 @@ class HostileInputPropertyTest {
             return digestsChecked;
         }
 
+        /**
+         * Sends a request with a request id of its own ({@code <user>-<n>}, in the server's access log) and checks that
+         * the answer carries it back: an answer given to another request would be caught here.
+         */
         HttpResponse<String> send(String endpoint, String body) {
+            String requestId = user + "-" + ++sent;
             HttpRequest req = HttpRequest.newBuilder(URI.create(server.url + "/datafn/" + endpoint))
                     .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
-                    .header("Authorization", "Bearer " + token)
+                    .header("Authorization", "Bearer " + token).header("X-Request-Id", requestId)
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            HttpResponse<String> r;
             try {
-                return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+                r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
             } catch (java.io.IOException e) {
-                throw new AssertionError("no answer (" + e + ") to " + endpoint + " " + abbreviate(body), e);
+                throw new AssertionError("no answer (" + e + ") to " + requestId + " " + endpoint + " " + abbreviate(body), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);
             }
+            assertThat(r.headers().firstValue("X-Request-Id")).as("the answer to %s %s: %s", requestId, endpoint,
+                    abbreviate(r.body())).hasValue(requestId);
+            return r;
         }
 
         /** Sends one input and checks its answer and, when it was refused, that the namespace is unchanged. */
@@ -324,7 +336,7 @@ class HostileInputPropertyTest {
         /** The namespace's change log after {@code cursor} (pull's global form). */
         private JsonNode changesAfter(long cursor) {
             HttpResponse<String> r = send("pull", "{\"cursor\":\"" + cursor + "\",\"limit\":" + PULL_LIMIT + "}");
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.statusCode()).as("pull from the head: %s", r.body()).isEqualTo(200);
             return Json.parse(r.body()).path("result");
         }
 
@@ -345,7 +357,7 @@ class HostileInputPropertyTest {
         /** A digest of every record and join of the namespace (a clone). */
         private String digest() {
             HttpResponse<String> r = send("clone", "{\"tables\":[\"goal\",\"task\",\"tag\"],\"includeJoins\":true}");
-            assertThat(r.statusCode()).as(abbreviate(r.body())).isEqualTo(200);
+            assertThat(r.statusCode()).as("clone for the digest: %s", abbreviate(r.body())).isEqualTo(200);
             try {
                 return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                         .digest(r.body().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
