@@ -43,8 +43,8 @@ class HostileInputPropertyTest {
     static final String[] ENDPOINTS = {"query", "mutation", "transact", "clone", "pull", "push", "reconcile", "seed",
             "search"};
     static {
-        // the client must drop an idle connection before the server does (Jetty: 30 s idle): with the JDK's default of
-        // 1 200 s, a request sent on a pooled connection just as the server closed it got no answer, once in 1 000 000
+        // the client drops an idle connection before the server does (Jetty: 30 s idle; the JDK's default is 1 200 s),
+        // so that a request is never sent on a connection the server is closing for idleness
         System.setProperty("jdk.httpclient.keepalive.timeout", "10");
     }
 
