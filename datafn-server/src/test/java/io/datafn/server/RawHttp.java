@@ -123,8 +123,38 @@ final class RawHttp implements AutoCloseable {
             int colon = lines[i].indexOf(':');
             headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
         }
-        byte[] body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
+        String length = headers.get("content-length");
+        byte[] body = length != null ? in.readNBytes(Integer.parseInt(length))
+                : "chunked".equalsIgnoreCase(headers.get("transfer-encoding")) ? chunks(in) : in.readAllBytes();
         return new Reply(Integer.parseInt(lines[0].split(" ")[1]), headers, new String(body, StandardCharsets.UTF_8));
+    }
+
+    /** A chunked body, without its chunk sizes. */
+    private static byte[] chunks(InputStream in) throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (int size = chunkSize(in); size > 0; size = chunkSize(in)) {
+            body.write(in.readNBytes(size));
+            line(in);
+        }
+        line(in); // the end of the (empty) trailer
+        return body.toByteArray();
+    }
+
+    private static int chunkSize(InputStream in) throws IOException {
+        String line = line(in);
+        int ext = line.indexOf(';');
+        return Integer.parseInt((ext < 0 ? line : line.substring(0, ext)).trim(), 16);
+    }
+
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                throw new IOException("connection closed inside a chunked body");
+            }
+            line.write(b);
+        }
+        return line.toString(StandardCharsets.ISO_8859_1).replace("\r", "");
     }
 
     @Override
