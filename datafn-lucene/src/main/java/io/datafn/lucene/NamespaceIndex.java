@@ -172,12 +172,17 @@ final class NamespaceIndex {
         long seq = Long.parseLong(meta.get(SEQ));
         String lastKey = meta.getOrDefault(LAST, "");
         return src.store().read(ns, tx -> {
-            if (tx.changes().currentSeq() < seq) {
-                return "the database is behind the index (seq " + tx.changes().currentSeq() + " < " + seq + ")";
+            long current = tx.changes().currentSeq();
+            if (current < seq) {
+                return "the database is behind the index (seq " + current + " < " + seq + ")";
             }
-            List<ChangeRow> at = seq == 0 ? List.of() : tx.changes().after(seq - 1, 1);
-            if (!at.isEmpty() && at.get(0).seq() == seq && !key(at.get(0)).equals(lastKey)) {
+            List<ChangeRow> next = tx.changes().after(Math.max(0, seq - 1), 2);
+            if (!next.isEmpty() && next.get(0).seq() == seq && !key(next.get(0)).equals(lastKey)) {
                 return "the change at seq " + seq + " is not the one indexed";
+            }
+            long following = next.stream().mapToLong(ChangeRow::seq).filter(c -> c > seq).findFirst().orElse(-1);
+            if (current > seq && following != seq + 1) {
+                return "changes after seq " + seq + " were pruned from the log before they were indexed";
             }
             indexed = seq;
             last = lastKey;
