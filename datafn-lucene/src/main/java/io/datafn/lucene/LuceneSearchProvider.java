@@ -24,6 +24,8 @@ import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.Lock;
+import org.apache.lucene.store.LockObtainFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +78,7 @@ public final class LuceneSearchProvider implements SearchProvider {
     private NamespaceIndex.Source source;
     private Schema schema;
     private ScheduledExecutorService committer;
+    private Lock lock;
 
     /** Indexes in memory, rebuilt from the database after a restart (tests, small embedded use). */
     public LuceneSearchProvider() {
@@ -110,6 +113,7 @@ public final class LuceneSearchProvider implements SearchProvider {
                 RECHECK.toNanos());
         store.onCommit(w -> committed(w.namespace(), w.maxSeq())); // this node's commits, before their writer is answered
         if (folder != null) {
+            lock = lockFolder(folder);
             committer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "datafn-search-commit");
                 t.setDaemon(true);
@@ -117,6 +121,22 @@ public final class LuceneSearchProvider implements SearchProvider {
             });
             committer.scheduleWithFixedDelay(this::commitAll, COMMIT_EVERY.toMillis(), COMMIT_EVERY.toMillis(),
                     TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** One server per folder: a second one would find every namespace's index locked by the first. */
+    private static Lock lockFolder(Path folder) {
+        try {
+            Directory root = FSDirectory.open(folder);
+            try {
+                return root.obtainLock("datafn-search.lock");
+            } catch (LockObtainFailedException e) {
+                root.close();
+                throw new IllegalStateException("search folder " + folder.toAbsolutePath()
+                        + " is used by another server: give each node a --search-dir of its own");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("search folder " + folder.toAbsolutePath() + " is not usable: " + e.getMessage(), e);
         }
     }
 
@@ -180,6 +200,13 @@ public final class LuceneSearchProvider implements SearchProvider {
             open.clear();
         }
         all.forEach(idx -> idx.close(true));
+        if (lock != null) {
+            try {
+                lock.close();
+            } catch (IOException e) {
+                log.warn("search: releasing the folder lock failed: {}", e.toString());
+            }
+        }
     }
 
     private NamespaceIndex acquire(String ns) {
