@@ -346,10 +346,12 @@ public final class LuceneSearchProvider implements SearchProvider {
         }
         Set<String> fields = new LinkedHashSet<>();
         BooleanQuery.Builder resources = new BooleanQuery.Builder();
+        int indexed = 0;
         for (String name : req.resources()) {
             Resource r = schema.resource(name);
             fields.addAll(req.fields() != null ? req.fields() : textFields(r));
             resources.add(new TermQuery(new Term(NamespaceIndex.RESOURCE, name)), BooleanClause.Occur.SHOULD);
+            indexed += source.textFields().containsKey(r) ? 1 : 0;
         }
         BooleanQuery.Builder text = new BooleanQuery.Builder();
         for (int i = 0; i < terms.size(); i++) {
@@ -357,25 +359,36 @@ public final class LuceneSearchProvider implements SearchProvider {
             boolean last = i == terms.size() - 1;
             BooleanQuery.Builder perTerm = new BooleanQuery.Builder();
             for (String f : fields) {
-                BooleanQuery.Builder forms = new BooleanQuery.Builder();
-                forms.add(new TermQuery(new Term(f, t)), BooleanClause.Occur.SHOULD);
+                List<Query> forms = new ArrayList<>();
+                forms.add(new TermQuery(new Term(f, t)));
                 if (req.prefix() && last) {
-                    forms.add(new PrefixQuery(new Term(f, t)), BooleanClause.Occur.SHOULD);
+                    forms.add(new PrefixQuery(new Term(f, t)));
                 }
                 int edits = edits(req.fuzzy(), t);
                 if (edits > 0) {
-                    forms.add(new FuzzyQuery(new Term(f, t), edits), BooleanClause.Occur.SHOULD);
+                    forms.add(new FuzzyQuery(new Term(f, t), edits));
                 }
-                Query q = forms.build();
+                Query q = anyOf(forms);
                 double boost = req.fieldBoosts().getOrDefault(f, 1.0);
                 perTerm.add(boost == 1.0 ? q : new BoostQuery(q, (float) boost), BooleanClause.Occur.SHOULD);
             }
             text.add(perTerm.build(), BooleanClause.Occur.SHOULD);
         }
-        return new BooleanQuery.Builder()
-                .add(text.build(), BooleanClause.Occur.MUST)
-                .add(resources.build(), BooleanClause.Occur.FILTER)
-                .build();
+        BooleanQuery.Builder all = new BooleanQuery.Builder().add(text.build(), BooleanClause.Occur.MUST);
+        if (indexed < source.textFields().size()) { // every indexed resource asked for: no filter needed
+            all.add(resources.build(), BooleanClause.Occur.FILTER);
+        }
+        return all.build();
+    }
+
+    /** One query, or a disjunction of several. */
+    private static Query anyOf(List<Query> queries) {
+        if (queries.size() == 1) {
+            return queries.get(0);
+        }
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        queries.forEach(q -> b.add(q, BooleanClause.Occur.SHOULD));
+        return b.build();
     }
 
     /** Edit distance for fuzzy matching: a fraction of the term length below 1, a count from 1; at most 2. */

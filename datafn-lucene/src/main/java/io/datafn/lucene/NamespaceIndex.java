@@ -205,8 +205,7 @@ final class NamespaceIndex {
             last = at.isEmpty() ? "" : key(at.get(0));
             return seq;
         });
-        dirty = true;
-        commit();
+        dirty = true; // committed with the others (or on close): a crash before it only rebuilds again
         log.info("search {}: indexed {} records up to seq {} in {} ms ({})", ns, docs[0], indexed,
                 (System.nanoTime() - started) / 1_000_000, why);
     }
