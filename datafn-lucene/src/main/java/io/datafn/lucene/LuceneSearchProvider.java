@@ -272,6 +272,7 @@ public final class LuceneSearchProvider implements SearchProvider {
         List<NamespaceIndex> all;
         synchronized (this) {
             all = new ArrayList<>(open.values());
+            all.forEach(idx -> idx.users++); // not closed under the commit
         }
         for (NamespaceIndex idx : all) {
             try {
@@ -279,6 +280,8 @@ public final class LuceneSearchProvider implements SearchProvider {
             } catch (IOException | RuntimeException e) {
                 log.warn("search {}: committing the index failed, it catches up from its last commit: {}", idx.ns,
                         e.toString());
+            } finally {
+                release(idx, false);
             }
         }
     }

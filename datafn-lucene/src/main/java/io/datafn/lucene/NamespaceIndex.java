@@ -256,6 +256,9 @@ final class NamespaceIndex {
             last = key(end);
             dirty = true;
             any = true;
+            if (changes.size() < CATCH_UP_PAGE) {
+                return true; // the last page: no need to ask again
+            }
         }
     }
 
@@ -283,15 +286,30 @@ final class NamespaceIndex {
         }
     }
 
-    /** Makes what was indexed durable, with its checkpoint; nothing when nothing changed since the last commit. */
-    synchronized void commit() throws IOException {
-        if (writer == null || !dirty) {
-            return;
+    /**
+     * Makes what was indexed durable, with its checkpoint; nothing when nothing changed since the last commit. The
+     * commit (its fsync) runs outside the index's lock, so a search catching up meanwhile does not wait for the disk:
+     * the checkpoint is read first, and everything indexed up to it was added before, so the commit holds it.
+     */
+    void commit() throws IOException {
+        IndexWriter w;
+        synchronized (this) {
+            if (!ready || !dirty) {
+                return;
+            }
+            w = writer;
+            w.setLiveCommitData(Map.of(SEQ, Long.toString(indexed), LAST, last, FIELDS, src.fingerprint(),
+                    STORE, src.store().describe()).entrySet());
+            dirty = false;
         }
-        writer.setLiveCommitData(Map.of(SEQ, Long.toString(indexed), LAST, last, FIELDS, src.fingerprint(),
-                STORE, src.store().describe()).entrySet());
-        writer.commit();
-        dirty = false;
+        try {
+            w.commit();
+        } catch (IOException | RuntimeException e) {
+            synchronized (this) {
+                dirty = true;
+            }
+            throw e;
+        }
     }
 
     /** Commits (when {@code keep}) and closes; after a failure, just closes what is open. */

@@ -8,6 +8,7 @@ import io.datafn.schema.SchemaParser;
 import io.datafn.search.SearchProvider.Hit;
 import io.datafn.search.SearchRequest;
 import io.datafn.store.ChangeRow;
+import io.datafn.testing.Folders;
 import io.datafn.testing.TestServices;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,14 +18,10 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -186,7 +183,7 @@ class LuceneSearchProviderTest {
     }
 
     @Test
-    void onDisk_aReopenedIndexResumesFromItsCheckpoint_aDeletedFolderIsRebuiltFromTheTables() throws IOException {
+    void onDisk_aReopenedIndexResumesFromItsCheckpoint_aDeletedFolderIsRebuiltFromTheTables() {
         onDisk(10);
         insert("a", "note", "n1", "{'title':'kept words'}");
         assertThat(find("a", "kept")).containsExactly("note:n1");
@@ -196,15 +193,7 @@ class LuceneSearchProviderTest {
         // n1 is still indexed: the index resumed at its checkpoint and applied only the change log after it
         assertThat(find("a", "kept")).containsExactlyInAnyOrder("note:n1", "note:n2");
         search.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+        Folders.delete(dir);
         onDisk(10);
         assertThat(find("a", "kept")).containsExactly("note:n2");
         assertThat(Files.isDirectory(dir.resolve("a"))).isTrue();

@@ -3,6 +3,7 @@ package io.datafn.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.datafn.jdbc.PostgresBus;
 import io.datafn.lucene.LuceneSearchProvider;
+import io.datafn.testing.Folders;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,14 +11,9 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -130,7 +126,7 @@ class SearchTest {
     }
 
     @Test
-    void onDisk_whatWasWrittenIsFoundAfterARestart_andAfterTheFolderIsDeleted() throws IOException {
+    void onDisk_whatWasWrittenIsFoundAfterARestart_andAfterTheFolderIsDeleted() {
         Path folder = dir.resolve("search");
         s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.searchProvider(new LuceneSearchProvider(folder, 10)));
         s.mutate("{\"resource\":\"task\",\"operation\":\"insert\",\"id\":\"task:1\",\"record\":{\"label\":\"Buy milk\"}}");
@@ -142,15 +138,7 @@ class SearchTest {
         assertThat(ids(s.post("search", "{\"query\":\"milk\"}").result())).containsExactlyInAnyOrder("task/task:1", "task/task:2");
         s.mutate("{\"resource\":\"task\",\"operation\":\"delete\",\"id\":\"task:1\"}");
         s.close();
-        try (Stream<Path> files = Files.walk(folder)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+        Folders.delete(folder);
         s = TestServer.startOn(url, Fixtures.F1_SCHEMA, b -> b.searchProvider(new LuceneSearchProvider(folder, 10)));
         assertThat(ids(s.post("search", "{\"query\":\"milk\"}").result())).containsExactly("task/task:2");
     }
