@@ -184,9 +184,9 @@ public final class LuceneSearchProvider implements SearchProvider {
         }
     }
 
-    /** How many namespace indexes are open now. */
-    public synchronized int openIndexes() {
-        return open.size();
+    /** The namespaces whose indexes are open now. */
+    public synchronized Set<String> openNamespaces() {
+        return Set.copyOf(open.keySet());
     }
 
     @Override
@@ -216,10 +216,10 @@ public final class LuceneSearchProvider implements SearchProvider {
             idx = open.get(ns);
             if (idx == null) {
                 idx = new NamespaceIndex(ns, source, () -> directory(ns), closing.get(ns));
-                open.put(ns, idx);
-                if (open.size() > maxOpen) {
+                if (open.size() >= maxOpen) {
                     evicted = retire(leastRecentlyUsed());
                 }
+                open.put(ns, idx);
             }
             idx.users++;
             idx.lastUsed = ++tick;

@@ -18,6 +18,7 @@ import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.Directory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -137,6 +138,9 @@ final class NamespaceIndex {
     }
 
     private void open() throws IOException {
+        if (closed.getCount() == 0) {
+            throw new AlreadyClosedException("search " + ns + ": this index was closed");
+        }
         if (predecessor != null) {
             predecessor.awaitClosed();
         }

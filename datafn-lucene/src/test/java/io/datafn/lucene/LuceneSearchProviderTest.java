@@ -219,11 +219,12 @@ class LuceneSearchProviderTest {
         insert("b", "note", "n1", "{'title':'apple'}");
         assertThat(find("a", "apple")).containsExactly("note:n1");
         assertThat(find("b", "apple")).containsExactly("note:n1");
-        assertThat(search.openIndexes()).isEqualTo(1);
+        assertThat(search.openNamespaces()).containsExactly("b"); // the least recently searched was closed
         insert("a", "note", "n2", "{'title':'apple pie'}");
         assertThat(find("a", "pie")).containsExactly("note:n2");
+        assertThat(search.openNamespaces()).containsExactly("a");
         assertThat(find("b", "pie")).isEmpty();
-        assertThat(search.openIndexes()).isEqualTo(1);
+        assertThat(search.openNamespaces()).containsExactly("b");
     }
 
     @Test

@@ -162,4 +162,16 @@ class SearchTest {
         }
         assertThat(found).containsExactly("task/task:1");
     }
+
+    @Test
+    void searchDir_defaultsBesideTheSqliteFile_elseDataSearch() {
+        assertThat(Main.searchFolder(null, "jdbc:sqlite:data/datafn.db"))
+                .isEqualTo(Path.of("data/datafn-search").toAbsolutePath());
+        assertThat(Main.searchFolder(null, "jdbc:sqlite:file:/srv/app/tasks.db?journal_mode=WAL"))
+                .isEqualTo(Path.of("/srv/app/tasks-search"));
+        assertThat(Main.searchFolder(null, "jdbc:postgresql://db/app")).isEqualTo(Path.of("data", "search"));
+        assertThat(Main.searchFolder(null, "jdbc:sqlite::memory:")).isEqualTo(Path.of("data", "search"));
+        assertThat(Main.searchFolder("/var/lib/datafn/search", "jdbc:sqlite:data/datafn.db"))
+                .isEqualTo(Path.of("/var/lib/datafn/search"));
+    }
 }
