@@ -336,6 +336,15 @@ final class NamespaceIndex {
             log.warn("search {}: closing the index failed: {}", ns, e.toString());
         } finally {
             ready = false;
+            // closed only once the one before is: an index closed before it ever opened must not let the next one
+            // of its namespace open while an older one still holds the folder's write lock
+            if (predecessor != null) {
+                try {
+                    predecessor.awaitClosed();
+                } catch (IOException e) {
+                    log.warn("search {}: {}", ns, e.getMessage());
+                }
+            }
             closed.countDown();
         }
     }
