@@ -401,6 +401,9 @@ public final class DatafnServer implements AutoCloseable {
                 });
             }
             store.onCommit(w -> publisher.offer(w.namespace(), w.maxSeq()));
+            if (searchProvider != null) {
+                clusterBus.subscribe(searchProvider::committed); // the commits of the other nodes
+            }
             DatafnServer server = new DatafnServer(schema, store, router, pruner(store, clock), hub, clusterBus,
                     publisher, searchProvider, readinessChecks, rateLimiter);
             try {

@@ -21,6 +21,14 @@ public interface SearchProvider extends AutoCloseable {
     /** The best hits, highest score first, reflecting every change committed before the call. */
     List<Hit> search(String namespace, SearchRequest request);
 
+    /**
+     * Told by the cluster bus that {@code namespace} committed changes up to {@code seq} on some node (this one
+     * included). A provider that keeps an index may use it, with {@link Store#onCommit} of the store it was opened
+     * with, to know when the index is behind instead of asking the change log before every search.
+     */
+    default void committed(String namespace, long seq) {
+    }
+
     @Override
     default void close() {
     }

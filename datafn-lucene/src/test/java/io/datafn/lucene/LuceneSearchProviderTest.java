@@ -8,14 +8,18 @@ import io.datafn.schema.SchemaParser;
 import io.datafn.search.SearchProvider.Hit;
 import io.datafn.search.SearchRequest;
 import io.datafn.store.ChangeRow;
+import io.datafn.testing.Folders;
 import io.datafn.testing.TestServices;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -23,8 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Lucene provider on a real store (SQLite and PostgreSQL): built from the tables on the first search, then caught
- * up from the change log before every search. Writes here do what every write path does: change the row and record
- * the change.
+ * up from the change log when a commit is announced. Writes here do what every write path does: change the row and
+ * record the change. On disk, an index opened again resumes from its checkpoint; a deleted folder or a pruned log
+ * rebuilds it from the tables.
  */
 @ParameterizedClass
 @ValueSource(strings = {"sqlite", "postgres"})
@@ -41,12 +46,17 @@ class LuceneSearchProviderTest {
     @Parameter
     String database;
 
+    @TempDir
+    Path dir;
+
+    String url;
     JdbcStore store;
     LuceneSearchProvider search;
 
     @BeforeEach
     void open() {
-        store = JdbcStore.open(database.equals("sqlite") ? TestServices.freshSqliteUrl() : TestServices.freshPostgresUrl());
+        url = database.equals("sqlite") ? TestServices.freshSqliteUrl() : TestServices.freshPostgresUrl();
+        store = JdbcStore.open(url);
         store.migrate(SCHEMA);
         search = new LuceneSearchProvider();
         search.open(SCHEMA, store);
@@ -56,6 +66,21 @@ class LuceneSearchProviderTest {
     void close() {
         search.close();
         store.close();
+    }
+
+    /** Replaces the provider by one on {@code dir} (the one before is closed: its indexes are committed). */
+    private void onDisk(int maxOpen) {
+        search.close();
+        search = new LuceneSearchProvider(dir, maxOpen);
+        search.open(SCHEMA, store);
+    }
+
+    /** Deletes a row without recording a change: only an index rebuilt from the tables misses the record. */
+    private void deleteUnlogged(String ns, String resource, String id) {
+        store.write(ns, tx -> {
+            tx.records().delete(SCHEMA.resource(resource), id);
+            return null;
+        });
     }
 
     private void insert(String ns, String resource, String id, String singleQuoted) {
@@ -155,5 +180,74 @@ class LuceneSearchProviderTest {
         List<Hit> hits = search.search("a", new SearchRequest("cat", List.of("note"), 10, false, 0, Map.of(), null));
         assertThat(hits).extracting(Hit::id).containsExactly("n1", "n2");
         assertThat(hits.get(0).score()).isGreaterThan(hits.get(1).score());
+    }
+
+    @Test
+    void onDisk_aReopenedIndexResumesFromItsCheckpoint_aDeletedFolderIsRebuiltFromTheTables() {
+        onDisk(10);
+        insert("a", "note", "n1", "{'title':'kept words'}");
+        assertThat(find("a", "kept")).containsExactly("note:n1");
+        insert("a", "note", "n2", "{'title':'kept later'}");
+        deleteUnlogged("a", "note", "n1");
+        onDisk(10);
+        // n1 is still indexed: the index resumed at its checkpoint and applied only the change log after it
+        assertThat(find("a", "kept")).containsExactlyInAnyOrder("note:n1", "note:n2");
+        search.close();
+        Folders.delete(dir);
+        onDisk(10);
+        assertThat(find("a", "kept")).containsExactly("note:n2");
+        assertThat(Files.isDirectory(dir.resolve("a"))).isTrue();
+    }
+
+    @Test
+    void onDisk_changesPrunedBeforeTheyWereIndexed_rebuildTheIndex() {
+        onDisk(10);
+        insert("a", "note", "n1", "{'title':'kept words'}");
+        assertThat(find("a", "kept")).containsExactly("note:n1");
+        search.close();
+        insert("a", "note", "n2", "{'title':'kept later'}");
+        deleteUnlogged("a", "note", "n1");
+        store.prune(System.currentTimeMillis() + 60_000, 0);
+        onDisk(10);
+        assertThat(find("a", "kept")).containsExactly("note:n2");
+    }
+
+    @Test
+    void onDisk_atMostMaxOpenIndexes_anEvictedOneCatchesUpWhenSearchedAgain() {
+        onDisk(1);
+        insert("a", "note", "n1", "{'title':'apple'}");
+        insert("b", "note", "n1", "{'title':'apple'}");
+        assertThat(find("a", "apple")).containsExactly("note:n1");
+        assertThat(find("b", "apple")).containsExactly("note:n1");
+        assertThat(search.openNamespaces()).containsExactly("b"); // the least recently searched was closed
+        insert("a", "note", "n2", "{'title':'apple pie'}");
+        assertThat(find("a", "pie")).containsExactly("note:n2");
+        assertThat(search.openNamespaces()).containsExactly("a");
+        assertThat(find("b", "pie")).isEmpty();
+        assertThat(search.openNamespaces()).containsExactly("b");
+    }
+
+    @Test
+    void aCommitOfAnotherNode_isFoundOnceTheBusAnnouncesIt() {
+        assertThat(find("a", "far")).isEmpty(); // the index is open and current
+        try (JdbcStore otherNode = JdbcStore.open(url)) {
+            otherNode.migrate(SCHEMA);
+            ObjectNode r = ((ObjectNode) Json.parse("{\"title\":\"far away\"}")).put("id", "n9");
+            long seq = otherNode.writeTracked("a", tx -> {
+                tx.records().insert(SCHEMA.resource("note"), r);
+                tx.changes().record(new ChangeRow(0, "note", "n9", ChangeRow.INSERT, r));
+                return null;
+            }).maxSeq();
+            search.committed("a", seq);
+        }
+        assertThat(find("a", "far")).containsExactly("note:n9");
+    }
+
+    @Test
+    void folderNames_areTheNamespaceWhenPlain_otherwiseAHash() {
+        assertThat(LuceneSearchProvider.folderName("tenant-1_a")).isEqualTo("tenant-1_a");
+        assertThat(LuceneSearchProvider.folderName("Tenant")).startsWith("ns-").hasSize(67);
+        assertThat(LuceneSearchProvider.folderName("../x")).startsWith("ns-").hasSize(67);
+        assertThat(LuceneSearchProvider.folderName("Tenant")).isNotEqualTo(LuceneSearchProvider.folderName("tenant"));
     }
 }

@@ -205,6 +205,15 @@ public final class Main implements Callable<Integer> {
     @Option(scope = ScopeType.INHERIT, names = "--bus", defaultValue = "auto", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (default ${DEFAULT-VALUE}: the database's own bus where it has one, PostgreSQL LISTEN/NOTIFY, else local)")
     String bus;
 
+    @Option(scope = ScopeType.INHERIT, names = "--search-dir", description = "Folder of the search indexes, one folder"
+            + " per namespace, kept current from the change log; memory keeps them in memory, rebuilt from the database"
+            + " after a restart (default: <name>-search beside a SQLite file, data/datafn-search for the default database, else data/search)")
+    String searchDir;
+
+    @Option(scope = ScopeType.INHERIT, names = "--search-max-open", defaultValue = "1000", description = "Namespace search"
+            + " indexes open at once; beyond it the least recently searched is committed and closed (default ${DEFAULT-VALUE})")
+    int searchMaxOpen;
+
     @Option(names = "--admin-token", description = "Turns the admin console on at <base>/admin; API calls with"
             + " Authorization: Bearer <token> act in the namespace of the X-Datafn-Namespace header (at least 16"
             + " characters; default: off)")
@@ -558,7 +567,7 @@ public final class Main implements Callable<Integer> {
                         .rest(rest)
                         .websocketLimits(wsMaxSockets, wsMaxPerNamespace)
                         .observer(new DatafnMetrics(registry));
-                builder.clusterBus(bus(store)).searchProvider(new LuceneSearchProvider());
+                builder.clusterBus(bus(store)).searchProvider(search());
                 if (redisSeq != null) {
                     builder.readinessCheck("serverseq", redisSeq::healthy);
                 }
@@ -625,6 +634,31 @@ public final class Main implements Callable<Integer> {
                 .put("openapi", basePath + "/openapi.json")
                 .put("admin", "off: start the server with --admin-token to serve the console at " + basePath + "/admin");
         ctx.contentType(io.datafn.router.Response.JSON).result(io.datafn.json.Json.bytes(hint));
+    }
+
+    /** The search provider: Lucene indexes in {@code --search-dir}, or in memory. */
+    LuceneSearchProvider search() {
+        if ("memory".equals(searchDir)) {
+            return new LuceneSearchProvider(null, searchMaxOpen);
+        }
+        return new LuceneSearchProvider(searchFolder(searchDir, db), searchMaxOpen);
+    }
+
+    /**
+     * {@code --search-dir}; else, for a SQLite file, {@code <name>-search} beside it ({@code data/datafn-search} for the
+     * default database), so that two databases of one folder do not share indexes; else {@code data/search}.
+     */
+    static Path searchFolder(String searchDir, String db) {
+        if (searchDir != null) {
+            return Path.of(searchDir);
+        }
+        String sqlite = db.startsWith("jdbc:sqlite:") ? db.substring("jdbc:sqlite:".length()).replaceFirst("^file:", "")
+                .replaceFirst("\\?.*$", "") : "";
+        if (!sqlite.isEmpty() && !sqlite.contains(":memory:")) {
+            Path file = Path.of(sqlite).toAbsolutePath();
+            return file.resolveSibling(file.getFileName().toString().replaceFirst("\\.[^.]*$", "") + "-search");
+        }
+        return Path.of("data", "search");
     }
 
     /** The cluster bus: commits of every node reach this node's WebSocket clients. */

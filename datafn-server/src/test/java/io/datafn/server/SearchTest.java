@@ -1,19 +1,26 @@
 package io.datafn.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.datafn.jdbc.PostgresBus;
 import io.datafn.lucene.LuceneSearchProvider;
+import io.datafn.testing.Folders;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code POST search} and the query {@code search} clause with the default (Lucene) provider. */
+/**
+ * {@code POST search} and the query {@code search} clause with the default (Lucene) provider; on disk across restarts,
+ * and on two nodes sharing a database, each with its own index folder.
+ */
 @ParameterizedClass
 @EnumSource(TestDb.class)
 class SearchTest {
@@ -21,11 +28,18 @@ class SearchTest {
     TestDb db;
 
     TestServer s;
+    TestServer other;
+
+    @TempDir
+    Path dir;
 
     @AfterEach
     void stop() {
         if (s != null) {
             s.close();
+        }
+        if (other != null) {
+            other.close();
         }
     }
 
@@ -109,5 +123,55 @@ class SearchTest {
         assertThat(r.path()).isEqualTo("search");
         assertThat(s.post("search", "{\"query\":\"x\"}").code()).isEqualTo("DFQL_UNSUPPORTED");
         assertThat(s.get("status").result().get("capabilities").toString()).doesNotContain("dfql.search");
+    }
+
+    @Test
+    void onDisk_whatWasWrittenIsFoundAfterARestart_andAfterTheFolderIsDeleted() {
+        Path folder = dir.resolve("search");
+        s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.searchProvider(new LuceneSearchProvider(folder, 10)));
+        s.mutate("{\"resource\":\"task\",\"operation\":\"insert\",\"id\":\"task:1\",\"record\":{\"label\":\"Buy milk\"}}");
+        assertThat(ids(s.post("search", "{\"query\":\"milk\"}").result())).containsExactly("task/task:1");
+        s.mutate("{\"resource\":\"task\",\"operation\":\"insert\",\"id\":\"task:2\",\"record\":{\"label\":\"Milk the cow\"}}");
+        String url = s.jdbcUrl;
+        s.close();
+        s = TestServer.startOn(url, Fixtures.F1_SCHEMA, b -> b.searchProvider(new LuceneSearchProvider(folder, 10)));
+        assertThat(ids(s.post("search", "{\"query\":\"milk\"}").result())).containsExactlyInAnyOrder("task/task:1", "task/task:2");
+        s.mutate("{\"resource\":\"task\",\"operation\":\"delete\",\"id\":\"task:1\"}");
+        s.close();
+        Folders.delete(folder);
+        s = TestServer.startOn(url, Fixtures.F1_SCHEMA, b -> b.searchProvider(new LuceneSearchProvider(folder, 10)));
+        assertThat(ids(s.post("search", "{\"query\":\"milk\"}").result())).containsExactly("task/task:2");
+    }
+
+    @Test
+    void twoNodes_aWriteOnOneIsFoundOnTheOther_toldByTheBus() throws InterruptedException {
+        if (db != TestDb.POSTGRES) {
+            return; // nodes share commits through PostgreSQL LISTEN/NOTIFY; SQLite is a single-node store
+        }
+        s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.clusterBus(new PostgresBus(TestDb.PG_URL, null, null))
+                .searchProvider(new LuceneSearchProvider(dir.resolve("a"), 10)));
+        other = TestServer.startOn(s.jdbcUrl, Fixtures.F1_SCHEMA, b -> b.clusterBus(new PostgresBus(TestDb.PG_URL, null, null))
+                .searchProvider(new LuceneSearchProvider(dir.resolve("b"), 10)));
+        assertThat(ids(other.post("search", "{\"query\":\"milk\"}").result())).isEmpty(); // B's index is open and current
+        Thread.sleep(500); // both listeners connected
+        s.mutate("{\"resource\":\"task\",\"operation\":\"insert\",\"id\":\"task:1\",\"record\":{\"label\":\"Buy milk\"}}");
+        List<String> found = List.of();
+        for (int i = 0; i < 50 && found.isEmpty(); i++) { // the bus delivers within milliseconds; B reads its log every 5 s
+            Thread.sleep(20);
+            found = ids(other.post("search", "{\"query\":\"milk\"}").result());
+        }
+        assertThat(found).containsExactly("task/task:1");
+    }
+
+    @Test
+    void searchDir_defaultsBesideTheSqliteFile_elseDataSearch() {
+        assertThat(Main.searchFolder(null, "jdbc:sqlite:data/datafn.db"))
+                .isEqualTo(Path.of("data/datafn-search").toAbsolutePath());
+        assertThat(Main.searchFolder(null, "jdbc:sqlite:file:/srv/app/tasks.db?journal_mode=WAL"))
+                .isEqualTo(Path.of("/srv/app/tasks-search"));
+        assertThat(Main.searchFolder(null, "jdbc:postgresql://db/app")).isEqualTo(Path.of("data", "search"));
+        assertThat(Main.searchFolder(null, "jdbc:sqlite::memory:")).isEqualTo(Path.of("data", "search"));
+        assertThat(Main.searchFolder("/var/lib/datafn/search", "jdbc:sqlite:data/datafn.db"))
+                .isEqualTo(Path.of("/var/lib/datafn/search"));
     }
 }
