@@ -21,6 +21,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.handler.EagerContentHandler;
+import org.eclipse.jetty.session.DefaultSessionCache;
+import org.eclipse.jetty.session.NullSessionDataStore;
+import org.eclipse.jetty.session.SessionCache;
 import org.eclipse.jetty.util.component.LifeCycle;
 
 import java.io.IOException;
@@ -60,7 +63,16 @@ public final class DatafnJavalin {
             // a bad token 401; beyond that Jetty answers 431 in the envelope (JsonErrorHandler)
             http.setRequestHeaderSize(MAX_HEADER_BYTES);
         });
-        config.jetty.modifyServletContextHandler(handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
+        config.jetty.modifyServletContextHandler(handler -> {
+            handler.getServletHandler().setDecodeAmbiguousURIs(true);
+            // Javalin asks for the HTTP session of every WebSocket upgrade (for WsContext's session attributes), and
+            // Jetty's default cache keeps each such session with no idle expiry: memory that grows with every
+            // reconnect. Nothing here uses sessions, so none is kept past its request.
+            DefaultSessionCache sessions = new DefaultSessionCache(handler.getSessionHandler());
+            sessions.setEvictionPolicy(SessionCache.EVICT_ON_SESSION_EXIT);
+            sessions.setSessionDataStore(new NullSessionDataStore());
+            handler.getSessionHandler().setSessionCache(sessions);
+        });
         // no permessage-deflate (browsers offer it): a cursor message is ~100 bytes, and compressing it would cost a
         // deflater per socket (its window and memory) and a compression per socket per commit
         config.jetty.modifyWebSocketServletFactory(factory -> factory.getAvailableExtensionNames().remove("permessage-deflate"));

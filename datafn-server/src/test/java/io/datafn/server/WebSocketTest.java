@@ -119,6 +119,24 @@ class WebSocketTest {
     }
 
     @Test
+    void upgrades_keepNoHttpSession() throws Exception {
+        // Javalin asks for an HTTP session on every upgrade; none may stay in memory (it grew with every reconnect)
+        s = start(100, 100);
+        java.util.List<WsClient> open = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            open.add(connect(s, "ns" + (i % 2)));
+        }
+        awaitSockets(20);
+        org.eclipse.jetty.session.DefaultSessionCache cache = (org.eclipse.jetty.session.DefaultSessionCache)
+                s.app.jettyServer().server().getDescendant(org.eclipse.jetty.ee10.servlet.SessionHandler.class).getSessionCache();
+        assertThat(cache.getSessionsTotal()).as("sessions made by the upgrades").isGreaterThanOrEqualTo(20);
+        assertThat(cache.getSessionsCurrent()).as("sessions still held").isZero();
+        for (WsClient c : open) {
+            c.ws.abort();
+        }
+    }
+
+    @Test
     void shutdown_closesSocketsWithGoingAway() throws Exception {
         s = start(10, 10);
         WsClient c = connect(s, "a");
