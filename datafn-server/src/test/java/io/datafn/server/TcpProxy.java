@@ -32,13 +32,44 @@ final class TcpProxy implements AutoCloseable {
         if (server != null) {
             return;
         }
-        ServerSocket s = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
-        s.setReuseAddress(true);
+        ServerSocket s = bind();
         port = s.getLocalPort();
         server = s;
         Thread t = new Thread(() -> accept(s), "tcp-proxy-" + port);
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * A listening socket on {@link #port}, or first on a free port below the kernel's ephemeral range (32768 and up on
+     * Linux), so that no outgoing connection of this machine can take it while the proxy is down; a rebind after
+     * {@link #down()} is retried for 5 s (SO_REUSEADDR is set before binding).
+     */
+    private ServerSocket bind() throws IOException {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            int p = port != 0 ? port : random.nextInt(20_000, 32_000);
+            ServerSocket s = new ServerSocket();
+            try {
+                s.setReuseAddress(true);
+                s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), p), 50);
+                return s;
+            } catch (IOException e) {
+                s.close();
+                if (System.nanoTime() > until) {
+                    throw e;
+                }
+                if (port != 0) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
+        }
     }
 
     synchronized void down() throws IOException {
