@@ -2,7 +2,6 @@ package io.datafn.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.datafn.json.Json;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -29,18 +28,14 @@ class BadMessageKeepAliveTest {
     static final int CLIENTS = 4;
     static final int REQUESTS = 1500;
 
-    TestServer s;
-
-    @AfterEach
-    void stop() {
-        if (s != null) {
-            s.close();
+    @Test
+    void refusedHeadsOnOtherConnections_leaveKeepAliveAnswersInStep() throws Exception {
+        try (TestServer s = TestServer.start(TestDb.SQLITE, Fixtures.F1_SCHEMA)) {
+            run(s);
         }
     }
 
-    @Test
-    void refusedHeadsOnOtherConnections_leaveKeepAliveAnswersInStep() throws Exception {
-        s = TestServer.start(TestDb.SQLITE, Fixtures.F1_SCHEMA);
+    private static void run(TestServer s) throws InterruptedException {
         AtomicBoolean done = new AtomicBoolean();
         ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
         AtomicInteger refused = new AtomicInteger();
