@@ -87,6 +87,7 @@ final class HttpConnections {
         @Override
         public Connection newConnection(Connector connector, EndPoint endPoint) {
             HttpConnection connection = new HttpConnection(getHttpConfiguration(), connector, endPoint) {
+                private final Object fillLock = new Object();
                 private Deadline deadline;
 
                 private Deadline deadline() {
@@ -147,6 +148,22 @@ final class HttpConnections {
                             super.earlyEOF();
                         }
                     };
+                }
+
+                /**
+                 * One thread at a time fills and parses this connection. Jetty 12.1.14 hands a request its parser
+                 * refuses (a head over the limit, a bad header) to another thread for the error answer while the
+                 * parsing thread is still inside {@code onFillable}; once that answer is written, the connection
+                 * resumes {@code onFillable} on a third thread, and the two release the same pooled request buffer.
+                 * A buffer released twice is handed to two connections at once: one reads another's bytes (a request
+                 * handled twice with a garbled body, an answer on the wrong connection) or loses its own (a request
+                 * never answered). The second thread waits here for the first to leave, which it does at once.
+                 */
+                @Override
+                public void onFillable() {
+                    synchronized (fillLock) {
+                        super.onFillable();
+                    }
                 }
 
                 @Override
