@@ -58,7 +58,9 @@ public final class MutationEndpoint {
         MutationResult r = results.get(0);
         plugins.afterMutation(ctx, body, r.toJson());
         if (!r.ok()) {
-            throw r.firstError();
+            // a replayed stored failure is marked as one (PROTOCOL.md "Idempotency": returned with deduped:true), in
+            // the envelope's details beside its path, as the original's envelope has no other place for it
+            throw r.deduped() ? r.firstError().withDetail("deduped", true) : r.firstError();
         }
         return r.toJson();
     }

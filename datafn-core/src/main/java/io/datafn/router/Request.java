@@ -63,6 +63,11 @@ public record Request(String method, String path, Map<String, List<String>> quer
             public int read(byte[] b, int off, int len) throws IOException {
                 return in().read(b, off, len);
             }
+
+            @Override
+            public int available() throws IOException {
+                return in().available(); // opens the body too (the router asks only once it means to read it)
+            }
         };
     }
 }

@@ -43,6 +43,7 @@ public final class Router {
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
     private static final long DISCARD_AT_LEAST = 16L << 20;
     private static final long DISCARD_NANOS = 10_000_000_000L;
+    private static final long DISCARD_IDLE_MILLIS = 1000;
 
     private final String basePath;
     private final Limits limits;
@@ -386,10 +387,11 @@ public final class Router {
         return out.toByteArray();
     }
 
-    /** The request body as the router reads it: whether it was read at all, and whether its end was seen. */
+    /** The request body as the router reads it: whether it was read at all, how much of it, and whether its end was seen. */
     private static final class Body extends FilterInputStream {
         boolean touched;
         boolean ended;
+        long count;
 
         Body(InputStream in) {
             super(in);
@@ -400,6 +402,7 @@ public final class Router {
             touched = true;
             int b = super.read();
             ended |= b < 0;
+            count += b < 0 ? 0 : 1;
             return b;
         }
 
@@ -408,6 +411,7 @@ public final class Router {
             touched = true;
             int n = super.read(b, off, len);
             ended |= n < 0;
+            count += Math.max(n, 0);
             return n;
         }
     }
@@ -415,8 +419,11 @@ public final class Router {
     /**
      * Reads away what is left of the request body after an answer that did not need all of it (an early error such as
      * 413), so that a client still sending can finish and then read the answer instead of having its connection reset:
-     * at most 4 x {@code maxPayloadBytes} (at least 16 MiB) and 10 seconds. When the rest stays unread (a longer body,
-     * or a client that awaits {@code 100-continue} and has not sent it) the answer closes the connection.
+     * at most 4 x {@code maxPayloadBytes} (at least 16 MiB) and 10 seconds, and only while the client keeps sending:
+     * reads never block, and a client that has sent nothing for {@value #DISCARD_IDLE_MILLIS} ms is waiting for the
+     * answer (a declared length it will not send before it reads one), so it gets it at once. When the rest stays
+     * unread (a longer body, a stalled client, or one that awaits {@code 100-continue} and has not sent it) the answer
+     * closes the connection.
      */
     private Response discardRest(Request req, Body body, Response resp) {
         if (req.contentLength() == 0 || (req.contentLength() < 0 && req.header().apply("Transfer-Encoding") == null)) {
@@ -426,15 +433,28 @@ public final class Router {
         boolean awaitsContinue = !body.touched && "100-continue".equalsIgnoreCase(req.header().apply("Expect"));
         if (!body.ended && !awaitsContinue && req.contentLength() <= budget) {
             long deadline = System.nanoTime() + DISCARD_NANOS;
+            long idleSince = System.nanoTime();
             byte[] buf = new byte[8192];
             try {
-                while (!body.ended && budget > 0 && System.nanoTime() - deadline < 0) {
-                    budget -= Math.max(body.read(buf), 0);
+                while (!body.ended && !(req.contentLength() > 0 && body.count >= req.contentLength()) && budget > 0
+                        && System.nanoTime() - deadline < 0) {
+                    int available = body.available();
+                    if (available > 0) {
+                        budget -= Math.max(body.read(buf, 0, Math.min(available, buf.length)), 0);
+                        idleSince = System.nanoTime();
+                    } else if (System.nanoTime() - idleSince > DISCARD_IDLE_MILLIS * 1_000_000L) {
+                        break;
+                    } else {
+                        Thread.sleep(2);
+                    }
                 }
             } catch (IOException e) {
                 // the client stopped sending or went away
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
-        return body.ended ? resp : resp.withHeader("Connection", "close");
+        boolean all = body.ended || (req.contentLength() > 0 && body.count >= req.contentLength());
+        return all ? resp : resp.withHeader("Connection", "close");
     }
 }

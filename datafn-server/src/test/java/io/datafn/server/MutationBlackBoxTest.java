@@ -698,9 +698,14 @@ class MutationBlackBoxTest {
         insertTask("task:idem-guard", "\"priority\":1");
         String guarded = "{\"resource\":\"task\",\"operation\":\"merge\",\"clientId\":\"c1\",\"mutationId\":\"m-idem-guard\","
                 + "\"id\":\"task:idem-guard\",\"record\":{\"title\":\"applied\"},\"if\":{\"priority\":2}}";
-        assertError(mutation(guarded), 409, "CONFLICT", "Guard condition not met", "if");
+        Reply first = mutation(guarded);
+        assertError(first, 409, "CONFLICT", "Guard condition not met", "if");
+        assertThat(first.body().path("error").path("details").has("deduped")).isFalse();
         s.mutate("{\"resource\":\"task\",\"operation\":\"merge\",\"id\":\"task:idem-guard\",\"record\":{\"priority\":2}}");
-        assertError(mutation(guarded), 409, "CONFLICT", "Guard condition not met", "if");
+        Reply replay = mutation(guarded);
+        assertJson(replay.body(), "{\"ok\":false,\"error\":{\"code\":\"CONFLICT\",\"message\":\"Guard condition not met\","
+                + "\"details\":{\"path\":\"if\",\"deduped\":true}}}");
+        assertThat(replay.status()).isEqualTo(409);
         assertThat(row("task", "task:idem-guard").path("title").isNull()).isTrue();
     }
 

@@ -95,4 +95,22 @@ class PayloadLimitBlackBoxTest {
             }
         }
     }
+
+    @Test
+    void declaredLengthNeverSent_isAnsweredWithinSecondsAndClosed() throws IOException {
+        // a client that declares more than it sends and waits for the answer: answered once it has sent nothing for a
+        // second, not when the idle timeout ends the connection
+        String[] heads = {post("query", "Content-Length: 6000000"), "GET /datafn/status HTTP/1.1\r\nContent-Length: 6000000"};
+        int[] statuses = {413, 413}; // the declared length is checked before any route
+        for (int i = 0; i < heads.length; i++) {
+            try (RawHttp c = connect()) {
+                long start = System.nanoTime();
+                c.socket().setSoTimeout(8_000);
+                RawHttp.Reply r = c.sendBody(heads[i], 7, 7, 0, false).read();
+                assertThat(r.status()).as(heads[i]).isEqualTo(statuses[i]);
+                assertThat(r.headers().get("connection")).isEqualTo("close");
+                assertThat((System.nanoTime() - start) / 1_000_000).as("ms until answered").isLessThan(5_000);
+            }
+        }
+    }
 }

@@ -336,6 +336,12 @@ class SyncBlackBoxTest {
         start();
         assertJson(s.post("seed", "{\"clientId\":\"client:device-1\"}").body(), "{\"ok\":true,\"result\":{\"ok\":true}}");
         assertJson(s.post("seed", "{}").body(), "{\"ok\":true,\"result\":{\"ok\":true}}");
+        // a JSON null clientId is an absent one (docs/PROTOCOL-NOTES.md), on every sync route
+        assertJson(s.post("seed", "{\"clientId\":null}").body(), "{\"ok\":true,\"result\":{\"ok\":true}}");
+        assertThat(s.post("pull", "{\"clientId\":null,\"cursors\":{\"goal\":\"0\"}}").result().path("ok").asBoolean()).isTrue();
+        assertThat(s.post("clone", "{\"clientId\":null,\"tables\":[\"goal\"]}").status()).isEqualTo(200);
+        assertThat(s.post("reconcile", "{\"clientId\":null,\"resources\":[\"goal\"]}").status()).isEqualTo(200);
+        assertThat(s.post("push", "{\"clientId\":null,\"mutations\":[]}").status()).isEqualTo(200);
         TestServer.Reply bad = s.post("seed", "{\"clientId\":123}");
         assertJson(bad.body(), "{\"ok\":false,\"error\":{\"code\":\"DFQL_INVALID\",\"message\":\"Invalid DFQL: clientId must be string\",\"details\":{\"path\":\"clientId\"}}}");
         String data = "{\"data\":{\"goal\":[{\"id\":\"goal:s1\",\"label\":\"Seeded\"},{\"label\":\"No id\"}]}}";
