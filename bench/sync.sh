@@ -3,7 +3,7 @@
 # catch-up of 100 000 changes, clone of 1 000 000 rows; each against the standalone server on PostgreSQL, with the
 # server's peak heap. Everything runs on 127.0.0.1 and stops by itself. Usage: bench/sync.sh
 # (SERVER_JAR=path measures another build, e.g. an older one for before/after; BENCH_DB, PORT, OUT as named below;
-# SCENARIOS=push runs the two push scenarios only.) A push line is followed by the server's and PostgreSQL's CPU ms
+# SCENARIOS=push runs the two push scenarios only; PROFILE=1 records OUT/server.jfr.) A push line is followed by the server's and PostgreSQL's CPU ms
 # per mutation (bench/lib.sh measure_cpu).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +22,8 @@ bench_pg_check
 bench_jar
 bench_pg_recreate "$DB" >/dev/null
 bench_traps
+# PROFILE=1: a JFR profile of the server (OUT/server.jfr)
+[ "${PROFILE:-0}" = 1 ] && JFR_OPTS=(-XX:StartFlightRecording=filename="$OUT/server.jfr",settings=profile,dumponexit=true)
 JAVA_OPTS="-Xmx$HEAP" bench_datafn server "$PORT" --schema bench/sync.schema.json \
   --db "$(bench_jdbc "$DB")" --db-pool 16 --max-pull-limit 1000 --auth jwt --jwt-secret "$SECRET"
 SERVER=$STARTED_PID
