@@ -2,7 +2,9 @@
 # Sync benchmark (issue 3): push of 10 000 mutations in batches of 100 (one namespace, many namespaces), pull
 # catch-up of 100 000 changes, clone of 1 000 000 rows; each against the standalone server on PostgreSQL, with the
 # server's peak heap. Everything runs on 127.0.0.1 and stops by itself. Usage: bench/sync.sh
-# (SERVER_JAR=path measures another build, e.g. an older one for before/after; BENCH_DB, PORT, OUT as named below.)
+# (SERVER_JAR=path measures another build, e.g. an older one for before/after; BENCH_DB, PORT, OUT as named below;
+# SCENARIOS=push runs the two push scenarios only; PROFILE=1 records OUT/server.jfr.) A push line is followed by the server's and PostgreSQL's CPU ms
+# per mutation (bench/lib.sh measure_cpu).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -20,6 +22,8 @@ bench_pg_check
 bench_jar
 bench_pg_recreate "$DB" >/dev/null
 bench_traps
+# PROFILE=1: a JFR profile of the server (OUT/server.jfr)
+[ "${PROFILE:-0}" = 1 ] && JFR_OPTS=(-XX:StartFlightRecording=filename="$OUT/server.jfr",settings=profile,dumponexit=true)
 JAVA_OPTS="-Xmx$HEAP" bench_datafn server "$PORT" --schema bench/sync.schema.json \
   --db "$(bench_jdbc "$DB")" --db-pool 16 --max-pull-limit 1000 --auth jwt --jwt-secret "$SECRET"
 SERVER=$STARTED_PID
@@ -36,8 +40,21 @@ run() { echo "$*" >&2; java bench/SyncBench.java "$@" | tee -a "$OUT/results.txt
 # warm-up (JIT, pools), not reported: 5 000 pushes over 16 namespaces
 java bench/SyncBench.java push "$URL" "$SECRET" 5000 100 8 16 warm > /dev/null; peak > /dev/null
 
-run push "$URL" "$SECRET" 10000 100 8 1 a;  echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
-run push "$URL" "$SECRET" 10000 100 8 16 b; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+# push_run <total> <namespaces> <run>: one push scenario in batches of 100 by 8 writers, with CPU ms per mutation
+push_run() {
+    local cpu
+    echo "push $*" >&2
+    cpu=$(measure_cpu "push-$3" "$SERVER" "$DB" java bench/SyncBench.java push "$URL" "$SECRET" "$1" 100 8 "$2" "$3")
+    tee -a "$OUT/results.txt" < "$OUT/push-$3.txt"
+    per_request "$cpu" "$1" | awk '{printf "  CPU per mutation: server %.3f ms, postgres %.3f ms (foreign %s%%, idle %s%%)\n", $1, $2, $4, $5}' \
+        | tee -a "$OUT/results.txt"
+}
+push_run 10000 1 a;  echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+push_run 10000 16 b; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+if [ "${SCENARIOS:-all}" = push ]; then
+    echo "results in $OUT/results.txt"
+    exit 0
+fi
 # 100 000 changes to catch up on (one namespace), then the pull
 run push "$URL" "$SECRET" 100000 100 8 1 c > /dev/null; peak > /dev/null
 run pull "$URL" "$SECRET" 1000 bench-user-0; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"

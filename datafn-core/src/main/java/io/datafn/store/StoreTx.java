@@ -48,6 +48,26 @@ public interface StoreTx {
     interface Savepoint {
     }
 
+    /**
+     * From now until the work ends, the writes whose outcome the caller takes for granted (a record insert that
+     * succeeds, the save of a key claimed in this transaction) may be held back and sent together: before the next
+     * statement that reads, before a savepoint, and when the work returns. When one then turns out otherwise (the
+     * insert found its id taken) or fails, the work fails with {@link Refuted}; the caller's answers built on the
+     * assumption are void. Only for a caller that rolls the whole transaction back on any failure and then runs the
+     * work again without this (push's optimistic batch): a round trip per write is what it saves.
+     */
+    void deferWrites();
+
+    /**
+     * A write held back by {@link #deferWrites} did not do what was taken for granted, or failed: the transaction
+     * must roll back (nothing of it may commit), and the work run again without deferred writes answers correctly.
+     */
+    final class Refuted extends RuntimeException {
+        public Refuted(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** The records of the namespace's resources. */
     interface Records {
         /** Runs a query: filtering, sorting, paging, counting, grouping and relation expansion happen in SQL. */
@@ -157,6 +177,13 @@ public interface StoreTx {
     /** Idempotency keys {@code (clientId, mutationId)} and the attempts of pushed mutations. */
     interface Keys {
         /**
+         * Claims many keys at once, as {@link #claim} claims one, in a fixed order (so that two transactions claiming
+         * overlapping keys wait for each other instead of deadlocking), and reads their stored records: a later
+         * {@link #claim} of one of them in this transaction answers without a statement. A push claims its batch so.
+         */
+        void claimAll(Collection<Key> keys);
+
+        /**
          * The stored idempotency record for the key, or null. Also claims the key until the transaction ends: a
          * concurrent transaction asking for the same key waits, then sees what this one stored.
          */
@@ -194,6 +221,15 @@ public interface StoreTx {
     /** A pushed mutation that kept failing with a retryable error. */
     record Quarantined(String ns, String clientId, String mutationId, String payload, String code, String message,
                        int attempts, long firstSeen, long lastSeen) {
+    }
+
+    /** An idempotency key. */
+    record Key(String clientId, String mutationId) implements Comparable<Key> {
+        @Override
+        public int compareTo(Key o) {
+            int c = clientId.compareTo(o.clientId);
+            return c != 0 ? c : mutationId.compareTo(o.mutationId);
+        }
     }
 
     /** An idempotency record: the payload's canonical JSON and the MutationResult as JSON. */

@@ -11,7 +11,13 @@ import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import static io.datafn.jdbc.TxScope.number;
 import static io.datafn.jdbc.TxScope.text;
@@ -37,8 +43,76 @@ final class JdbcKeys implements StoreTx.Keys {
         return s.inNsInternal().and(text("client_id").eq(clientId)).and(text("mutation_id").eq(mutationId));
     }
 
+    /**
+     * Keys {@link #claimAll} claimed in this transaction and their stored records (null: none); forgotten when the
+     * transaction rolls back to a savepoint, which may undo a claim or a save.
+     */
+    private final Map<StoreTx.Key, StoredMutation> claimed = new HashMap<>();
+
+    /** Forgets what {@link #claimAll} read (a rollback to a savepoint). */
+    void forgetClaims() {
+        claimed.clear();
+    }
+
+    @Override
+    public void claimAll(Collection<StoreTx.Key> keys) {
+        // claimed as claim() claims one key, by inserting the rows, in key order: two pushes with overlapping keys take
+        // them in the same order, so the later one waits for the earlier one's end instead of deadlocking with it
+        List<StoreTx.Key> sorted = new ArrayList<>(new TreeSet<>(keys));
+        if (sorted.isEmpty()) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        int chunk = DeferredWrites.MAX_ROW_BINDS / 6;
+        int inserted = 0;
+        for (int from = 0; from < sorted.size(); from += chunk) {
+            int n = Math.min(chunk, sorted.size() - from);
+            String sql = statements.rendered(List.of("claim-keys", n), 6 * n, () -> {
+                var insert = s.ctx().insertInto(IDEMPOTENCY, text("ns"), text("client_id"), text("mutation_id"),
+                        text("payload"), text("result"), number("created_at"));
+                for (int i = 0; i < n; i++) {
+                    insert = insert.values("", "", "", "", "", 0L);
+                }
+                return insert.onConflictDoNothing();
+            });
+            Object[] binds = new Object[6 * n];
+            for (int i = 0; i < n; i++) {
+                StoreTx.Key k = sorted.get(from + i);
+                System.arraycopy(new Object[]{s.ns(), k.clientId(), k.mutationId(), "", "", now}, 0, binds, 6 * i, 6);
+            }
+            inserted += statements.update(sql, binds);
+        }
+        for (StoreTx.Key k : sorted) {
+            claimed.put(k, null);
+        }
+        if (inserted == sorted.size()) {
+            return; // every key is new
+        }
+        // some keys were there: one read of the records of them all (READ COMMITTED: a new statement sees what a
+        // transaction this one waited for committed); a row claimed but never saved holds no record
+        Set<String> clients = new HashSet<>();
+        Set<String> ids = new HashSet<>();
+        for (StoreTx.Key k : sorted) {
+            clients.add(k.clientId());
+            ids.add(k.mutationId());
+        }
+        for (Record r : s.ctx().select(text("client_id"), text("mutation_id"), text("payload"), text("result"))
+                .from(IDEMPOTENCY).where(s.inNsInternal()).and(text("client_id").in(clients))
+                .and(text("mutation_id").in(ids)).fetch()) {
+            StoreTx.Key k = new StoreTx.Key(r.get(0, String.class), r.get(1, String.class));
+            String result = r.get(3, String.class);
+            if (claimed.containsKey(k) && result != null && !result.isEmpty()) {
+                claimed.put(k, new StoredMutation(r.get(2, String.class), Json.parse(result)));
+            }
+        }
+    }
+
     @Override
     public StoredMutation claim(String clientId, String mutationId) {
+        StoreTx.Key key = new StoreTx.Key(clientId, mutationId);
+        if (claimed.containsKey(key)) {
+            return claimed.get(key);
+        }
         // The key is claimed by inserting its row (no answer yet). A second transaction claiming the same key waits on
         // the primary key until the first one ends: after a commit its insert does nothing and the next statement
         // reads what the first stored (READ COMMITTED: a new statement sees it); after a rollback its insert claims.
@@ -67,7 +141,17 @@ final class JdbcKeys implements StoreTx.Keys {
         String update = statements.rendered("save-key", 6, () -> s.ctx().update(IDEMPOTENCY).set(text("payload"), "")
                 .set(text("result"), "").set(number("created_at"), 0L)
                 .where(text("ns").eq("")).and(text("client_id").eq("")).and(text("mutation_id").eq("")));
-        int n = statements.update(update, stored.payload(), result, now, s.ns(), clientId, mutationId);
+        StoreTx.Key key = new StoreTx.Key(clientId, mutationId);
+        if (claimed.containsKey(key)) {
+            claimed.put(key, stored);
+        }
+        Object[] binds = {stored.payload(), result, now, s.ns(), clientId, mutationId};
+        if (statements.deferred().on()) {
+            // the key was claimed in this transaction (no savepoint while deferring): its row is there to update
+            statements.deferred().update(update, binds);
+            return;
+        }
+        int n = statements.update(update, binds);
         if (n == 0) {
             s.ctx().insertInto(IDEMPOTENCY, text("ns"), text("client_id"), text("mutation_id"), text("payload"),
                     text("result"), number("created_at")).values(s.ns(), clientId, mutationId, stored.payload(), result, now)

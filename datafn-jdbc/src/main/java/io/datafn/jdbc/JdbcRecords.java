@@ -86,15 +86,12 @@ final class JdbcRecords implements StoreTx.Records {
                 binds.add(s.columns().toSql(f.type(), e.getValue()));
             }
         }
-        String sql = statements.rendered(shape, binds.size(), () -> {
-            Map<org.jooq.Field<?>, Object> row = new LinkedHashMap<>();
-            row.put(text(Columns.NS), s.ns());
-            row.put(text("id"), id);
-            for (Field f : fields) {
-                row.put(s.columns().column(f.name(), f.type()), s.columns().bind(f.type(), values.get(f.name())));
-            }
-            return s.ctx().insertInto(table(resource)).set(row).onConflictDoNothing();
-        });
+        if (statements.deferred().on()) {
+            // taken for granted: the insert goes with the others of its shape (DeferredWrites), which must all insert
+            statements.deferred().insert(shape, n -> insertRows(resource, id, fields, values, n), binds);
+            return null;
+        }
+        String sql = statements.rendered(shape, binds.size(), () -> insertRows(resource, id, fields, values, 1));
         int n = statements.update(sql, binds.toArray());
         if (n == 1) {
             return null;
@@ -104,6 +101,28 @@ final class JdbcRecords implements StoreTx.Records {
         }
         String clash = uniqueClash(resource, id, values);
         return clash != null ? clash : "id";
+    }
+
+    /**
+     * An insert of {@code n} rows of the shape of {@code values} ({@code id}, then {@code fields} in this order; the
+     * values only give each bind its form), doing nothing for a row whose id or unique field is taken.
+     */
+    private org.jooq.Query insertRows(Resource resource, String id, List<Field> fields, ObjectNode values, int n) {
+        List<org.jooq.Field<?>> columns = new ArrayList<>(fields.size() + 2);
+        List<Object> row = new ArrayList<>(fields.size() + 2);
+        columns.add(text(Columns.NS));
+        row.add(s.ns());
+        columns.add(text("id"));
+        row.add(id);
+        for (Field f : fields) {
+            columns.add(s.columns().column(f.name(), f.type()));
+            row.add(s.columns().bind(f.type(), values.get(f.name())));
+        }
+        var insert = s.ctx().insertInto(table(resource), columns);
+        for (int i = 0; i < n; i++) {
+            insert = insert.values(row);
+        }
+        return insert.onConflictDoNothing();
     }
 
     @Override

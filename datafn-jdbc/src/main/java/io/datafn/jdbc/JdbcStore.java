@@ -423,8 +423,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         try (Connection c = writePool.getConnection()) {
             dialect.begin(c, false);
             try {
-                DSLContext ctx = dsl(c);
-                Statements st = new Statements(statements, c, ctx);
+                Statements st = unitOfWork(c);
                 List<Share> ok = new ArrayList<>();
                 java.util.TreeMap<String, List<ChangeRow>> byNs = new java.util.TreeMap<>();
                 for (CommitGroups.Pending<?> p : items) {
@@ -432,9 +431,11 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
                     java.sql.Savepoint sp = c.setSavepoint();
                     try {
                         runItem(p, tx);
+                        tx.settle();
                         // not released: the commit ends every savepoint, and a release is one more round trip per
                         // write (the next savepoint nests in this one; a rollback to it undoes only its own write)
                     } catch (RuntimeException e) {
+                        tx.abandon();
                         c.rollback(sp);
                         if (retryable(e) || lost(e)) {
                             p.alone = true;
@@ -525,9 +526,10 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
             try (Connection c = pool.getConnection()) {
                 dialect.begin(c, readOnly);
                 try {
-                    Statements st = new Statements(statements, c, dsl(c));
-                    JdbcTx tx = new JdbcTx(c, st, s, dialect, ns);
+                    JdbcTx tx = new JdbcTx(c, unitOfWork(c), s, dialect, ns);
                     T result = work.apply(tx);
+                    tx.settle();
+                    Statements st = tx.statements();
                     List<ChangeRow> changes = ns == null ? List.of()
                             : JdbcTx.flush(st, dialect, ns, tx.recorded(), System.currentTimeMillis(), sequences);
                     dialect.commit(c);
@@ -578,14 +580,19 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         return groupedWrites.get();
     }
 
-    /** The jOOQ context of a unit of work on {@code c}, with the test hook's statement listeners. */
-    private DSLContext dsl(Connection c) {
+    /**
+     * The statements of a unit of work on {@code c}: its jOOQ context sends the writes held back
+     * ({@link Statements#deferred}) before each statement, then tells the test hook's statement listeners.
+     */
+    private Statements unitOfWork(Connection c) {
         DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
+        Statements st = new Statements(statements, c, ctx);
         ExecuteListener[] statementListeners = executeListeners;
-        if (statementListeners.length > 0) {
-            ctx.configuration().set(statementListeners);
-        }
-        return ctx;
+        ExecuteListener[] all = new ExecuteListener[statementListeners.length + 1];
+        all[0] = ExecuteListener.onStart(x -> st.deferred().flush());
+        System.arraycopy(statementListeners, 0, all, 1, statementListeners.length);
+        ctx.configuration().set(all);
+        return st;
     }
 
     /** The connection died (a restarted database, a stale pooled connection): nothing was committed. */
@@ -610,6 +617,11 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
 
     /** A unique violation that slipped past the pre-checks (a concurrent writer) is a conflict, not an internal error. */
     private RuntimeException translate(RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof StoreTx.Refuted r) {
+                return r; // a held-back write failed inside a jOOQ statement's flush: the caller runs the work again
+            }
+        }
         SQLException sql = sqlCause(e);
         if (sql != null && dialect.connectionLost(sql)) {
             return unavailable(e);

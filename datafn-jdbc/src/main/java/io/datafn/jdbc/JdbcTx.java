@@ -21,6 +21,7 @@ final class JdbcTx implements StoreTx {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JdbcTx.class);
 
     private final java.sql.Connection connection;
+    private final Statements statements;
     private final TxScope scope;
     private final List<ChangeRow> pending = new ArrayList<>();
     private final JdbcRecords records;
@@ -31,6 +32,7 @@ final class JdbcTx implements StoreTx {
 
     JdbcTx(java.sql.Connection connection, Statements statements, Schema schema, Dialect dialect, String ns) {
         this.connection = connection;
+        this.statements = statements;
         this.scope = new TxScope(statements.ctx(), schema, dialect, new Columns(dialect), ns);
         this.records = new JdbcRecords(scope, statements);
         this.joins = new JdbcJoins(scope);
@@ -67,6 +69,29 @@ final class JdbcTx implements StoreTx {
     @Override
     public Grants grants() {
         return grants;
+    }
+
+    /** The unit of work's statements. */
+    Statements statements() {
+        return statements;
+    }
+
+    @Override
+    public void deferWrites() {
+        statements.deferred().start();
+    }
+
+    /**
+     * The work returned: sends the writes it held back ({@link #deferWrites}), so that a failure of one is still the
+     * work's own (in a group commit: rolled back to its savepoint), and stops deferring.
+     */
+    void settle() {
+        statements.deferred().end();
+    }
+
+    /** The work failed: its held-back writes are forgotten (the transaction or its savepoint rolls back). */
+    void abandon() {
+        statements.deferred().discard();
     }
 
     /** The transaction's jOOQ context, for the tests of this package that run their own statements in it. */
@@ -165,6 +190,7 @@ final class JdbcTx implements StoreTx {
 
     @Override
     public Savepoint savepoint() {
+        statements.deferred().flush(); // what is held back belongs before the savepoint
         try {
             return new Mark(connection.setSavepoint(), pending.size());
         } catch (java.sql.SQLException e) {
@@ -175,6 +201,8 @@ final class JdbcTx implements StoreTx {
     @Override
     public void rollbackTo(Savepoint savepoint) {
         Mark m = (Mark) savepoint;
+        statements.deferred().drop(); // held back since the savepoint: undone with it
+        keys.forgetClaims();
         try {
             connection.rollback(m.sp());
             connection.releaseSavepoint(m.sp());

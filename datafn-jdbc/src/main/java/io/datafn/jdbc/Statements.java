@@ -77,11 +77,21 @@ final class Statements {
     private final Cache cache;
     private final Connection connection;
     private final DSLContext ctx;
+    private final DeferredWrites deferred = new DeferredWrites(this);
 
     Statements(Cache cache, Connection connection, DSLContext ctx) {
         this.cache = cache;
         this.connection = connection;
         this.ctx = ctx;
+    }
+
+    /**
+     * The writes this unit of work holds back ({@link io.datafn.store.StoreTx#deferWrites}): sent before each statement
+     * of this class and each jOOQ statement of the unit (the store hooks {@link DeferredWrites#flush} into its jOOQ
+     * context), so that nothing reads around them.
+     */
+    DeferredWrites deferred() {
+        return deferred;
     }
 
     /** The unit of work's jOOQ context, for the statements that are not on the hot path. */
@@ -111,6 +121,7 @@ final class Statements {
 
     /** Runs an insert, update or delete; the row count. */
     int update(String sql, Object... binds) {
+        deferred.flush();
         try (PreparedStatement ps = prepare(sql, java.util.Arrays.asList(binds))) {
             return ps.executeUpdate();
         } catch (SQLException e) {
@@ -120,6 +131,7 @@ final class Statements {
 
     /** Runs a statement that returns rows; the first column of each, as longs. */
     List<Long> longs(String sql, List<Object> binds) {
+        deferred.flush();
         try (PreparedStatement ps = prepare(sql, binds)) {
             List<Long> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
@@ -139,6 +151,7 @@ final class Statements {
      * {@link #MAX_BINDS} binds is rendered with its values inline and not cached.
      */
     List<Object[]> rows(Object shape, Query query, List<FieldType> types) {
+        deferred.flush();
         List<Object> binds = ctx.extractBindValues(query);
         String text;
         if (binds.size() > MAX_BINDS) {
@@ -179,28 +192,34 @@ final class Statements {
         return rs.wasNull() ? null : v;
     }
 
-    private PreparedStatement prepare(String sql, List<Object> binds) throws SQLException {
-        for (Consumer<String> l : cache.listeners) {
-            l.accept(sql);
-        }
+    /** A prepared statement of {@code sql} with {@code binds} bound (the test hook's listeners see it). */
+    PreparedStatement prepare(String sql, List<Object> binds) throws SQLException {
         PreparedStatement ps = connection.prepareStatement(sql);
         try {
-            for (int i = 0; i < binds.size(); i++) {
-                Object v = binds.get(i);
-                if (v == null) {
-                    ps.setNull(i + 1, Types.NULL);
-                } else if (v instanceof JSONB j) {
-                    ps.setString(i + 1, j.data());
-                } else if (v instanceof JSON j) {
-                    ps.setString(i + 1, j.data());
-                } else {
-                    ps.setObject(i + 1, v);
-                }
-            }
+            bind(ps, sql, binds);
             return ps;
         } catch (SQLException | RuntimeException e) {
             ps.close();
             throw e;
+        }
+    }
+
+    /** Binds {@code binds} to {@code ps} (one statement of {@code sql} to the test hook's listeners; a batch: each row). */
+    void bind(PreparedStatement ps, String sql, List<Object> binds) throws SQLException {
+        for (Consumer<String> l : cache.listeners) {
+            l.accept(sql);
+        }
+        for (int i = 0; i < binds.size(); i++) {
+            Object v = binds.get(i);
+            if (v == null) {
+                ps.setNull(i + 1, Types.NULL);
+            } else if (v instanceof JSONB j) {
+                ps.setString(i + 1, j.data());
+            } else if (v instanceof JSON j) {
+                ps.setString(i + 1, j.data());
+            } else {
+                ps.setObject(i + 1, v);
+            }
         }
     }
 

@@ -135,8 +135,8 @@ class StatementCountTest {
     }
 
     /**
-     * A push of one insert, the sync write path: the same statements as the keyed mutation above; the savepoint
-     * the push takes per mutation is a JDBC call (one more round trip, not counted here).
+     * A push of one insert, the sync write path: the same statements as the keyed mutation above (the key claimed by
+     * a multi-row insert of one row, the record insert sent at the end of the work, no savepoint).
      */
     @Test
     void pushOfOneInsert_statementsPinned() {
@@ -147,5 +147,32 @@ class StatementCountTest {
             case SQLITE -> 5;
             case MARIADB -> 6;
         });
+    }
+
+    /**
+     * A push of 100 inserts (the batch a client sends): its keys claimed in one statement, its record inserts in
+     * one multi-row statement, its 100 key saves in one JDBC batch (one round trip, 100 statements to the server),
+     * then the seq and change rows as for one insert; no savepoints. Before, each mutation took a savepoint, its own
+     * claim, insert and save (over 400 round trips).
+     */
+    @Test
+    void pushOf100Inserts_isAFewRoundTrips() {
+        StringBuilder body = new StringBuilder("{\"clientId\":\"c1\",\"mutations\":[");
+        for (int i = 0; i < 100; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"resource\":\"task\",\"operation\":\"insert\",\"id\":\"task:b")
+                    .append(i).append("\",\"record\":{\"label\":\"x\",\"priority\":").append(i)
+                    .append("},\"clientId\":\"c1\",\"mutationId\":\"b").append(i).append("\"}");
+        }
+        List<String> sql = f.statementsOf(() -> f.ok("push", body.append("]}").toString()));
+        List<String> saves = sql.stream().filter(q -> q.toLowerCase().startsWith("update")).toList();
+        assertThat(saves).hasSize(100).allMatch(q -> q.contains("datafn_idempotency"));
+        List<String> others = sql.stream().filter(q -> !q.toLowerCase().startsWith("update")).toList();
+        assertStatements(others, switch (db) {
+            case POSTGRES -> 3; // claim, records, seq + changes
+            case SQLITE -> 4;   // claim, records, seq, changes
+            case MARIADB -> 5;  // claim, records, seq upsert, its select, changes
+        });
+        assertThat(others.get(0)).containsIgnoringCase("datafn_idempotency");
+        assertThat(others.get(1)).startsWithIgnoringCase("insert").containsIgnoringCase("task");
     }
 }
