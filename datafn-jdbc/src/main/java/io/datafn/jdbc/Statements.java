@@ -2,6 +2,9 @@ package io.datafn.jdbc;
 
 import io.datafn.schema.FieldType;
 import org.jooq.DSLContext;
+import org.jooq.ExecuteListener;
+import org.jooq.ExecuteListenerProvider;
+import org.jooq.impl.DefaultExecuteListenerProvider;
 import org.jooq.JSON;
 import org.jooq.JSONB;
 import org.jooq.Query;
@@ -77,11 +80,38 @@ final class Statements {
     private final Cache cache;
     private final Connection connection;
     private final DSLContext ctx;
+    /** Statements this unit of work may still issue: one for a single-statement read, unbounded otherwise. */
+    private int allowed;
 
     Statements(Cache cache, Connection connection, DSLContext ctx) {
+        this(cache, connection, ctx, Integer.MAX_VALUE);
+    }
+
+    private Statements(Cache cache, Connection connection, DSLContext ctx, int allowed) {
         this.cache = cache;
         this.connection = connection;
         this.ctx = ctx;
+        this.allowed = allowed;
+    }
+
+    /**
+     * The statements of a read that promised to be one statement ({@link io.datafn.store.Store#readSingle}) and runs
+     * outside a transaction: a second one, through this or through {@code ctx}, is refused before it runs, because
+     * it would read another snapshot than the first.
+     */
+    static Statements single(Cache cache, Connection connection, DSLContext ctx) {
+        Statements st = new Statements(cache, connection, ctx, 1);
+        ExecuteListenerProvider[] had = ctx.configuration().executeListenerProviders();
+        ExecuteListenerProvider[] next = java.util.Arrays.copyOf(had, had.length + 1);
+        next[had.length] = new DefaultExecuteListenerProvider(ExecuteListener.onExecuteStart(x -> st.issuing()));
+        ctx.configuration().set(next);
+        return st;
+    }
+
+    private void issuing() {
+        if (allowed-- <= 0) {
+            throw new IllegalStateException("a single-statement read issued a second statement");
+        }
     }
 
     /** The unit of work's jOOQ context, for the statements that are not on the hot path. */
@@ -180,6 +210,7 @@ final class Statements {
     }
 
     private PreparedStatement prepare(String sql, List<Object> binds) throws SQLException {
+        issuing();
         for (Consumer<String> l : cache.listeners) {
             l.accept(sql);
         }
