@@ -308,6 +308,13 @@ enum Dialect {
             }
         }
 
+        /** {@code limit ? offset ?}. */
+        @Override
+        void pageBinds(int limit, int offset, List<Object> out) {
+            out.add((long) limit);
+            out.add((long) offset);
+        }
+
         /** The connections are in auto-commit mode already: a single read just skips {@code BEGIN} and {@code COMMIT}. */
         @Override
         boolean autoCommitSingle() {
@@ -595,6 +602,16 @@ enum Dialect {
 
     void commit(Connection c) throws SQLException {
         c.commit();
+    }
+
+    /**
+     * Appends the bind values of a page's {@code limit} and {@code offset} in the order of the SQL jOOQ renders for the
+     * dialect ({@link PageBinds}), as jOOQ binds them (longs): the offset first (PostgreSQL's
+     * {@code offset ? rows fetch next ? rows only}, MariaDB's {@code limit ?, ?}); SQLite overrides.
+     */
+    void pageBinds(int limit, int offset, List<Object> out) {
+        out.add((long) offset);
+        out.add((long) limit);
     }
 
     /**
