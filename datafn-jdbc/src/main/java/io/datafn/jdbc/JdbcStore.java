@@ -501,8 +501,8 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
 
     /**
      * Where the dialect allows ({@link Dialect#autoCommitSingle}: PostgreSQL, SQLite), the work's one statement runs
-     * in auto-commit mode, in its own snapshot: one round trip instead of BEGIN, the statement and COMMIT; a second
-     * statement is refused. MariaDB keeps the read transaction (switching its auto-commit mode costs round trips).
+     * in auto-commit mode, in its own snapshot: no BEGIN (PostgreSQL: sent with the statement) and no COMMIT (a round
+     * trip of its own); a second statement is refused. MariaDB keeps the read transaction (switching its auto-commit mode costs round trips).
      */
     @Override
     public <T> T readSingle(String ns, Work<T> work) {

@@ -99,15 +99,20 @@ final class QueryRunner {
 
         List<ObjectNode> out = new ArrayList<>();
         List<ObjectNode> loadedRows = new ArrayList<>();
+        // without related data the loaded fields are the answer's: one node per row, not a copy of it
+        boolean plain = q.select().relations().isEmpty();
         for (Object[] r : pageRows) {
             ObjectNode full = Json.object();
             for (int i = 0; i < loadedList.size(); i++) {
                 full.set(loadedList.get(i), Columns.toWire(types.get(i), r[i]));
             }
             loadedRows.add(full);
-            ObjectNode row = Json.object();
-            for (String f : baseFields) {
-                row.set(f, full.get(f));
+            ObjectNode row = full;
+            if (!plain) {
+                row = Json.object();
+                for (String f : baseFields) {
+                    row.set(f, full.get(f));
+                }
             }
             out.add(row);
         }
