@@ -38,6 +38,15 @@ public record Query(Resource resource, Selection select, Set<String> omit, Filte
         return new Query(resource, select, omit, filter, sort, limit, offset, cursor, count, aggregate, search, actor);
     }
 
+    /**
+     * True when the answer is one statement's rows: a grouped query, or a row query without {@code count} and without
+     * related data in its selection (relation paths in filters and sorts are joins and subqueries of that statement).
+     * Such a query needs no transaction around it to read one snapshot ({@link io.datafn.store.Store#readSingle}).
+     */
+    public boolean singleStatement() {
+        return aggregate != null || !count && select.relations().isEmpty();
+    }
+
     /** One sort term; {@code key} names the value in cursors ({@code "updatedAt"}, {@code "goal.label"}, an alias). */
     public record SortTerm(String key, Operand operand, boolean descending) {
     }

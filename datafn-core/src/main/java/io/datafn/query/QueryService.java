@@ -61,7 +61,7 @@ public final class QueryService {
         List<Query> resolved = new ArrayList<>();
         queries.forEach(q -> resolved.add(search.apply(ns, q).withViewer(actor)));
         boolean batch = body.isArray();
-        List<JsonNode> results = store.read(ns, tx -> {
+        Store.Work<List<JsonNode>> work = tx -> {
             // the answers' bytes are counted as each is made: past maxResultBytes the request fails before it holds more
             ResultBudget budget = new ResultBudget(limits.maxResultBytes());
             List<JsonNode> out = new ArrayList<>();
@@ -75,7 +75,10 @@ public final class QueryService {
                 out.add(answer);
             }
             return out;
-        });
+        };
+        // a single statement reads one snapshot by itself; several (a batch, a count, related data) share one
+        List<JsonNode> results = resolved.size() == 1 && resolved.get(0).singleStatement()
+                ? store.readSingle(ns, work) : store.read(ns, work);
         JsonNode result;
         if (body.isArray()) {
             ArrayNode arr = Json.array();

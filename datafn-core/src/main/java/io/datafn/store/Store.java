@@ -61,6 +61,16 @@ public interface Store extends AutoCloseable {
     <T> T read(String ns, Work<T> work);
 
     /**
+     * Like {@link #read}, for work that issues a single statement (a query without {@code count} or related data,
+     * {@link io.datafn.query.Query#singleStatement}): one statement reads one snapshot by itself, so a store may run it
+     * outside a transaction and save the round trips of beginning and ending one. A store that does so refuses a
+     * second statement of the work (an {@link IllegalStateException}: the caller's promise was wrong).
+     */
+    default <T> T readSingle(String ns, Work<T> work) {
+        return read(ns, work);
+    }
+
+    /**
      * Like {@link #read}, but runs {@code work} once whatever happens: for work that sends what it reads as it goes
      * (a streamed clone), which must never send the same bytes twice.
      */

@@ -62,23 +62,25 @@ final class Columns {
      */
     @SuppressWarnings("unchecked")
     Field<Object> bind(FieldType type, Value v) {
-        Object sql;
+        return (Field<Object>) DSL.val(value(type, v), dataType(type));
+    }
+
+    /** The plain Java value {@link #bind} binds (what jOOQ extracts from it). */
+    Object value(FieldType type, Value v) {
         if (v instanceof Value.Null) {
-            sql = null;
+            return null;
         } else if (type.isJson()) {
-            sql = json(v.json());
+            return json(v.json());
         } else if (v instanceof Value.Text t) {
-            sql = t.value();
+            return t.value();
         } else if (v instanceof Value.Number n) {
-            sql = n.value();
+            return n.value();
         } else if (v instanceof Value.Bool b) {
-            sql = b.value();
+            return b.value();
         } else if (v instanceof Value.Instant i) {
-            sql = i.epochMillis();
-        } else {
-            throw new IllegalArgumentException("A " + type.wireName() + " column cannot hold " + v);
+            return i.epochMillis();
         }
-        return (Field<Object>) DSL.val(sql, dataType(type));
+        throw new IllegalArgumentException("A " + type.wireName() + " column cannot hold " + v);
     }
 
     /** A bind value of the column's type from a storage-form JSON value (null stays null). */

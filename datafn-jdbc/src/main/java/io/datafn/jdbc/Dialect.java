@@ -56,6 +56,25 @@ enum Dialect {
             return JSONB.valueOf(canonical);
         }
 
+        /**
+         * pgjdbc switches auto-commit by a flag alone while no transaction is open (it sends {@code BEGIN} itself in
+         * manual-commit mode); in auto-commit mode a read-only connection sends no {@code BEGIN READ ONLY} either.
+         */
+        @Override
+        boolean autoCommitSingle() {
+            return true;
+        }
+
+        @Override
+        void beginSingle(Connection c) throws SQLException {
+            c.setAutoCommit(true);
+        }
+
+        @Override
+        void endSingle(Connection c) throws SQLException {
+            c.setAutoCommit(false);
+        }
+
         @Override
         String likePattern(String pattern) {
             // PostgreSQL's LIKE treats backslash as the escape character by default; DFQL has no escape character.
@@ -287,6 +306,27 @@ enum Dialect {
             try (Statement st = c.createStatement()) {
                 st.execute("COMMIT");
             }
+        }
+
+        /** {@code limit ? offset ?}. */
+        @Override
+        void pageBinds(int limit, int offset, List<Object> out) {
+            out.add((long) limit);
+            out.add((long) offset);
+        }
+
+        /** The connections are in auto-commit mode already: a single read just skips {@code BEGIN} and {@code COMMIT}. */
+        @Override
+        boolean autoCommitSingle() {
+            return true;
+        }
+
+        @Override
+        void beginSingle(Connection c) {
+        }
+
+        @Override
+        void endSingle(Connection c) {
         }
 
         @Override
@@ -562,6 +602,35 @@ enum Dialect {
 
     void commit(Connection c) throws SQLException {
         c.commit();
+    }
+
+    /**
+     * Appends the bind values of a page's {@code limit} and {@code offset} in the order of the SQL jOOQ renders for the
+     * dialect ({@link PageBinds}), as jOOQ binds them (longs): the offset first (PostgreSQL's
+     * {@code offset ? rows fetch next ? rows only}, MariaDB's {@code limit ?, ?}); SQLite overrides.
+     */
+    void pageBinds(int limit, int offset, List<Object> out) {
+        out.add((long) offset);
+        out.add((long) limit);
+    }
+
+    /**
+     * True when a read of one statement ({@link JdbcStore#readSingle}) runs outside a transaction, in auto-commit mode:
+     * the statement reads one snapshot by itself, and BEGIN and COMMIT are round trips saved. Only where entering and
+     * leaving that mode costs nothing on the wire ({@link #beginSingle}, {@link #endSingle}).
+     */
+    boolean autoCommitSingle() {
+        return false;
+    }
+
+    /** Before a single-statement read: the connection, taken from the read pool, goes to auto-commit mode. */
+    void beginSingle(Connection c) throws SQLException {
+        throw new UnsupportedOperationException(product() + ": single-statement reads run in a transaction");
+    }
+
+    /** After a single-statement read (whatever its outcome): back to the read pool's manual-commit mode. */
+    void endSingle(Connection c) throws SQLException {
+        throw new UnsupportedOperationException(product() + ": single-statement reads run in a transaction");
     }
 
     void rollback(Connection c) throws SQLException {

@@ -423,7 +423,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         try (Connection c = writePool.getConnection()) {
             dialect.begin(c, false);
             try {
-                Statements st = unitOfWork(c);
+                Statements st = unitOfWork(c, false);
                 List<Share> ok = new ArrayList<>();
                 java.util.TreeMap<String, List<ChangeRow>> byNs = new java.util.TreeMap<>();
                 for (CommitGroups.Pending<?> p : items) {
@@ -478,7 +478,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
 
     private <T> void runAlone(CommitGroups.Pending<T> p) {
         try {
-            p.written = run(writePool, false, true, p.ns, p.work::run);
+            p.written = run(writePool, Mode.WRITE, true, p.ns, p.work::run);
             tell(p.ns, p.written.changes());
         } catch (RuntimeException e) {
             p.failure = e;
@@ -497,13 +497,27 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
 
     @Override
     public <T> T read(String ns, Work<T> work) {
-        return run(readPool, true, true, Objects.requireNonNull(ns, "namespace"), work::run).value();
+        return run(readPool, Mode.READ, true, Objects.requireNonNull(ns, "namespace"), work::run).value();
+    }
+
+    /**
+     * Where the dialect allows ({@link Dialect#autoCommitSingle}: PostgreSQL, SQLite), the work's one statement runs
+     * in auto-commit mode, in its own snapshot: no BEGIN (PostgreSQL: sent with the statement) and no COMMIT (a round
+     * trip of its own); a second statement is refused. MariaDB keeps the read transaction (switching its auto-commit mode costs round trips).
+     */
+    @Override
+    public <T> T readSingle(String ns, Work<T> work) {
+        return run(readPool, dialect.autoCommitSingle() ? Mode.SINGLE : Mode.READ, true,
+                Objects.requireNonNull(ns, "namespace"), work::run).value();
     }
 
     @Override
     public <T> T stream(String ns, Work<T> work) {
-        return run(readPool, true, false, Objects.requireNonNull(ns, "namespace"), work::run).value();
+        return run(readPool, Mode.READ, false, Objects.requireNonNull(ns, "namespace"), work::run).value();
     }
+
+    /** How {@link #run} runs a unit of work: in a read-write or a read-only transaction, or one statement without. */
+    private enum Mode { WRITE, READ, SINGLE }
 
     @Override
     public void onCommit(Consumer<Written<?>> listener) {
@@ -516,7 +530,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
      * serialization failure or deadlock runs the work again (up to {@link #MAX_ATTEMPTS}), and so does a connection
      * lost before the commit (once); without, the work runs once whatever happens.
      */
-    private <T> Written<T> run(HikariDataSource pool, boolean readOnly, boolean retry, String ns,
+    private <T> Written<T> run(HikariDataSource pool, Mode mode, boolean retry, String ns,
                                java.util.function.Function<JdbcTx, T> work) {
         if (closed) {
             throw new DatafnException(ErrorCode.SERVICE_UNAVAILABLE, "Server is shutting down", "$");
@@ -524,18 +538,31 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         Schema s = Objects.requireNonNull(schema, "store used before migrate(schema)");
         for (int attempt = 1; ; attempt++) {
             try (Connection c = pool.getConnection()) {
-                dialect.begin(c, readOnly);
+                boolean single = mode == Mode.SINGLE;
+                if (single) {
+                    dialect.beginSingle(c);
+                } else {
+                    dialect.begin(c, mode == Mode.READ);
+                }
                 try {
-                    JdbcTx tx = new JdbcTx(c, unitOfWork(c), s, dialect, ns);
+                    JdbcTx tx = new JdbcTx(c, unitOfWork(c, single), s, dialect, ns);
                     T result = work.apply(tx);
                     tx.settle();
+                    if (single) {
+                        endSingleOrEvict(pool, c);
+                        return new Written<>(result, ns, List.of());
+                    }
                     Statements st = tx.statements();
                     List<ChangeRow> changes = ns == null ? List.of()
                             : JdbcTx.flush(st, dialect, ns, tx.recorded(), System.currentTimeMillis(), sequences);
                     dialect.commit(c);
                     return new Written<>(result, ns, changes);
                 } catch (RuntimeException e) {
-                    rollbackOrEvict(pool, c);
+                    if (single) {
+                        endSingleOrEvict(pool, c);
+                    } else {
+                        rollbackOrEvict(pool, c);
+                    }
                     // a connection that died before the commit (a restarted database, a stale pooled connection)
                     // committed nothing: the unit runs once more on a fresh connection
                     if (retry && (lost(e) && attempt == 1 || attempt < MAX_ATTEMPTS && retryable(e))) {
@@ -547,13 +574,27 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
                 } catch (Error e) {
                     // OutOfMemoryError, StackOverflowError, ...: the connection goes back to the pool out of any
                     // transaction (or not at all), whatever was thrown
-                    rollbackOrEvict(pool, c);
+                    if (single) {
+                        endSingleOrEvict(pool, c);
+                    } else {
+                        rollbackOrEvict(pool, c);
+                    }
                     throw e;
                 }
             } catch (SQLException e) {
                 // no connection within the acquire timeout: the database is down or saturated
                 throw unavailable(e);
             }
+        }
+    }
+
+    /** Back to the pool's manual-commit mode after a single statement; a connection that cannot be is evicted. */
+    private void endSingleOrEvict(HikariDataSource pool, Connection c) {
+        try {
+            dialect.endSingle(c);
+        } catch (SQLException | RuntimeException e) {
+            log.warn("store: leaving auto-commit mode failed, evicting the connection: {}", e.getMessage());
+            pool.evictConnection(c);
         }
     }
 
@@ -584,14 +625,16 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
      * The statements of a unit of work on {@code c}: its jOOQ context sends the writes held back
      * ({@link Statements#deferred}) before each statement, then tells the test hook's statement listeners.
      */
-    private Statements unitOfWork(Connection c) {
+    private Statements unitOfWork(Connection c, boolean single) {
         DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
-        Statements st = new Statements(statements, c, ctx);
-        ExecuteListener[] statementListeners = executeListeners;
-        ExecuteListener[] all = new ExecuteListener[statementListeners.length + 1];
-        all[0] = ExecuteListener.onStart(x -> st.deferred().flush());
-        System.arraycopy(statementListeners, 0, all, 1, statementListeners.length);
-        ctx.configuration().set(all);
+        Statements st = single ? Statements.single(statements, c, ctx) : new Statements(statements, c, ctx);
+        // held-back writes go out before any jOOQ statement of the unit; then the test hooks' listeners
+        List<org.jooq.ExecuteListenerProvider> all = new ArrayList<>(List.of(ctx.configuration().executeListenerProviders()));
+        all.add(new org.jooq.impl.DefaultExecuteListenerProvider(ExecuteListener.onStart(x -> st.deferred().flush())));
+        for (ExecuteListener l : executeListeners) {
+            all.add(new org.jooq.impl.DefaultExecuteListenerProvider(l));
+        }
+        ctx.configuration().set(all.toArray(org.jooq.ExecuteListenerProvider[]::new));
         return st;
     }
 
@@ -665,19 +708,19 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
 
     @Override
     public Pruned prune(long changesBefore, long idempotencyBefore) {
-        return run(writePool, false, true, null, tx -> new Pruned(
+        return run(writePool, Mode.WRITE, true, null, tx -> new Pruned(
                 changesBefore <= 0 ? 0 : JdbcTx.pruneChanges(tx.dsl(), changesBefore),
                 idempotencyBefore <= 0 ? 0 : JdbcKeys.prune(tx.dsl(), idempotencyBefore))).value();
     }
 
     @Override
     public List<StoreTx.Quarantined> quarantined(String ns, int limit) {
-        return run(readPool, true, true, null, tx -> JdbcKeys.quarantined(tx.dsl(), ns, limit)).value();
+        return run(readPool, Mode.READ, true, null, tx -> JdbcKeys.quarantined(tx.dsl(), ns, limit)).value();
     }
 
     @Override
     public int clearQuarantine(String ns, String clientId, String mutationId) {
-        return run(writePool, false, true, null, tx -> JdbcKeys.clearQuarantine(tx.dsl(), ns, clientId, mutationId)).value();
+        return run(writePool, Mode.WRITE, true, null, tx -> JdbcKeys.clearQuarantine(tx.dsl(), ns, clientId, mutationId)).value();
     }
 
     /** The rows of the counter table {@code datafn_seq}, read in one read-only transaction. */
@@ -686,7 +729,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         if (limit < 1 || limit > 10_000) {
             throw new IllegalArgumentException("namespaceCounters limit must be 1..10000, got " + limit);
         }
-        return run(readPool, true, true, null, tx -> JdbcChanges.namespaceCounters(tx.dsl(), limit)).value();
+        return run(readPool, Mode.READ, true, null, tx -> JdbcChanges.namespaceCounters(tx.dsl(), limit)).value();
     }
 
     @Override

@@ -82,46 +82,15 @@ final class QueryRunner {
 
     private QueryResult rows(String ns, Query q) {
         Resource res = q.resource();
-        Table<?> t = DSL.table(DSL.name(SqlNames.table(res))).as(ROOT);
-        Condition where = nsOf(ROOT, ns).and(conditions.translate(q.filter(), res, ROOT, a -> null))
-                .and(Conditions.visible(res, ROOT, viewer));
-
-        Map<List<Link>, String> hops = new LinkedHashMap<>();
-        List<Field<Object>> sortExprs = new ArrayList<>();
-        for (SortTerm s : q.sort()) {
-            sortExprs.add(fieldExpr((Operand.FieldRef) s.operand(), hops));
-        }
         List<String> baseFields = baseFields(res, q.select(), q.omit());
-        Set<String> loaded = new LinkedHashSet<>(baseFields);
-        for (Selection.RelationSelection rs : q.select().relations().values()) {
-            if (rs.link().kind() == Link.Kind.FK_ON_SOURCE) {
-                loaded.add(rs.link().fkField());
-            }
-        }
-        List<SelectField<?>> select = new ArrayList<>();
-        List<String> loadedList = new ArrayList<>(loaded);
-        for (String f : loadedList) {
-            select.add(columns.column(ROOT, f, typeOf(res, f)));
-        }
-        for (int i = 0; i < sortExprs.size(); i++) {
-            select.add(sortExprs.get(i).as("s" + i));
-        }
-        Condition page = where;
+        List<String> loadedList = loaded(q, baseFields);
         boolean before = q.cursor() != null && q.cursor().before();
-        if (q.cursor() != null) {
-            List<FieldType> types = new ArrayList<>();
-            q.sort().forEach(x -> types.add(((Operand.FieldRef) x.operand()).type()));
-            page = page.and(keyset(q.sort(), sortExprs, types, q.cursor().values(), before));
-        }
-        List<OrderField<?>> order = order(q.sort(), sortExprs, before);
-
-        SelectJoinStep<Record> from = ctx.select(select).from(t);
-        from = joinHops(from, hops);
         List<FieldType> types = new ArrayList<>();
         loadedList.forEach(f -> types.add(typeOf(res, f)));
         q.sort().forEach(s -> types.add(((Operand.FieldRef) s.operand()).type()));
-        List<Object[]> fetched = statements.rows(QueryShape.of("page", q),
-                from.where(page).orderBy(order).limit(q.limit() + 1).offset(q.offset()), types);
+        // the tree is built only when the shape's SQL is rendered, or where PageBinds does not cover the query
+        List<Object[]> fetched = statements.rows(QueryShape.of("page", q), () -> pageStatement(ns, q, loadedList, before),
+                PageBinds.of(dialect, columns, ns, q), types);
         boolean more = fetched.size() > q.limit();
         List<Object[]> pageRows = new ArrayList<>(more ? fetched.subList(0, q.limit()) : fetched);
         if (before) {
@@ -130,15 +99,20 @@ final class QueryRunner {
 
         List<ObjectNode> out = new ArrayList<>();
         List<ObjectNode> loadedRows = new ArrayList<>();
+        // without related data the loaded fields are the answer's: one node per row, not a copy of it
+        boolean plain = q.select().relations().isEmpty();
         for (Object[] r : pageRows) {
             ObjectNode full = Json.object();
             for (int i = 0; i < loadedList.size(); i++) {
                 full.set(loadedList.get(i), Columns.toWire(types.get(i), r[i]));
             }
             loadedRows.add(full);
-            ObjectNode row = Json.object();
-            for (String f : baseFields) {
-                row.set(f, full.get(f));
+            ObjectNode row = full;
+            if (!plain) {
+                row = Json.object();
+                for (String f : baseFields) {
+                    row.set(f, full.get(f));
+                }
             }
             out.add(row);
         }
@@ -157,12 +131,63 @@ final class QueryRunner {
         }
         Long count = null;
         if (q.count()) {
-            count = (Long) statements.rows(QueryShape.of("count", q), ctx.selectCount().from(t).where(where),
-                    List.of(FieldType.DATE)).get(0)[0]; // read as a bigint
+            count = (Long) statements.rows(QueryShape.of("count", q), ctx.selectCount().from(root(q.resource()))
+                    .where(where(ns, q)), List.of(FieldType.DATE)).get(0)[0]; // read as a bigint
         }
         ArrayNode data = Json.array();
         out.forEach(data::add);
         return new QueryResult(data, next, count, false);
+    }
+
+    private static Table<?> root(Resource res) {
+        return DSL.table(DSL.name(SqlNames.table(res))).as(ROOT);
+    }
+
+    /** The rows of the namespace that the filter matches and the viewer may see. */
+    private Condition where(String ns, Query q) {
+        return nsOf(ROOT, ns).and(conditions.translate(q.filter(), q.resource(), ROOT, a -> null))
+                .and(Conditions.visible(q.resource(), ROOT, viewer));
+    }
+
+    /** The fields a row query loads: the selected ones and the foreign keys of its many-one relations. */
+    private static List<String> loaded(Query q, List<String> baseFields) {
+        Set<String> loaded = new LinkedHashSet<>(baseFields);
+        for (Selection.RelationSelection rs : q.select().relations().values()) {
+            if (rs.link().kind() == Link.Kind.FK_ON_SOURCE) {
+                loaded.add(rs.link().fkField());
+            }
+        }
+        return new ArrayList<>(loaded);
+    }
+
+    /** The page's statement of row query {@code q} (tests: {@link PageBinds} against jOOQ's binds of it). */
+    org.jooq.Query pageStatement(String ns, Query q) {
+        return pageStatement(ns, q, loaded(q, baseFields(q.resource(), q.select(), q.omit())),
+                q.cursor() != null && q.cursor().before());
+    }
+
+    /** The page's statement: the loaded fields and the sort values of the rows after the cursor, one more than the limit. */
+    private org.jooq.Query pageStatement(String ns, Query q, List<String> loadedList, boolean before) {
+        Condition page = where(ns, q);
+        Map<List<Link>, String> hops = new LinkedHashMap<>();
+        List<Field<Object>> sortExprs = new ArrayList<>();
+        for (SortTerm s : q.sort()) {
+            sortExprs.add(fieldExpr((Operand.FieldRef) s.operand(), hops));
+        }
+        List<SelectField<?>> select = new ArrayList<>();
+        for (String f : loadedList) {
+            select.add(columns.column(ROOT, f, typeOf(q.resource(), f)));
+        }
+        for (int i = 0; i < sortExprs.size(); i++) {
+            select.add(sortExprs.get(i).as("s" + i));
+        }
+        if (q.cursor() != null) {
+            List<FieldType> types = new ArrayList<>();
+            q.sort().forEach(x -> types.add(((Operand.FieldRef) x.operand()).type()));
+            page = page.and(keyset(q.sort(), sortExprs, types, q.cursor().values(), before));
+        }
+        SelectJoinStep<Record> from = joinHops(ctx.select(select).from(root(q.resource())), hops);
+        return from.where(page).orderBy(order(q.sort(), sortExprs, before)).limit(q.limit() + 1).offset(q.offset());
     }
 
     private static List<String> baseFields(Resource res, Selection sel, Set<String> omit) {

@@ -2,6 +2,9 @@ package io.datafn.jdbc;
 
 import io.datafn.schema.FieldType;
 import org.jooq.DSLContext;
+import org.jooq.ExecuteListener;
+import org.jooq.ExecuteListenerProvider;
+import org.jooq.impl.DefaultExecuteListenerProvider;
 import org.jooq.JSON;
 import org.jooq.JSONB;
 import org.jooq.Query;
@@ -31,6 +34,7 @@ import java.util.function.Supplier;
  * {@link JSON}/{@link JSONB}, bound as their text (the rendered SQL casts them).
  */
 final class Statements {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Statements.class);
     /** Below every supported database's limit of bind values per statement (SQLite: 32 766). */
     static final int MAX_BINDS = 30_000;
 
@@ -38,7 +42,7 @@ final class Statements {
     static final class Cache {
         /** Write shapes are bounded by the schema; query shapes come from clients: past this an arbitrary one makes room. */
         static final int MAX_SHAPES = 4096;
-        private final ConcurrentHashMap<Object, String> sql = new ConcurrentHashMap<>();
+        private final ConcurrentHashMap<Object, Rendered> sql = new ConcurrentHashMap<>();
         private volatile List<Consumer<String>> listeners = List.of();
 
         synchronized void addListener(Consumer<String> listener) {
@@ -58,31 +62,69 @@ final class Statements {
         }
 
         private String get(Object shape, Supplier<String> render) {
-            String s = sql.get(shape);
-            if (s == null) {
-                s = render.get();
-                if (sql.size() >= MAX_SHAPES) {
-                    Iterator<Object> it = sql.keySet().iterator();
-                    if (it.hasNext()) {
-                        it.next();
-                        it.remove();
-                    }
-                }
-                sql.putIfAbsent(shape, s);
-            }
-            return s;
+            return get(shape).orElseGet(() -> put(shape, new Rendered(render.get(), false))).sql();
         }
+
+        private java.util.Optional<Rendered> get(Object shape) {
+            return java.util.Optional.ofNullable(sql.get(shape));
+        }
+
+        private Rendered put(Object shape, Rendered r) {
+            if (sql.size() >= MAX_SHAPES) {
+                Iterator<Object> it = sql.keySet().iterator();
+                if (it.hasNext()) {
+                    it.next();
+                    it.remove();
+                }
+            }
+            sql.putIfAbsent(shape, r);
+            return r;
+        }
+    }
+
+    /**
+     * The SQL text of a shape, and whether the bind values its callers compute themselves ({@link #rows}) agreed with
+     * jOOQ's the time it was rendered.
+     */
+    private record Rendered(String sql, boolean direct) {
     }
 
     private final Cache cache;
     private final Connection connection;
     private final DSLContext ctx;
     private final DeferredWrites deferred = new DeferredWrites(this);
+    /** Statements this unit of work may still issue: one for a single-statement read, unbounded otherwise. */
+    private int allowed;
 
     Statements(Cache cache, Connection connection, DSLContext ctx) {
+        this(cache, connection, ctx, Integer.MAX_VALUE);
+    }
+
+    private Statements(Cache cache, Connection connection, DSLContext ctx, int allowed) {
         this.cache = cache;
         this.connection = connection;
         this.ctx = ctx;
+        this.allowed = allowed;
+    }
+
+    /**
+     * The statements of a read that promised to be one statement ({@link io.datafn.store.Store#readSingle}) and runs
+     * outside a transaction: a second one, through this or through {@code ctx}, is refused before it runs, because
+     * it would read another snapshot than the first.
+     */
+    static Statements single(Cache cache, Connection connection, DSLContext ctx) {
+        Statements st = new Statements(cache, connection, ctx, 1);
+        ExecuteListenerProvider[] had = ctx.configuration().executeListenerProviders();
+        ExecuteListenerProvider[] next = java.util.Arrays.copyOf(had, had.length + 1);
+        next[had.length] = new DefaultExecuteListenerProvider(ExecuteListener.onExecuteStart(x -> st.issuing()));
+        ctx.configuration().set(next);
+        return st;
+    }
+
+    private void issuing() {
+        if (allowed-- <= 0) {
+            throw new IllegalStateException("a single-statement read issued a second statement");
+        }
     }
 
     /**
@@ -151,15 +193,37 @@ final class Statements {
      * {@link #MAX_BINDS} binds is rendered with its values inline and not cached.
      */
     List<Object[]> rows(Object shape, Query query, List<FieldType> types) {
+        return rows(shape, () -> query, null, types);
+    }
+
+    /**
+     * Like {@link #rows(Object, Query, List)}, with the bind values the caller computed itself ({@code direct}, null
+     * when it cannot): once a shape's SQL is rendered and {@code direct} agreed with jOOQ's binds that time, the
+     * statements of that shape bind {@code direct} and {@code query} is never built. Where they disagreed, the shape
+     * keeps binding jOOQ's (and the disagreement, a bug of the caller's, goes to the log).
+     */
+    List<Object[]> rows(Object shape, Supplier<Query> query, List<Object> direct, List<FieldType> types) {
         deferred.flush();
-        List<Object> binds = ctx.extractBindValues(query);
-        String text;
-        if (binds.size() > MAX_BINDS) {
-            text = ctx.renderInlined(query);
-            binds = List.of();
-        } else {
-            text = cache.get(shape, () -> ctx.render(query));
+        Rendered cached = direct == null ? null : cache.get(shape).filter(Rendered::direct).orElse(null);
+        if (cached != null) {
+            return run(cached.sql(), direct, types);
         }
+        Query q = query.get();
+        List<Object> binds = ctx.extractBindValues(q);
+        if (binds.size() > MAX_BINDS) {
+            return run(ctx.renderInlined(q), List.of(), types);
+        }
+        String text = cache.get(shape).orElseGet(() -> {
+            boolean agreed = binds.equals(direct);
+            if (direct != null && !agreed) {
+                log.warn("statements: computed binds {} differ from jOOQ's {} for {}", direct, binds, shape);
+            }
+            return cache.put(shape, new Rendered(ctx.render(q), agreed));
+        }).sql();
+        return run(text, binds, types);
+    }
+
+    private List<Object[]> run(String text, List<Object> binds, List<FieldType> types) {
         try (PreparedStatement ps = prepare(text, binds)) {
             List<Object[]> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
@@ -194,6 +258,7 @@ final class Statements {
 
     /** A prepared statement of {@code sql} with {@code binds} bound (the test hook's listeners see it). */
     PreparedStatement prepare(String sql, List<Object> binds) throws SQLException {
+        issuing();
         PreparedStatement ps = connection.prepareStatement(sql);
         try {
             bind(ps, sql, binds);
