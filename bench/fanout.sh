@@ -8,7 +8,8 @@
 #
 # Usage: bench/fanout.sh [SOCKETS...]          default: 100 1000 2000 10000
 #   WRITES=100 RATE=10 NAMESPACES="100 1000" NODES="1 2" BUSES="postgres redis" DB=datafn_bench_fanout
-#   SERVER_JAR=path measures another build (before/after); SERVER_OPTS="-XX:..." adds JVM options (a JFR recording). SCENARIOS=shared,spread limits the namespace scenarios.
+#   SERVER_JAR=path measures another build (before/after). SCENARIOS=shared,spread limits the namespace scenarios.
+#   SERVER_OPTS="-XX:..." adds options to the server's JVM (another GC, a JFR recording).
 #   FANOUT_CSV=file (bench/curves.sh): the shared namespace on one node for each of SOCKETS_LIST, and a CSV
 #   `sockets,p50_ms,p99_ms,msgs_per_s` written to file.
 set -euo pipefail
