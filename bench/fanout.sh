@@ -9,6 +9,7 @@
 # Usage: bench/fanout.sh [SOCKETS...]          default: 100 1000 2000 10000
 #   WRITES=100 RATE=10 NAMESPACES="100 1000" NODES="1 2" BUSES="postgres redis" DB=datafn_bench_fanout
 #   SERVER_JAR=path measures another build (before/after). SCENARIOS=shared,spread limits the namespace scenarios.
+#   SERVER_OPTS="-XX:..." adds options to the server's JVM (another GC, a JFR recording).
 #   FANOUT_CSV=file (bench/curves.sh): the shared namespace on one node for each of SOCKETS_LIST, and a CSV
 #   `sockets,p50_ms,p99_ms,msgs_per_s` written to file.
 set -euo pipefail
@@ -53,7 +54,7 @@ start_nodes() {
   [ "$bus" = redis ] && args+=(--redis redis://127.0.0.1:6379)
   [ "$auth" = jwt ] && args+=(--auth jwt --jwt-secret "$SECRET")
   for i in $(seq 0 $((count - 1))); do
-    java -Xmx$HEAP -jar "$JAR" "${args[@]}" --port $((PORT + i)) > "$OUT/server-$count-$bus-$auth-$i.log" 2>&1 &
+    java -Xmx$HEAP ${SERVER_OPTS:-} -jar "$JAR" "${args[@]}" --port $((PORT + i)) > "$OUT/server-$count-$bus-$auth-$i.log" 2>&1 &
     NODE_PIDS+=($!)
     for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$((PORT + i))/datafn/status" >/dev/null && break; sleep 1; done
   done

@@ -7,23 +7,23 @@ package io.datafn.realtime;
  * fails closes the socket with 1001. Adapters implement {@link #write} with their server's asynchronous send.
  */
 public abstract class LatestFrameSocket implements Socket {
-    private String waiting;
+    private TextMessage waiting;
     private boolean writing;
 
     @Override
-    public final void send(String text) {
+    public final void send(TextMessage message) {
         synchronized (this) {
             if (writing) {
-                waiting = text;
+                waiting = message;
                 return;
             }
             writing = true;
         }
-        write(text);
+        write(message);
     }
 
-    /** Starts writing {@code text} as one text frame; calls {@link #written} when it is written or has failed. */
-    protected abstract void write(String text);
+    /** Starts writing {@code message} as one text frame; calls {@link #written} when it is written or has failed. */
+    protected abstract void write(TextMessage message);
 
     /** Called by the adapter when the frame from {@link #write} is written ({@code failure} null) or failed. */
     protected final void written(Throwable failure) {
@@ -38,7 +38,7 @@ public abstract class LatestFrameSocket implements Socket {
             }
             return;
         }
-        String next;
+        TextMessage next;
         synchronized (this) {
             next = waiting;
             waiting = null;

@@ -15,8 +15,8 @@ class LatestFrameSocketTest {
         final List<String> closes = new ArrayList<>();
 
         @Override
-        protected void write(String text) {
-            writes.add(text);
+        protected void write(TextMessage message) {
+            writes.add(message.text());
         }
 
         void complete(Throwable failure) {
@@ -32,15 +32,15 @@ class LatestFrameSocketTest {
     @Test
     void textsSentWhileAFrameIsWritten_foldIntoTheLatest() {
         Recording s = new Recording();
-        s.send("a");
-        s.send("b");
-        s.send("c");
+        s.send(new TextMessage("a"));
+        s.send(new TextMessage("b"));
+        s.send(new TextMessage("c"));
         assertThat(s.writes).containsExactly("a");
         s.complete(null);
         assertThat(s.writes).containsExactly("a", "c");
         s.complete(null);
         assertThat(s.writes).containsExactly("a", "c");
-        s.send("d");
+        s.send(new TextMessage("d"));
         assertThat(s.writes).containsExactly("a", "c", "d");
         assertThat(s.closes).isEmpty();
     }
@@ -48,11 +48,11 @@ class LatestFrameSocketTest {
     @Test
     void aFailedWrite_closesWithGoingAway_andNothingMoreIsWritten() {
         Recording s = new Recording();
-        s.send("a");
-        s.send("b");
+        s.send(new TextMessage("a"));
+        s.send(new TextMessage("b"));
         s.complete(new java.io.IOException("broken pipe"));
         assertThat(s.closes).containsExactly("1001 Send failed");
-        s.send("c");
+        s.send(new TextMessage("c"));
         assertThat(s.writes).containsExactly("a");
     }
 }

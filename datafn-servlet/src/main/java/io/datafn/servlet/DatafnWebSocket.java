@@ -2,6 +2,7 @@ package io.datafn.servlet;
 
 import io.datafn.DatafnServer;
 import io.datafn.realtime.LatestFrameSocket;
+import io.datafn.realtime.TextMessage;
 import io.datafn.realtime.Socket;
 import io.datafn.realtime.WebSocketHub;
 import io.datafn.router.Request;
@@ -177,8 +178,8 @@ public final class DatafnWebSocket extends Endpoint {
         }
 
         @Override
-        protected void write(String text) {
-            session.getAsyncRemote().sendText(text, this::sent);
+        protected void write(TextMessage message) {
+            session.getAsyncRemote().sendText(message.text(), this::sent);
         }
 
         private void sent(SendResult result) {
