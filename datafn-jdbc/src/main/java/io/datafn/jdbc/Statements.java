@@ -120,11 +120,22 @@ final class Statements {
 
     /** Runs a statement that returns rows; the first column of each, as longs. */
     List<Long> longs(String sql, List<Object> binds) {
+        return select(sql, binds, rs -> rs.getLong(1));
+    }
+
+    /** Reads the current row of a result set into one value. */
+    @FunctionalInterface
+    interface RowReader<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** Runs a statement that returns rows; each row as {@code reader} reads it. */
+    <T> List<T> select(String sql, List<Object> binds, RowReader<T> reader) {
         try (PreparedStatement ps = prepare(sql, binds)) {
-            List<Long> out = new ArrayList<>();
+            List<T> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(rs.getLong(1));
+                    out.add(reader.read(rs));
                 }
             }
             return out;
@@ -147,22 +158,14 @@ final class Statements {
         } else {
             text = cache.get(shape, () -> ctx.render(query));
         }
-        try (PreparedStatement ps = prepare(text, binds)) {
-            List<Object[]> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                int n = types.size();
-                while (rs.next()) {
-                    Object[] row = new Object[n];
-                    for (int i = 0; i < n; i++) {
-                        row[i] = read(rs, i + 1, types.get(i));
-                    }
-                    out.add(row);
-                }
+        int n = types.size();
+        return select(text, binds, rs -> {
+            Object[] row = new Object[n];
+            for (int i = 0; i < n; i++) {
+                row[i] = read(rs, i + 1, types.get(i));
             }
-            return out;
-        } catch (SQLException e) {
-            throw failed(text, e);
-        }
+            return row;
+        });
     }
 
     /**
