@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.datafn.error.DatafnException;
 
 import java.io.IOException;
@@ -74,6 +76,44 @@ public final class Json {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A node that is written as {@code json}, character for character, without parsing it: for JSON text the server
+     * wrote itself with this mapper and passes on unchanged (pull answers carry change images as the log stores them,
+     * which saves parsing and serialising each one). Nobody reads it as a tree; {@link #resolveRaw} turns such nodes
+     * back into trees for code that does.
+     */
+    public static JsonNode raw(String json) {
+        return NODES.rawValueNode(new RawValue(json));
+    }
+
+    /**
+     * Replaces, in place, every {@link #raw} node inside {@code node} by the tree of its text, and answers the node
+     * (the tree itself when it is a raw node): code that reads a result (plugins' {@code afterSync}) sees trees only.
+     */
+    public static JsonNode resolveRaw(JsonNode node) {
+        if (node instanceof POJONode p && p.getPojo() instanceof RawValue r) {
+            return parse(r.rawValue().toString());
+        }
+        if (node instanceof ObjectNode o) {
+            Iterator<Map.Entry<String, JsonNode>> it = o.fields();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                JsonNode v = resolveRaw(e.getValue());
+                if (v != e.getValue()) {
+                    e.setValue(v);
+                }
+            }
+        } else if (node instanceof ArrayNode a) {
+            for (int i = 0; i < a.size(); i++) {
+                JsonNode v = resolveRaw(a.get(i));
+                if (v != a.get(i)) {
+                    a.set(i, v);
+                }
+            }
+        }
+        return node;
     }
 
     public static byte[] bytes(JsonNode node) {

@@ -3,6 +3,7 @@ package io.datafn.plugin;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.datafn.error.DatafnException;
 import io.datafn.error.ErrorCode;
+import io.datafn.json.Json;
 import io.datafn.router.RequestContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,8 +70,16 @@ public final class PluginChain {
         return before("beforeSync", payload, (p, v) -> p.beforeSync(ctx, phase, v));
     }
 
+    /**
+     * Runs the plugins' afterSync hooks. A result may carry parts as unparsed JSON text ({@link Json#raw}: a pull's
+     * images); plugins are given it resolved into trees (in place, so the answer is the tree they saw), and without
+     * plugins nothing is parsed.
+     */
     public JsonNode afterSync(RequestContext ctx, String phase, JsonNode payload, JsonNode result) {
-        return after("afterSync", result, (p, v) -> p.afterSync(ctx, phase, payload, v));
+        if (plugins.isEmpty()) {
+            return result;
+        }
+        return after("afterSync", Json.resolveRaw(result), (p, v) -> p.afterSync(ctx, phase, payload, v));
     }
 
     private JsonNode before(String hook, JsonNode value, Hook h) {

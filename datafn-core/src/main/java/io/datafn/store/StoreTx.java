@@ -160,9 +160,9 @@ public interface StoreTx {
 
         /**
          * Change rows of the given resources (or join keys) with seq above each one's cursor, in seq order, at most
-         * {@code limit}.
+         * {@code limit}; their images unparsed (a pull writes most of them into its answer as they are).
          */
-        List<ChangeRow> since(Map<String, Long> cursors, int limit);
+        List<StoredChange> since(Map<String, Long> cursors, int limit);
 
         /** Change rows of every resource with seq above {@code cursor}, in seq order, at most {@code limit}. */
         List<ChangeRow> after(long cursor, int limit);

@@ -15,14 +15,13 @@ import io.datafn.schema.RelationType;
 import io.datafn.schema.Resource;
 import io.datafn.schema.Schema;
 import io.datafn.store.ChangeRow;
-import io.datafn.schema.Resource;
 import io.datafn.store.Store;
 import io.datafn.store.StoreTx;
-import java.util.HashMap;
-import java.util.HashSet;
+import io.datafn.store.StoredChange;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * {@code POST pull} (PROTOCOL.md "Sync"; reference-sync.md §3): the per-table protocol and the legacy global-cursor
@@ -87,6 +87,65 @@ public final class PullService {
     }
 
     /**
+     * The image of a stored change in wire form ({@link #wire}), or null for a record delete. Its stored text goes out
+     * as it is unless the text may hold a date field as a string, or is no object: then it is parsed and converted.
+     */
+    private Image image(StoredChange c) {
+        String text = c.image();
+        if (text == null) {
+            return null;
+        }
+        List<Field> dates = dateFields.get(c.resource());
+        if (text.startsWith("{") && (dates == null || !mayHoldTextDate(text, dates))) {
+            return Image.text(text);
+        }
+        return Image.tree(wire(c.row()).record());
+    }
+
+    /**
+     * Whether the JSON text of an image may hold one of {@code dates} as a string (so {@link #wire} may convert it):
+     * somewhere a key of such a name followed by a string value. A top-level field written by Jackson is
+     * {@code "name":"...} (whitespace between is allowed for), so no answer of false is wrong; a true may be (the key
+     * inside a nested object or a string), which only costs the parse. A name Jackson would escape is always true.
+     */
+    static boolean mayHoldTextDate(String json, List<Field> dates) {
+        for (Field f : dates) {
+            String key = '"' + f.name() + '"';
+            if (!plainName(f.name())) {
+                return true;
+            }
+            for (int at = json.indexOf(key); at >= 0; at = json.indexOf(key, at + 1)) {
+                int i = skipSpace(json, at + key.length());
+                if (i < json.length() && json.charAt(i) == ':') {
+                    i = skipSpace(json, i + 1);
+                    if (i < json.length() && json.charAt(i) == '"') {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A name JSON writes as it is between its quotes: no quote, backslash or control character. */
+    private static boolean plainName(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char ch = name.charAt(i);
+            if (ch == '"' || ch == '\\' || ch < 0x20) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int skipSpace(String s, int i) {
+        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\n' || s.charAt(i) == '\r')) {
+            i++;
+        }
+        return i;
+    }
+
+    /**
      * The pull result: {@code ok:false} with {@code error} inside when the request is invalid. Changes of private
      * records {@code viewer} may not see are left out (their cursors still advance).
      */
@@ -128,14 +187,15 @@ public final class PullService {
                 streams.put(key, cur);
             }
         });
-        List<ChangeRow> visible = new ArrayList<>();
-        List<ChangeRow> fetched = store.read(ns, tx -> {
-            List<ChangeRow> rows = tx.changes().since(streams, limit + 1).stream().map(this::wire).toList();
-            visible.addAll(visibleTo(tx, viewer, rows.subList(0, Math.min(limit, rows.size()))));
+        List<StoredChange> visible = new ArrayList<>();
+        List<StoredChange> fetched = store.read(ns, tx -> {
+            List<StoredChange> rows = tx.changes().since(streams, limit + 1);
+            visible.addAll(visibleTo(tx, viewer, rows.subList(0, Math.min(limit, rows.size())),
+                    StoredChange::resource, StoredChange::recordId));
             return rows;
         });
         boolean hasMore = fetched.size() > limit;
-        List<ChangeRow> page = hasMore ? fetched.subList(0, limit) : fetched;
+        List<StoredChange> page = hasMore ? fetched.subList(0, limit) : fetched;
 
         ObjectNode records = Json.object();
         ObjectNode deleted = Json.object();
@@ -146,12 +206,14 @@ public final class PullService {
             }
         });
         Map<String, Long> advanced = new LinkedHashMap<>(requested);
-        for (ChangeRow c : page) {
+        for (StoredChange c : page) {
             advanced.merge(c.resource(), c.seq(), Math::max);
         }
 
         NetEffect net = new NetEffect();
-        visible.forEach(net::apply);
+        for (StoredChange c : visible) {
+            net.apply(c, image(c));
+        }
         ObjectNode merged = Json.object();
         ObjectNode joins = Json.object();
         net.emit(records, merged, deleted, joins);
@@ -162,12 +224,13 @@ public final class PullService {
      * The changes of {@code rows} that {@code viewer} may see: all but those of private records it neither owns nor
      * was granted (a record no longer there is not visible, so neither is its deletion).
      */
-    private List<ChangeRow> visibleTo(StoreTx tx, String viewer, List<ChangeRow> rows) {
+    private <C> List<C> visibleTo(StoreTx tx, String viewer, List<C> rows, Function<C, String> resourceOf,
+                                  Function<C, String> idOf) {
         Map<String, Set<String>> ids = new HashMap<>();
-        for (ChangeRow c : rows) {
-            Resource r = schema.resource(c.resource());
+        for (C c : rows) {
+            Resource r = schema.resource(resourceOf.apply(c));
             if (r != null && r.isPrivate()) {
-                ids.computeIfAbsent(r.name(), k -> new HashSet<>()).add(c.recordId());
+                ids.computeIfAbsent(r.name(), k -> new HashSet<>()).add(idOf.apply(c));
             }
         }
         if (ids.isEmpty()) {
@@ -175,10 +238,10 @@ public final class PullService {
         }
         Map<String, Set<String>> allowed = new HashMap<>();
         ids.forEach((res, set) -> allowed.put(res, tx.records().visible(schema.resource(res), viewer, set)));
-        List<ChangeRow> out = new ArrayList<>();
-        for (ChangeRow c : rows) {
-            Set<String> ok = allowed.get(c.resource());
-            if (ok == null || ok.contains(c.recordId())) {
+        List<C> out = new ArrayList<>();
+        for (C c : rows) {
+            Set<String> ok = allowed.get(resourceOf.apply(c));
+            if (ok == null || ok.contains(idOf.apply(c))) {
                 out.add(c);
             }
         }
@@ -192,39 +255,41 @@ public final class PullService {
         List<ChangeRow> rows = store.read(ns, tx -> {
             List<ChangeRow> fetched = tx.changes().after(cursor, limit).stream().map(this::wire).toList();
             all.addAll(fetched);
-            return visibleTo(tx, viewer, fetched);
+            return visibleTo(tx, viewer, fetched, ChangeRow::resource, ChangeRow::recordId);
         });
         return new PullResult.Global(rows, all.isEmpty() ? null : all.get(all.size() - 1).seq());
     }
 
     /**
      * The net effect per id of the changes in one page (PROTOCOL.md "Fixes" 3): a delete followed by a re-insert is a
-     * record, deltas after a full image fold into it, a full image after deltas replaces them.
+     * record, deltas after a full image fold into it, a full image after deltas replaces them. Images are passed on
+     * as they come ({@link Image}); only a fold parses them.
      */
     static final class NetEffect {
         private static final class State {
-            ObjectNode full;
+            Image full;
             ObjectNode delta;
             boolean deleted;
         }
 
         private final Map<String, TreeMap<String, State>> byResource = new TreeMap<>();
 
-        void apply(ChangeRow c) {
+        /** Folds in the change {@code c} with its image in wire form ({@code image}, null for a record delete). */
+        void apply(StoredChange c, Image image) {
             State s = byResource.computeIfAbsent(c.resource(), k -> new TreeMap<>()).computeIfAbsent(c.recordId(), k -> new State());
             switch (c.op()) {
                 case ChangeRow.DELETE -> {
                     s.full = null;
                     s.delta = null;
                     s.deleted = true;
-                    if (c.isJoin() && c.record() != null) {
-                        s.delta = (ObjectNode) c.record();
+                    if (c.resource().startsWith("join_") && image != null) {
+                        s.delta = (ObjectNode) image.read();
                     }
                 }
                 case ChangeRow.MERGE -> {
-                    ObjectNode d = (ObjectNode) c.record();
+                    ObjectNode d = (ObjectNode) image.read();
                     if (s.full != null) {
-                        s.full.setAll(d);
+                        s.full = s.full.merged(d);
                     } else {
                         if (s.delta == null || s.deleted) {
                             s.delta = Json.object();
@@ -234,7 +299,7 @@ public final class PullService {
                     }
                 }
                 default -> {
-                    s.full = ((ObjectNode) c.record()).deepCopy();
+                    s.full = image.asFull();
                     s.delta = null;
                     s.deleted = false;
                 }
@@ -252,14 +317,14 @@ public final class PullService {
                         if (s.deleted) {
                             del.addObject().put("from", s.delta.path("from").asText()).put("to", s.delta.path("to").asText());
                         } else if (s.full != null) {
-                            up.add(s.full);
+                            up.add(s.full.out());
                         }
                         return;
                     }
                     if (s.deleted) {
                         arr(deleted, resource).add(id);
                     } else if (s.full != null) {
-                        arr(records, resource).add(s.full);
+                        arr(records, resource).add(s.full.out());
                     } else if (s.delta != null) {
                         arr(merged, resource).add(s.delta);
                     }

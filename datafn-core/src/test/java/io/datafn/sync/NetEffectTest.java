@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datafn.json.Json;
 import io.datafn.store.ChangeRow;
+import io.datafn.store.StoredChange;
 import org.junit.jupiter.api.Test;
 
+import java.util.function.Function;
+
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@link PullService.NetEffect}: one page of the change log folded into its net effect per record (PROTOCOL.md
@@ -16,16 +20,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 class NetEffectTest {
     private static long seq;
 
-    private static ChangeRow change(String resource, String id, String op, String singleQuoted) {
-        JsonNode image = singleQuoted == null ? null : Json.parse(singleQuoted.replace('\'', '"'));
-        return new ChangeRow(++seq, resource, id, op, image);
+    private static StoredChange change(String resource, String id, String op, String singleQuoted) {
+        return new StoredChange(++seq, resource, id, op, singleQuoted == null ? null : singleQuoted.replace('\'', '"'));
     }
 
-    /** The four buckets after folding, as one JSON object with the non-empty ones. */
-    private static String fold(ChangeRow... changes) {
+    /** The four buckets after folding, as one JSON object with the non-empty ones (images kept as their text). */
+    private static String fold(StoredChange... changes) {
+        return fold(c -> c.image() == null ? null : Image.text(c.image()), changes);
+    }
+
+    /** As {@link #fold(StoredChange...)}, with images parsed first (as the dates' conversion hands them over). */
+    private static String foldTrees(StoredChange... changes) {
+        return fold(c -> c.image() == null ? null : Image.tree(Json.parse(c.image())), changes);
+    }
+
+    private static String fold(Function<StoredChange, Image> image, StoredChange... changes) {
         PullService.NetEffect net = new PullService.NetEffect();
-        for (ChangeRow c : changes) {
-            net.apply(c);
+        for (StoredChange c : changes) {
+            net.apply(c, image.apply(c));
         }
         ObjectNode records = Json.object();
         ObjectNode merged = Json.object();
@@ -38,7 +50,7 @@ class NetEffectTest {
                 out.set((String) e[0], (ObjectNode) e[1]);
             }
         }
-        return out.toString().replace('"', '\'');
+        return new String(Json.bytes(out), java.nio.charset.StandardCharsets.UTF_8).replace('"', '\'');
     }
 
     @Test
@@ -93,9 +105,41 @@ class NetEffectTest {
     }
 
     @Test
-    void folding_doesNotChangeTheChangeRowsImages() {
-        ChangeRow insert = change("task", "t1", ChangeRow.INSERT, "{'id':'t1','title':'a'}");
-        fold(insert, change("task", "t1", ChangeRow.MERGE, "{'id':'t1','title':'b'}"));
-        assertThat(insert.record().toString()).isEqualTo("{\"id\":\"t1\",\"title\":\"a\"}");
+    void folding_doesNotChangeAParsedImage() {
+        JsonNode tree = Json.parse("{\"id\":\"t1\",\"title\":\"a\"}");
+        PullService.NetEffect net = new PullService.NetEffect();
+        net.apply(change("task", "t1", ChangeRow.INSERT, null), Image.tree(tree));
+        net.apply(change("task", "t1", ChangeRow.MERGE, null), Image.tree(Json.parse("{\"id\":\"t1\",\"title\":\"b\"}")));
+        assertThat(tree.toString()).isEqualTo("{\"id\":\"t1\",\"title\":\"a\"}");
+    }
+
+    @Test
+    void textImages_foldAsParsedOnesDo() {
+        StoredChange[] page = {change("task", "t2", ChangeRow.INSERT, "{'id':'t2','n':1.5,'s':'é\\n\\u0001'}"),
+                change("task", "t1", ChangeRow.INSERT, "{'id':'t1','title':'a'}"),
+                change("task", "t1", ChangeRow.MERGE, "{'id':'t1','title':'b','x':[1,{'y':null}]}"),
+                change("task", "t3", ChangeRow.MERGE, "{'id':'t3','done':true}"),
+                change("task", "t4", ChangeRow.DELETE, null),
+                change("join_task_tags_tag", "t1:g1", ChangeRow.UPSERT, "{'id':'t1:g1','from':'t1','to':'g1'}"),
+                change("join_task_tags_tag", "t2:g1", ChangeRow.DELETE, "{'from':'t2','to':'g1'}")};
+        assertThat(fold(page)).isEqualTo(foldTrees(page)).isEqualTo("{'records':{'task':[{'id':'t1','title':'b','x':[1,{'y':null}]},"
+                + "{'id':'t2','n':1.5,'s':'é\\n\\u0001'}]},'merged':{'task':[{'id':'t3','done':true}]},'deleted':{'task':['t4']},"
+                + "'joins':{'join_task_tags_tag':{'upsert':[{'id':'t1:g1','from':'t1','to':'g1'}],'delete':[{'from':'t2','to':'g1'}]}}}");
+    }
+
+    @Test
+    void aTextImage_isWrittenAsStored() {
+        PullService.NetEffect net = new PullService.NetEffect();
+        net.apply(change("task", "t1", ChangeRow.INSERT, null), Image.text("{\"id\":\"t1\",\"n\":1e2}"));
+        ObjectNode records = Json.object();
+        net.emit(records, Json.object(), Json.object(), Json.object());
+        assertThat(Json.text(records)).isEqualTo("{\"task\":[{\"id\":\"t1\",\"n\":1e2}]}");
+    }
+
+    @Test
+    void aFullImageThatIsNoObject_failsThePull() {
+        PullService.NetEffect net = new PullService.NetEffect();
+        assertThatThrownBy(() -> net.apply(change("task", "t1", ChangeRow.INSERT, null), Image.tree(Json.NODES.nullNode())))
+                .isInstanceOf(IllegalStateException.class);
     }
 }

@@ -1,12 +1,13 @@
 package io.datafn.jdbc;
 
-import io.datafn.json.Json;
 import io.datafn.store.ChangeRow;
 import io.datafn.store.StoreTx;
+import io.datafn.store.StoredChange;
 import org.jooq.Condition;
-import org.jooq.Record;
 import org.jooq.impl.DSL;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,17 +18,20 @@ import static io.datafn.jdbc.TxScope.text;
 
 /**
  * {@link StoreTx.Changes} of one transaction. Recorded changes wait in memory: {@link JdbcTx#flushChanges} gives them
- * their seqs and writes them as the last statements before commit.
+ * their seqs and writes them as the last statements before commit. The pages of change rows that pulls and the search
+ * index read are hot statements ({@link Statements}: rendered once per shape, rows read from the result set).
  */
 final class JdbcChanges implements StoreTx.Changes {
     private static final List<org.jooq.Field<?>> CHANGE_COLUMNS = List.of(number("seq"), text("resource"),
             text("record_id"), text("op"), text("record"));
 
     private final TxScope s;
+    private final Statements statements;
     private final List<ChangeRow> pending;
 
-    JdbcChanges(TxScope scope, List<ChangeRow> pending) {
+    JdbcChanges(TxScope scope, Statements statements, List<ChangeRow> pending) {
         this.s = scope;
+        this.statements = statements;
         this.pending = pending;
     }
 
@@ -50,29 +54,43 @@ final class JdbcChanges implements StoreTx.Changes {
     }
 
     @Override
-    public List<ChangeRow> since(Map<String, Long> cursors, int limit) {
+    public List<StoredChange> since(Map<String, Long> cursors, int limit) {
         if (cursors.isEmpty()) {
             return List.of();
         }
-        List<Condition> streams = new ArrayList<>();
-        cursors.forEach((res, cur) -> streams.add(text("resource").eq(res).and(number("seq").gt(cur))));
-        return fetch(DSL.or(streams), limit);
+        List<Object> binds = new ArrayList<>(2 * cursors.size() + 2);
+        binds.add(s.ns());
+        cursors.forEach((res, cur) -> {
+            binds.add(res);
+            binds.add(cur);
+        });
+        binds.add(limit);
+        String sql = statements.rendered(new SinceShape(cursors.size()), binds.size(), () -> {
+            List<Condition> streams = new ArrayList<>();
+            cursors.forEach((res, cur) -> streams.add(text("resource").eq(res).and(number("seq").gt(cur))));
+            return page(DSL.or(streams), limit);
+        });
+        return statements.select(sql, binds, JdbcChanges::stored);
     }
 
     @Override
     public List<ChangeRow> after(long cursor, int limit) {
-        return fetch(number("seq").gt(cursor), limit);
+        String sql = statements.rendered("changes-after", 3, () -> page(number("seq").gt(cursor), limit));
+        return statements.select(sql, List.of(s.ns(), cursor, limit), rs -> stored(rs).row());
     }
 
-    private List<ChangeRow> fetch(Condition where, int limit) {
-        List<ChangeRow> out = new ArrayList<>();
-        for (Record r : s.ctx().select(CHANGE_COLUMNS).from(table(SqlNames.CHANGES)).where(s.inNsInternal()).and(where)
-                .orderBy(number("seq")).limit(limit).fetch()) {
-            String rec = r.get(4, String.class);
-            out.add(new ChangeRow(r.get(0, Long.class), r.get(1, String.class), r.get(2, String.class),
-                    r.get(3, String.class), rec == null ? null : Json.parse(rec)));
-        }
-        return out;
+    /** The statement shape of {@link #since}: its text depends on the number of streams only. */
+    private record SinceShape(int streams) {
+    }
+
+    /** The page of change rows: bind values namespace, those of {@code where}, then the limit. */
+    private org.jooq.Query page(Condition where, int limit) {
+        return s.ctx().select(CHANGE_COLUMNS).from(table(SqlNames.CHANGES)).where(s.inNsInternal()).and(where)
+                .orderBy(number("seq")).limit(limit);
+    }
+
+    private static StoredChange stored(ResultSet rs) throws SQLException {
+        return new StoredChange(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5));
     }
 
     @Override

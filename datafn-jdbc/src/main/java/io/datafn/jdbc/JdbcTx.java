@@ -36,7 +36,7 @@ final class JdbcTx implements StoreTx {
         this.scope = new TxScope(statements.ctx(), schema, dialect, new Columns(dialect), ns);
         this.records = new JdbcRecords(scope, statements);
         this.joins = new JdbcJoins(scope);
-        this.changes = new JdbcChanges(scope, pending);
+        this.changes = new JdbcChanges(scope, statements, pending);
         this.keys = new JdbcKeys(scope, statements);
         this.grants = new JdbcGrants(scope);
     }

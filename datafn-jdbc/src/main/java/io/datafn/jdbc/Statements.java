@@ -173,12 +173,23 @@ final class Statements {
 
     /** Runs a statement that returns rows; the first column of each, as longs. */
     List<Long> longs(String sql, List<Object> binds) {
+        return select(sql, binds, rs -> rs.getLong(1));
+    }
+
+    /** Reads the current row of a result set into one value. */
+    @FunctionalInterface
+    interface RowReader<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** Runs a statement that returns rows; each row as {@code reader} reads it. */
+    <T> List<T> select(String sql, List<Object> binds, RowReader<T> reader) {
         deferred.flush();
         try (PreparedStatement ps = prepare(sql, binds)) {
-            List<Long> out = new ArrayList<>();
+            List<T> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(rs.getLong(1));
+                    out.add(reader.read(rs));
                 }
             }
             return out;
@@ -203,7 +214,6 @@ final class Statements {
      * keeps binding jOOQ's (and the disagreement, a bug of the caller's, goes to the log).
      */
     List<Object[]> rows(Object shape, Supplier<Query> query, List<Object> direct, List<FieldType> types) {
-        deferred.flush();
         Rendered cached = direct == null ? null : cache.get(shape).filter(Rendered::direct).orElse(null);
         if (cached != null) {
             return run(cached.sql(), direct, types);
@@ -224,22 +234,14 @@ final class Statements {
     }
 
     private List<Object[]> run(String text, List<Object> binds, List<FieldType> types) {
-        try (PreparedStatement ps = prepare(text, binds)) {
-            List<Object[]> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                int n = types.size();
-                while (rs.next()) {
-                    Object[] row = new Object[n];
-                    for (int i = 0; i < n; i++) {
-                        row[i] = read(rs, i + 1, types.get(i));
-                    }
-                    out.add(row);
-                }
+        int n = types.size();
+        return select(text, binds, rs -> {
+            Object[] row = new Object[n];
+            for (int i = 0; i < n; i++) {
+                row[i] = read(rs, i + 1, types.get(i));
             }
-            return out;
-        } catch (SQLException e) {
-            throw failed(text, e);
-        }
+            return row;
+        });
     }
 
     /**
