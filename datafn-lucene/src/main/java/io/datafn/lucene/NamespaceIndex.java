@@ -31,8 +31,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import static org.apache.lucene.document.Field.Store.NO;
@@ -67,11 +65,10 @@ final class NamespaceIndex {
     final String ns;
     private final Source src;
     private final Supplier<Directory> directory;
-    /** The index this one replaces on the same folder, still closing: it holds the folder's write lock until then. */
-    private final NamespaceIndex predecessor;
-    private final CountDownLatch closed = new CountDownLatch(1);
+    /** Held from opening the writer to closing it: another index of the namespace may still hold the folder. */
+    final FolderGate gate;
 
-    private IndexWriter writer;
+    private IndexWriter writer;        // with searchers: set while the index holds the folder (guarded by this)
     private SearcherManager searchers;
     private volatile boolean ready;
     private volatile long indexed;
@@ -79,17 +76,19 @@ final class NamespaceIndex {
     private volatile long checkedAt;
     private String last = "";
     private boolean dirty;
+    private boolean holdsFolder;       // guarded by this
+    private boolean closed;            // guarded by this
 
     // guarded by the provider
     int users;
     long lastUsed;
     boolean retired;
 
-    NamespaceIndex(String ns, Source src, Supplier<Directory> directory, NamespaceIndex predecessor) {
+    NamespaceIndex(String ns, Source src, Supplier<Directory> directory, FolderGate gate) {
         this.ns = ns;
         this.src = src;
         this.directory = directory;
-        this.predecessor = predecessor;
+        this.gate = gate;
     }
 
     /** A commit of the namespace up to {@code seq}: the next search catches up to at least there. */
@@ -137,13 +136,26 @@ final class NamespaceIndex {
         }
     }
 
+    /**
+     * Takes the folder (waiting for an evicted index of the namespace to let go of it), opens the writer and catches up.
+     * Whatever fails on the way lets go of the folder again, so the next search on this index opens it afresh instead
+     * of meeting the write lock of a writer nobody closes.
+     */
     private void open() throws IOException {
-        if (closed.getCount() == 0) {
+        if (closed) {
             throw new AlreadyClosedException("search " + ns + ": this index was closed");
         }
-        if (predecessor != null) {
-            predecessor.awaitClosed();
+        gate.enter(ns);
+        holdsFolder = true;
+        try {
+            openWriter();
+        } catch (IOException | RuntimeException | Error e) {
+            shut();
+            throw e;
         }
+    }
+
+    private void openWriter() throws IOException {
         writer = new IndexWriter(directory.get(), new IndexWriterConfig(src.analyzer())
                 .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
         searchers = new SearcherManager(writer, null);
@@ -316,7 +328,7 @@ final class NamespaceIndex {
         }
     }
 
-    /** Commits (when {@code keep}) and closes; after a failure, just closes what is open. */
+    /** Commits (when {@code keep}) and closes for good; after a failure, just closes what is open. */
     synchronized void close(boolean keep) {
         try {
             if (keep) {
@@ -325,38 +337,32 @@ final class NamespaceIndex {
         } catch (IOException | RuntimeException e) {
             log.warn("search {}: committing the index failed, it catches up from its last commit: {}", ns, e.toString());
         }
+        closed = true;
+        shut();
+    }
+
+    /**
+     * Closes the searchers and the writer (rolled back: what is committed stays, anything after it is replayed from
+     * the change log), then lets go of the folder. Drops both, so a closed index kept by a retired reference is small.
+     */
+    private void shut() {
+        ready = false;
         try {
             if (searchers != null) {
                 searchers.close();
             }
             if (writer != null) {
-                writer.rollback(); // what is committed stays; anything after it is replayed from the change log
+                writer.rollback();
             }
         } catch (IOException | RuntimeException e) {
             log.warn("search {}: closing the index failed: {}", ns, e.toString());
         } finally {
-            ready = false;
-            // closed only once the one before is: an index closed before it ever opened must not let the next one
-            // of its namespace open while an older one still holds the folder's write lock
-            if (predecessor != null) {
-                try {
-                    predecessor.awaitClosed();
-                } catch (IOException e) {
-                    log.warn("search {}: {}", ns, e.getMessage());
-                }
+            searchers = null;
+            writer = null;
+            if (holdsFolder) {
+                holdsFolder = false;
+                gate.leave();
             }
-            closed.countDown();
-        }
-    }
-
-    private void awaitClosed() throws IOException {
-        try {
-            if (!closed.await(60, TimeUnit.SECONDS)) {
-                throw new IOException("search " + ns + ": the evicted index did not close within 60 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the evicted index of " + ns, e);
         }
     }
 }
