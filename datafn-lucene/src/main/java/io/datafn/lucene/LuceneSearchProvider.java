@@ -277,7 +277,7 @@ public final class LuceneSearchProvider implements SearchProvider {
 
     /**
      * Indexes created and not yet closed: the open ones and those retired but still searched or closing. At most
-     * {@code maxOpen} plus one per search running at the time of their eviction.
+     * {@code maxOpen} plus, per thread searching, one evicted while its search ran and one it is closing.
      */
     synchronized int liveIndexes() {
         int n = 0;

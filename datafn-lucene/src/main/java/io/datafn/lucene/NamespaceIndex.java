@@ -10,6 +10,7 @@ import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.Term;
@@ -26,7 +27,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -68,8 +68,11 @@ final class NamespaceIndex {
     /** Held from opening the writer to closing it: another index of the namespace may still hold the folder. */
     final FolderGate gate;
 
-    private IndexWriter writer;        // with searchers: set while the index holds the folder (guarded by this)
-    private SearcherManager searchers;
+    // set while the index holds the folder (guarded by this); the writer only once something had to be indexed
+    private Directory dir;
+    private IndexWriter writer;
+    private volatile SearcherManager searchers; // on the last commit until the writer opens, then on the writer (NRT)
+    private long logSeq;                        // the change log's seq when the checkpoint was checked
     private volatile boolean ready;
     private volatile long indexed;
     private volatile long announced;
@@ -102,7 +105,20 @@ final class NamespaceIndex {
 
     List<Hit> search(Query q, int limit) throws IOException {
         current();
-        IndexSearcher searcher = searchers.acquire();
+        SearcherManager m;
+        IndexSearcher searcher;
+        while (true) {
+            m = searchers;
+            try {
+                searcher = m.acquire();
+                break;
+            } catch (AlreadyClosedException e) {
+                if (m == searchers) {
+                    throw e;
+                }
+                // a catch-up opened the writer and replaced the commit's searchers meanwhile: take the new ones
+            }
+        }
         try {
             TopDocs top = searcher.search(q, limit);
             List<Hit> hits = new ArrayList<>();
@@ -112,7 +128,7 @@ final class NamespaceIndex {
             }
             return hits;
         } finally {
-            searchers.release(searcher);
+            m.release(searcher);
         }
     }
 
@@ -148,36 +164,60 @@ final class NamespaceIndex {
         gate.enter(ns);
         holdsFolder = true;
         try {
-            openWriter();
+            openIndex();
         } catch (IOException | RuntimeException | Error e) {
             shut();
             throw e;
         }
     }
 
-    private void openWriter() throws IOException {
-        writer = new IndexWriter(directory.get(), new IndexWriterConfig(src.analyzer())
-                .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
-        searchers = new SearcherManager(writer, null);
-        Map<String, String> meta = new HashMap<>();
-        writer.getLiveCommitData().forEach(e -> meta.put(e.getKey(), e.getValue()));
-        String why = resumable(meta);
+    /**
+     * An index whose checkpoint is current is searched from its last commit, without an {@code IndexWriter} (most
+     * reopenings after an eviction: opening and rolling back a writer is most of their cost); the writer opens when
+     * there is something to index ({@link #writer()}).
+     */
+    private void openIndex() throws IOException {
+        dir = directory.get();
+        String why = "new index";
+        if (DirectoryReader.indexExists(dir)) {
+            DirectoryReader reader = DirectoryReader.open(dir);
+            searchers = new SearcherManager(reader, null);
+            why = resumable(reader.getIndexCommit().getUserData(), reader.numDocs());
+        }
         if (why == null) {
             long started = System.nanoTime();
-            catchUp();
-            log.debug("search {}: opened at seq {}, caught up to {} in {} ms", ns, meta.get(SEQ), indexed,
+            long from = indexed;
+            if (logSeq > indexed && catchUp()) {
+                searchers.maybeRefreshBlocking();
+            }
+            log.debug("search {}: opened at seq {}, caught up to {} in {} ms", ns, from, indexed,
                     (System.nanoTime() - started) / 1_000_000);
         } else {
+            writer();
             rebuild(why);
+            searchers.maybeRefreshBlocking();
         }
-        searchers.maybeRefreshBlocking();
         ready = true;
     }
 
+    /** The writer, opened on first need; the searchers then follow it (near-real-time) instead of the last commit. */
+    private IndexWriter writer() throws IOException {
+        if (writer == null) {
+            writer = new IndexWriter(dir, new IndexWriterConfig(src.analyzer())
+                    .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
+            SearcherManager onCommit = searchers;
+            searchers = new SearcherManager(writer, null);
+            if (onCommit != null) {
+                onCommit.close(); // searches holding one of its searchers finish on it
+            }
+        }
+        return writer;
+    }
+
     /** Null when the stored checkpoint belongs to this database and the change log still holds everything after it. */
-    private String resumable(Map<String, String> meta) {
+    private String resumable(Map<String, String> meta, int numDocs) {
         if (!meta.containsKey(SEQ)) {
-            return meta.isEmpty() && writer.getDocStats().numDocs == 0 ? "new index" : "no checkpoint";
+            return meta.isEmpty() && numDocs == 0 ? "new index" : "no checkpoint";
         }
         if (!src.fingerprint().equals(meta.get(FIELDS))) {
             return "the schema's text fields changed";
@@ -202,6 +242,7 @@ final class NamespaceIndex {
             }
             indexed = seq;
             last = lastKey;
+            logSeq = current;
             return null;
         });
     }
@@ -209,7 +250,7 @@ final class NamespaceIndex {
     /** Indexes every record of the tables, up to the namespace's current seq (one snapshot). */
     private void rebuild(String why) throws IOException {
         long started = System.nanoTime();
-        writer.deleteAll();
+        writer().deleteAll();
         int[] docs = new int[1];
         indexed = src.store().read(ns, tx -> {
             long seq = tx.changes().currentSeq(); // read first: the scan sees everything up to it (one snapshot)
@@ -238,6 +279,7 @@ final class NamespaceIndex {
             if (changes.isEmpty()) {
                 return any;
             }
+            IndexWriter w = writer();
             if (changes.get(0).seq() > cursor + 1 && cursor > 0) {
                 rebuild("changes " + (cursor + 1) + ".." + (changes.get(0).seq() - 1) + " were pruned from the log");
                 return true;
@@ -257,7 +299,7 @@ final class NamespaceIndex {
                     JsonNode row = tx.records().read(r, key.substring(sep + 1));
                     if (row == null) {
                         try {
-                            writer.deleteDocuments(new Term(KEY, key));
+                            w.deleteDocuments(new Term(KEY, key));
                         } catch (IOException e) {
                             throw new UncheckedIOException(e);
                         }
@@ -310,7 +352,7 @@ final class NamespaceIndex {
     void commit() throws IOException {
         IndexWriter w;
         synchronized (this) {
-            if (!ready || !dirty) {
+            if (!ready || !dirty || writer == null) {
                 return;
             }
             w = writer;
@@ -359,6 +401,7 @@ final class NamespaceIndex {
         } finally {
             searchers = null;
             writer = null;
+            dir = null;
             if (holdsFolder) {
                 holdsFolder = false;
                 gate.leave();
