@@ -45,6 +45,9 @@ import static org.apache.lucene.document.Field.Store.YES;
  * <p>A search catches up first only when the index is behind: when a commit was announced past its checkpoint
  * ({@link #announce}), or when the change log was last read more than {@code recheckNanos} ago (announcements are a
  * shortcut, the log is the truth). Searches that need no catch-up take no lock.
+ *
+ * <p>An index opened with nothing to catch up is searched from its last commit, without a writer; the writer opens when
+ * something has to be indexed. Only one writer may hold the folder, which the index takes through its {@link FolderGate}.
  */
 final class NamespaceIndex {
     private static final Logger log = LoggerFactory.getLogger(NamespaceIndex.class);
