@@ -73,7 +73,8 @@ public final class LuceneSearchProvider implements SearchProvider {
     private final int maxOpen;
     private final Analyzer analyzer = new StandardAnalyzer();
     private final Map<String, NamespaceIndex> open = new HashMap<>();      // guarded by this
-    private final Map<String, NamespaceIndex> closing = new HashMap<>();   // guarded by this
+    /** A gate per namespace with an index not yet closed (open, or retired and closing after its last search). */
+    private final Map<String, FolderGate> gates = new HashMap<>();         // guarded by this
     private long tick;                                                     // guarded by this
     private NamespaceIndex.Source source;
     private Schema schema;
@@ -199,7 +200,7 @@ public final class LuceneSearchProvider implements SearchProvider {
             all = new ArrayList<>(open.values());
             open.clear();
         }
-        all.forEach(idx -> idx.close(true));
+        all.forEach(idx -> closeIndex(idx, true));
         if (lock != null) {
             try {
                 lock.close();
@@ -215,7 +216,9 @@ public final class LuceneSearchProvider implements SearchProvider {
         synchronized (this) {
             idx = open.get(ns);
             if (idx == null) {
-                idx = new NamespaceIndex(ns, source, () -> directory(ns), closing.get(ns));
+                FolderGate gate = gates.computeIfAbsent(ns, k -> new FolderGate());
+                gate.instances++;
+                idx = new NamespaceIndex(ns, source, () -> directory(ns), gate);
                 if (open.size() >= maxOpen) {
                     evicted = retire(leastRecentlyUsed());
                 }
@@ -244,7 +247,6 @@ public final class LuceneSearchProvider implements SearchProvider {
     private NamespaceIndex retire(NamespaceIndex idx) {
         open.remove(idx.ns, idx);
         idx.retired = true;
-        closing.put(idx.ns, idx);
         return idx.users == 0 ? idx : null;
     }
 
@@ -259,13 +261,30 @@ public final class LuceneSearchProvider implements SearchProvider {
     }
 
     private void closeRetired(NamespaceIndex idx, boolean keep) {
-        if (idx == null) {
-            return;
+        if (idx != null) {
+            closeIndex(idx, keep);
         }
+    }
+
+    private void closeIndex(NamespaceIndex idx, boolean keep) {
         idx.close(keep);
         synchronized (this) {
-            closing.remove(idx.ns, idx);
+            if (--idx.gate.instances == 0) {
+                gates.remove(idx.ns, idx.gate);
+            }
         }
+    }
+
+    /**
+     * Indexes created and not yet closed: the open ones and those retired but still searched or closing. At most
+     * {@code maxOpen} plus, per thread searching, one evicted while its search ran and one it is closing.
+     */
+    synchronized int liveIndexes() {
+        int n = 0;
+        for (FolderGate g : gates.values()) {
+            n += g.instances;
+        }
+        return n;
     }
 
     private void commitAll() {

@@ -10,6 +10,7 @@ import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.Term;
@@ -26,13 +27,10 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import static org.apache.lucene.document.Field.Store.NO;
@@ -47,6 +45,9 @@ import static org.apache.lucene.document.Field.Store.YES;
  * <p>A search catches up first only when the index is behind: when a commit was announced past its checkpoint
  * ({@link #announce}), or when the change log was last read more than {@code recheckNanos} ago (announcements are a
  * shortcut, the log is the truth). Searches that need no catch-up take no lock.
+ *
+ * <p>An index opened with nothing to catch up is searched from its last commit, without a writer; the writer opens when
+ * something has to be indexed. Only one writer may hold the folder, which the index takes through its {@link FolderGate}.
  */
 final class NamespaceIndex {
     private static final Logger log = LoggerFactory.getLogger(NamespaceIndex.class);
@@ -67,29 +68,33 @@ final class NamespaceIndex {
     final String ns;
     private final Source src;
     private final Supplier<Directory> directory;
-    /** The index this one replaces on the same folder, still closing: it holds the folder's write lock until then. */
-    private final NamespaceIndex predecessor;
-    private final CountDownLatch closed = new CountDownLatch(1);
+    /** Held from opening the writer to closing it: another index of the namespace may still hold the folder. */
+    final FolderGate gate;
 
+    // set while the index holds the folder (guarded by this); the writer only once something had to be indexed
+    private Directory dir;
     private IndexWriter writer;
-    private SearcherManager searchers;
+    private volatile SearcherManager searchers; // on the last commit until the writer opens, then on the writer (NRT)
+    private long logSeq;                        // the change log's seq when the checkpoint was checked
     private volatile boolean ready;
     private volatile long indexed;
     private volatile long announced;
     private volatile long checkedAt;
     private String last = "";
     private boolean dirty;
+    private boolean holdsFolder;       // guarded by this
+    private boolean closed;            // guarded by this
 
     // guarded by the provider
     int users;
     long lastUsed;
     boolean retired;
 
-    NamespaceIndex(String ns, Source src, Supplier<Directory> directory, NamespaceIndex predecessor) {
+    NamespaceIndex(String ns, Source src, Supplier<Directory> directory, FolderGate gate) {
         this.ns = ns;
         this.src = src;
         this.directory = directory;
-        this.predecessor = predecessor;
+        this.gate = gate;
     }
 
     /** A commit of the namespace up to {@code seq}: the next search catches up to at least there. */
@@ -103,7 +108,20 @@ final class NamespaceIndex {
 
     List<Hit> search(Query q, int limit) throws IOException {
         current();
-        IndexSearcher searcher = searchers.acquire();
+        SearcherManager m;
+        IndexSearcher searcher;
+        while (true) {
+            m = searchers;
+            try {
+                searcher = m.acquire();
+                break;
+            } catch (AlreadyClosedException e) {
+                if (m == searchers) {
+                    throw e;
+                }
+                // a catch-up opened the writer and replaced the commit's searchers meanwhile: take the new ones
+            }
+        }
         try {
             TopDocs top = searcher.search(q, limit);
             List<Hit> hits = new ArrayList<>();
@@ -113,7 +131,7 @@ final class NamespaceIndex {
             }
             return hits;
         } finally {
-            searchers.release(searcher);
+            m.release(searcher);
         }
     }
 
@@ -137,35 +155,72 @@ final class NamespaceIndex {
         }
     }
 
+    /**
+     * Takes the folder (waiting for an evicted index of the namespace to let go of it), opens the writer and catches up.
+     * Whatever fails on the way lets go of the folder again, so the next search on this index opens it afresh instead
+     * of meeting the write lock of a writer nobody closes.
+     */
     private void open() throws IOException {
-        if (closed.getCount() == 0) {
+        if (closed) {
             throw new AlreadyClosedException("search " + ns + ": this index was closed");
         }
-        if (predecessor != null) {
-            predecessor.awaitClosed();
+        gate.enter(ns);
+        holdsFolder = true;
+        try {
+            openIndex();
+        } catch (IOException | RuntimeException | Error e) {
+            shut();
+            throw e;
         }
-        writer = new IndexWriter(directory.get(), new IndexWriterConfig(src.analyzer())
-                .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
-        searchers = new SearcherManager(writer, null);
-        Map<String, String> meta = new HashMap<>();
-        writer.getLiveCommitData().forEach(e -> meta.put(e.getKey(), e.getValue()));
-        String why = resumable(meta);
+    }
+
+    /**
+     * An index whose checkpoint is current is searched from its last commit, without an {@code IndexWriter} (most
+     * reopenings after an eviction: opening and rolling back a writer is most of their cost); the writer opens when
+     * there is something to index ({@link #writer()}).
+     */
+    private void openIndex() throws IOException {
+        dir = directory.get();
+        String why = "new index";
+        if (DirectoryReader.indexExists(dir)) {
+            DirectoryReader reader = DirectoryReader.open(dir);
+            searchers = new SearcherManager(reader, null);
+            why = resumable(reader.getIndexCommit().getUserData(), reader.numDocs());
+        }
         if (why == null) {
             long started = System.nanoTime();
-            catchUp();
-            log.debug("search {}: opened at seq {}, caught up to {} in {} ms", ns, meta.get(SEQ), indexed,
+            long from = indexed;
+            if (logSeq > indexed && catchUp()) {
+                searchers.maybeRefreshBlocking();
+            }
+            log.debug("search {}: opened at seq {}, caught up to {} in {} ms", ns, from, indexed,
                     (System.nanoTime() - started) / 1_000_000);
         } else {
+            writer();
             rebuild(why);
+            searchers.maybeRefreshBlocking();
         }
-        searchers.maybeRefreshBlocking();
         ready = true;
     }
 
+    /** The writer, opened on first need; the searchers then follow it (near-real-time) instead of the last commit. */
+    private IndexWriter writer() throws IOException {
+        if (writer == null) {
+            writer = new IndexWriter(dir, new IndexWriterConfig(src.analyzer())
+                    .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
+            SearcherManager onCommit = searchers;
+            searchers = new SearcherManager(writer, null);
+            if (onCommit != null) {
+                onCommit.close(); // searches holding one of its searchers finish on it
+            }
+        }
+        return writer;
+    }
+
     /** Null when the stored checkpoint belongs to this database and the change log still holds everything after it. */
-    private String resumable(Map<String, String> meta) {
+    private String resumable(Map<String, String> meta, int numDocs) {
         if (!meta.containsKey(SEQ)) {
-            return meta.isEmpty() && writer.getDocStats().numDocs == 0 ? "new index" : "no checkpoint";
+            return meta.isEmpty() && numDocs == 0 ? "new index" : "no checkpoint";
         }
         if (!src.fingerprint().equals(meta.get(FIELDS))) {
             return "the schema's text fields changed";
@@ -190,6 +245,7 @@ final class NamespaceIndex {
             }
             indexed = seq;
             last = lastKey;
+            logSeq = current;
             return null;
         });
     }
@@ -197,7 +253,7 @@ final class NamespaceIndex {
     /** Indexes every record of the tables, up to the namespace's current seq (one snapshot). */
     private void rebuild(String why) throws IOException {
         long started = System.nanoTime();
-        writer.deleteAll();
+        writer().deleteAll();
         int[] docs = new int[1];
         indexed = src.store().read(ns, tx -> {
             long seq = tx.changes().currentSeq(); // read first: the scan sees everything up to it (one snapshot)
@@ -226,6 +282,7 @@ final class NamespaceIndex {
             if (changes.isEmpty()) {
                 return any;
             }
+            IndexWriter w = writer();
             if (changes.get(0).seq() > cursor + 1 && cursor > 0) {
                 rebuild("changes " + (cursor + 1) + ".." + (changes.get(0).seq() - 1) + " were pruned from the log");
                 return true;
@@ -245,7 +302,7 @@ final class NamespaceIndex {
                     JsonNode row = tx.records().read(r, key.substring(sep + 1));
                     if (row == null) {
                         try {
-                            writer.deleteDocuments(new Term(KEY, key));
+                            w.deleteDocuments(new Term(KEY, key));
                         } catch (IOException e) {
                             throw new UncheckedIOException(e);
                         }
@@ -298,7 +355,7 @@ final class NamespaceIndex {
     void commit() throws IOException {
         IndexWriter w;
         synchronized (this) {
-            if (!ready || !dirty) {
+            if (!ready || !dirty || writer == null) {
                 return;
             }
             w = writer;
@@ -316,7 +373,7 @@ final class NamespaceIndex {
         }
     }
 
-    /** Commits (when {@code keep}) and closes; after a failure, just closes what is open. */
+    /** Commits (when {@code keep}) and closes for good; after a failure, just closes what is open. */
     synchronized void close(boolean keep) {
         try {
             if (keep) {
@@ -325,38 +382,33 @@ final class NamespaceIndex {
         } catch (IOException | RuntimeException e) {
             log.warn("search {}: committing the index failed, it catches up from its last commit: {}", ns, e.toString());
         }
+        closed = true;
+        shut();
+    }
+
+    /**
+     * Closes the searchers and the writer (rolled back: what is committed stays, anything after it is replayed from
+     * the change log), then lets go of the folder. Drops both, so a closed index kept by a retired reference is small.
+     */
+    private void shut() {
+        ready = false;
         try {
             if (searchers != null) {
                 searchers.close();
             }
             if (writer != null) {
-                writer.rollback(); // what is committed stays; anything after it is replayed from the change log
+                writer.rollback();
             }
         } catch (IOException | RuntimeException e) {
             log.warn("search {}: closing the index failed: {}", ns, e.toString());
         } finally {
-            ready = false;
-            // closed only once the one before is: an index closed before it ever opened must not let the next one
-            // of its namespace open while an older one still holds the folder's write lock
-            if (predecessor != null) {
-                try {
-                    predecessor.awaitClosed();
-                } catch (IOException e) {
-                    log.warn("search {}: {}", ns, e.getMessage());
-                }
+            searchers = null;
+            writer = null;
+            dir = null;
+            if (holdsFolder) {
+                holdsFolder = false;
+                gate.leave();
             }
-            closed.countDown();
-        }
-    }
-
-    private void awaitClosed() throws IOException {
-        try {
-            if (!closed.await(60, TimeUnit.SECONDS)) {
-                throw new IOException("search " + ns + ": the evicted index did not close within 60 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for the evicted index of " + ns, e);
         }
     }
 }

@@ -228,6 +228,19 @@ class LuceneSearchProviderTest {
     }
 
     @Test
+    void onDisk_anIndexReopenedFromItsCommit_findsTheWritesAfterIt() {
+        onDisk(10);
+        insert("a", "note", "n1", "{'title':'first words'}");
+        assertThat(find("a", "first")).containsExactly("note:n1");
+        onDisk(10);                                                // searched from its commit, no writer yet
+        assertThat(find("a", "first")).containsExactly("note:n1");
+        insert("a", "note", "n2", "{'title':'second words'}");    // the writer opens to index it
+        assertThat(find("a", "words")).containsExactlyInAnyOrder("note:n1", "note:n2");
+        delete("a", "note", "n1");
+        assertThat(find("a", "words")).containsExactly("note:n2");
+    }
+
+    @Test
     void aCommitOfAnotherNode_isFoundOnceTheBusAnnouncesIt() {
         assertThat(find("a", "far")).isEmpty(); // the index is open and current
         try (JdbcStore otherNode = JdbcStore.open(url)) {

@@ -144,6 +144,35 @@ class SearchTest {
     }
 
     @Test
+    void onDisk_concurrentSearchesOverMoreNamespacesThanMayBeOpen_allAnswer() throws Exception {
+        s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.namespaceProvider(ctx -> ctx.header("X-User"))
+                .searchProvider(new LuceneSearchProvider(dir.resolve("search"), 2)));
+        int namespaces = 12;
+        for (int n = 0; n < namespaces; n++) {
+            assertThat(s.postAs("u" + n, "mutation", "{\"resource\":\"task\",\"operation\":\"insert\",\"id\":\"task:1\","
+                    + "\"record\":{\"label\":\"word" + n + "\"}}").status()).isEqualTo(200);
+        }
+        List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread[] threads = new Thread[8];
+        for (int t = 0; t < threads.length; t++) {
+            threads[t] = new Thread(() -> {
+                for (int i = 0; i < 25; i++) {
+                    int n = java.util.concurrent.ThreadLocalRandom.current().nextInt(namespaces);
+                    TestServer.Reply r = s.postAs("u" + n, "search", "{\"query\":\"word" + n + "\"}");
+                    if (r.status() != 200 || !ids(r.result()).equals(List.of("task/task:1"))) {
+                        wrong.add(r.status() + " " + r.body());
+                    }
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    @Test
     void twoNodes_aWriteOnOneIsFoundOnTheOther_toldByTheBus() throws InterruptedException {
         if (db != TestDb.POSTGRES) {
             return; // nodes share commits through PostgreSQL LISTEN/NOTIFY; SQLite is a single-node store
