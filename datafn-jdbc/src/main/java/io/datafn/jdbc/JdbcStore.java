@@ -558,11 +558,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
                     dialect.commit(c);
                     return new Written<>(result, ns, changes);
                 } catch (RuntimeException e) {
-                    if (single) {
-                        endSingleOrEvict(pool, c);
-                    } else {
-                        rollbackOrEvict(pool, c);
-                    }
+                    abandon(pool, c, single);
                     // a connection that died before the commit (a restarted database, a stale pooled connection)
                     // committed nothing: the unit runs once more on a fresh connection
                     if (retry && (lost(e) && attempt == 1 || attempt < MAX_ATTEMPTS && retryable(e))) {
@@ -574,17 +570,22 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
                 } catch (Error e) {
                     // OutOfMemoryError, StackOverflowError, ...: the connection goes back to the pool out of any
                     // transaction (or not at all), whatever was thrown
-                    if (single) {
-                        endSingleOrEvict(pool, c);
-                    } else {
-                        rollbackOrEvict(pool, c);
-                    }
+                    abandon(pool, c, single);
                     throw e;
                 }
             } catch (SQLException e) {
                 // no connection within the acquire timeout: the database is down or saturated
                 throw unavailable(e);
             }
+        }
+    }
+
+    /** After a failed unit of work: out of its transaction, or of auto-commit mode after a single statement. */
+    private void abandon(HikariDataSource pool, Connection c, boolean single) {
+        if (single) {
+            endSingleOrEvict(pool, c);
+        } else {
+            rollbackOrEvict(pool, c);
         }
     }
 
