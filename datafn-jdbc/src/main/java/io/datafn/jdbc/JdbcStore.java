@@ -682,9 +682,13 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
      * index needed: it is the table's primary key, one row per namespace) in a read-only transaction of the read pool
      * (REPEATABLE READ on PostgreSQL and MariaDB, a plain BEGIN on SQLite), which sees committed values only. It runs
      * outside {@link #run}: no statement hook, no "database unavailable" log line per failed poll (the bus logs once).
-     * Before this store migrated, a database without the table yet has no counters.
+     * Before this store migrated there are none (the table may not exist yet): the bus then counts every namespace as
+     * new at its first read after the migration, which announces each once, before any socket can listen.
      */
     List<Counter> committedCounters() throws SQLException {
+        if (schema == null) {
+            return List.of();
+        }
         try (Connection c = readPool.getConnection()) {
             dialect.begin(c, true);
             try {
@@ -692,11 +696,6 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
             } finally {
                 rollbackOrEvict(readPool, c);
             }
-        } catch (SQLException | RuntimeException e) {
-            if (schema == null) {
-                return List.of();
-            }
-            throw e;
         }
     }
 
