@@ -26,7 +26,11 @@ public final class BusPayload {
         } catch (NumberFormatException e) {
             return;
         }
-        String ns = payload.substring(space + 1);
+        deliver(payload.substring(space + 1), seq, listeners, log);
+    }
+
+    /** Hands {@code (namespace, seq)} to every listener; a listener's error is logged, the others still hear it. */
+    public static void deliver(String ns, long seq, List<BiConsumer<String, Long>> listeners, Logger log) {
         for (BiConsumer<String, Long> l : listeners) {
             try {
                 l.accept(ns, seq);

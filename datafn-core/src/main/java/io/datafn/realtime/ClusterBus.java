@@ -5,7 +5,8 @@ import java.util.function.BiConsumer;
 /**
  * Fans a commit's highest seq out to every server node (PROTOCOL.md "WebSocket": a commit on one node reaches the
  * sockets of every node). Implementations: {@link LocalBus} (one node), PostgreSQL LISTEN/NOTIFY
- * ({@code io.datafn.jdbc.PostgresBus}).
+ * ({@code io.datafn.jdbc.PostgresBus}), Redis pub/sub ({@code io.datafn.redis.RedisBus}) and {@link PollingBus} (reads
+ * the database's committed seq counters: MariaDB, SQLite).
  */
 public interface ClusterBus extends AutoCloseable {
     /** Announces that {@code namespace} committed changes up to {@code seq}. */

@@ -1,9 +1,13 @@
 package io.datafn.jdbc;
 
 import io.datafn.store.ChangeRow;
+import io.datafn.store.NamespaceCounters.Counter;
 import io.datafn.store.StoreTx;
 import io.datafn.store.StoredChange;
 import org.jooq.Condition;
+import org.jooq.Record;
+import org.jooq.Record2;
+import org.jooq.SelectJoinStep;
 import org.jooq.impl.DSL;
 
 import java.sql.ResultSet;
@@ -106,8 +110,20 @@ final class JdbcChanges implements StoreTx.Changes {
     }
 
     /** Every namespace's counter row, in namespace order (for operators: it reads across namespaces). */
-    static List<io.datafn.store.NamespaceCounters.Counter> namespaceCounters(org.jooq.DSLContext ctx, int limit) {
-        return ctx.select(text("ns"), number("value")).from(table(SqlNames.SEQ)).orderBy(text("ns")).limit(limit)
-                .fetch(r -> new io.datafn.store.NamespaceCounters.Counter(r.value1(), r.value2()));
+    static List<Counter> namespaceCounters(org.jooq.DSLContext ctx, int limit) {
+        return counters(ctx).orderBy(text("ns")).limit(limit).fetch(JdbcChanges::counter);
+    }
+
+    /** Every namespace's counter row, in no order (the polling bus: one scan of the counter table's primary key). */
+    static List<Counter> allCounters(org.jooq.DSLContext ctx) {
+        return counters(ctx).fetch(JdbcChanges::counter);
+    }
+
+    private static SelectJoinStep<Record2<String, Long>> counters(org.jooq.DSLContext ctx) {
+        return ctx.select(text("ns"), number("value")).from(table(SqlNames.SEQ));
+    }
+
+    private static Counter counter(Record2<String, Long> r) {
+        return new Counter(r.value1(), r.value2());
     }
 }

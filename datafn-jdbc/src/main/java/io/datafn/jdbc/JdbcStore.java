@@ -733,6 +733,36 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         return run(readPool, Mode.READ, true, null, tx -> JdbcChanges.namespaceCounters(tx.dsl(), limit)).value();
     }
 
+    /**
+     * Every namespace's counter as committed now, for {@link #pollingBus}: one SELECT of the whole counter table (no
+     * index needed: it is the table's primary key, one row per namespace) in a read-only transaction of the read pool
+     * (REPEATABLE READ on PostgreSQL and MariaDB, a plain BEGIN on SQLite), which sees committed values only. It runs
+     * outside {@link #run}: no statement hook, no "database unavailable" log line per failed poll (the bus logs once).
+     * Before this store migrated there are none (the table may not exist yet): the bus then counts every namespace as
+     * new at its first read after the migration, which announces each once, before any socket can listen.
+     */
+    List<Counter> committedCounters() throws SQLException {
+        if (schema == null) {
+            return List.of();
+        }
+        try (Connection c = readPool.getConnection()) {
+            dialect.begin(c, true);
+            try {
+                return JdbcChanges.allCounters(DSL.using(c, dialect.jooq(), settings));
+            } finally {
+                rollbackOrEvict(readPool, c);
+            }
+        }
+    }
+
+    /**
+     * A bus that reads this database's committed counters every {@code interval} ({@code --bus poll}): for databases
+     * without notifications, MariaDB and SQLite, shared by several nodes. The caller closes it before the store.
+     */
+    public io.datafn.realtime.PollingBus pollingBus(Duration interval) {
+        return new io.datafn.realtime.PollingBus(this::committedCounters, interval);
+    }
+
     @Override
     public boolean healthy() {
         if (closed) {

@@ -6,6 +6,7 @@ import io.datafn.error.ErrorCode;
 import io.datafn.json.Json;
 import io.datafn.schema.Resource;
 import io.datafn.store.ChangeRow;
+import io.datafn.store.NamespaceCounters;
 import io.datafn.store.SequenceStore;
 import io.datafn.store.Store;
 import io.datafn.store.Written;
@@ -16,6 +17,9 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +68,28 @@ class JdbcStoreTest {
         List<Long> out = new ArrayList<>();
         w.changes().forEach(c -> out.add(c.seq()));
         return out;
+    }
+
+    @Test
+    void committedCounters_areEveryNamespacesCommittedValue_neverOneOfATransactionStillOpen() throws Exception {
+        insertGoals("a", "g1", "g2");
+        insertGoals("b", "g1");
+        assertThat(store.committedCounters())
+                .containsExactlyInAnyOrder(new NamespaceCounters.Counter("a", 2), new NamespaceCounters.Counter("b", 1));
+        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.executeUpdate("UPDATE datafn_seq SET value = 99 WHERE ns = 'a'"); // raised, not committed
+            assertThat(store.committedCounters()).contains(new NamespaceCounters.Counter("a", 2));
+            c.commit();
+        }
+        assertThat(store.committedCounters()).contains(new NamespaceCounters.Counter("a", 99));
+    }
+
+    @Test
+    void committedCounters_ofADatabaseNotMigratedYet_areNone() throws Exception {
+        try (JdbcStore fresh = JdbcStore.open(db.freshUrl(), null, null, 1)) {
+            assertThat(fresh.committedCounters()).isEmpty();
+        }
     }
 
     @Test

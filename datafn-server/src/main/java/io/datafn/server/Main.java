@@ -202,8 +202,15 @@ public final class Main implements Callable<Integer> {
     @Option(scope = ScopeType.INHERIT, names = "--serverseq", defaultValue = "db", description = "Where serverSeq comes from: db or redis (default ${DEFAULT-VALUE})")
     String serverseq;
 
-    @Option(scope = ScopeType.INHERIT, names = "--bus", defaultValue = "auto", description = "How commits reach every node's WebSockets: auto, local, postgres or redis (default ${DEFAULT-VALUE}: the database's own bus where it has one, PostgreSQL LISTEN/NOTIFY, else local)")
+    @Option(scope = ScopeType.INHERIT, names = "--bus", defaultValue = "auto", description = "How commits reach every"
+            + " node's WebSockets: auto, local, postgres, redis or poll (default ${DEFAULT-VALUE}: PostgreSQL LISTEN/NOTIFY"
+            + " on PostgreSQL, else Redis pub/sub with --redis, else poll: read the database's seq counters every --bus-poll-ms)")
     String bus;
+
+    @Option(scope = ScopeType.INHERIT, names = "--bus-poll-ms", defaultValue = "200", description = "With --bus poll:"
+            + " milliseconds between two reads of the seq counters, the longest a commit of another node waits before"
+            + " this node's sockets hear of it (default ${DEFAULT-VALUE})")
+    long busPollMs;
 
     @Option(scope = ScopeType.INHERIT, names = "--search-dir", description = "Folder of the search indexes, one folder"
             + " per namespace, kept current from the change log; memory keeps them in memory, rebuilt from the database"
@@ -408,6 +415,9 @@ public final class Main implements Callable<Integer> {
         }
         if (adminToken != null) {
             io.datafn.admin.AdminConsole.checkToken(adminToken);
+        }
+        if (busPollMs < 1) {
+            throw new IllegalArgumentException("bus-poll-ms must be at least 1, got " + busPollMs);
         }
         if (!serverseq.equals("db") && !serverseq.equals("redis")) {
             throw new IllegalArgumentException("serverseq must be db or redis, got '" + serverseq + "'");
@@ -661,20 +671,27 @@ public final class Main implements Callable<Integer> {
         return Path.of("data", "search");
     }
 
-    /** The cluster bus: commits of every node reach this node's WebSocket clients. */
+    /**
+     * The cluster bus: commits of every node reach this node's WebSocket clients (and search indexes). {@code auto}
+     * takes the database's own notifications where it has them (PostgreSQL), else Redis when configured, else polls
+     * the database's counters (MariaDB, SQLite): with any of them, nodes sharing the database hear each other.
+     */
     ClusterBus bus(JdbcStore store) {
-        ClusterBus storeBus = bus.equals("auto") || bus.equals("postgres") ? store.nativeBus() : null;
-        String mode = bus.equals("auto") ? (storeBus != null ? "postgres" : "local") : bus;
+        if (bus.equals("auto") || bus.equals("postgres")) {
+            ClusterBus storeBus = store.nativeBus();
+            if (storeBus != null) {
+                return storeBus;
+            }
+            if (bus.equals("postgres")) {
+                throw new IllegalArgumentException("--bus postgres needs a PostgreSQL --db, got " + store.describe());
+            }
+        }
+        String mode = bus.equals("auto") ? (redis != null ? "redis" : "poll") : bus;
         return switch (mode) {
             case "local" -> new LocalBus();
-            case "postgres" -> {
-                if (storeBus == null) {
-                    throw new IllegalArgumentException("--bus postgres needs a PostgreSQL --db, got " + store.describe());
-                }
-                yield storeBus;
-            }
             case "redis" -> new RedisBus(requireRedis());
-            default -> throw new IllegalArgumentException("bus must be auto, local, postgres or redis, got '" + bus + "'");
+            case "poll" -> store.pollingBus(Duration.ofMillis(busPollMs));
+            default -> throw new IllegalArgumentException("bus must be auto, local, postgres, redis or poll, got '" + bus + "'");
         };
     }
 

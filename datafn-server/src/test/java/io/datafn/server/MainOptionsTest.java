@@ -170,4 +170,26 @@ class MainOptionsTest {
         assertThatThrownBy(() -> parse(Map.of(), "--rate-limit-action", "push=ten").settings())
                 .hasMessageContaining("rate limit must be N or N/SECONDS, got 'ten'");
     }
+
+    @Test
+    void bus_autoPollsTheCountersWithoutNotificationsOrRedis_andEachModeIsSelectable() throws Exception {
+        try (io.datafn.jdbc.JdbcStore store = io.datafn.jdbc.JdbcStore.open("jdbc:sqlite:" + dir.resolve("bus.db"), null, null, 1)) {
+            assertThat(parse(Map.of()).busPollMs).isEqualTo(200);
+            try (io.datafn.realtime.ClusterBus bus = parse(Map.of()).bus(store)) {
+                assertThat(bus).isInstanceOf(io.datafn.realtime.PollingBus.class);
+            }
+            try (io.datafn.realtime.ClusterBus bus = parse(Map.of(), "--bus", "poll", "--bus-poll-ms", "50").bus(store)) {
+                assertThat(bus).isInstanceOf(io.datafn.realtime.PollingBus.class);
+            }
+            try (io.datafn.realtime.ClusterBus bus = parse(Map.of(), "--bus", "local").bus(store)) {
+                assertThat(bus).isInstanceOf(io.datafn.realtime.LocalBus.class);
+            }
+            assertThatThrownBy(() -> parse(Map.of(), "--bus", "postgres").bus(store))
+                    .hasMessageContaining("--bus postgres needs a PostgreSQL --db");
+            assertThatThrownBy(() -> parse(Map.of(), "--bus", "kafka").bus(store))
+                    .hasMessageContaining("bus must be auto, local, postgres, redis or poll, got 'kafka'");
+        }
+        assertThatThrownBy(() -> parse(Map.of(), "--bus-poll-ms", "0").settings())
+                .hasMessageContaining("bus-poll-ms must be at least 1");
+    }
 }

@@ -54,11 +54,29 @@ public final class TestServer implements AutoCloseable {
         return startOn(jdbcUrl, schemaJson, store, ClientLimits.defaults(), customize);
     }
 
+    /**
+     * Starts one node of several sharing the database at {@code jdbcUrl}, with the cluster bus the standalone server's
+     * {@code --bus auto} takes for it without {@code --redis} (LISTEN/NOTIFY on PostgreSQL, else polling the counters
+     * every {@code --bus-poll-ms}, default 200 ms).
+     */
+    public static TestServer startNode(String jdbcUrl, String schemaJson, UnaryOperator<DatafnServer.Builder> customize) {
+        Main main = new Main(java.util.Map.of());
+        Main.commandLine(main).parseArgs("--bus", "auto");
+        JdbcStore store = JdbcStore.at(jdbcUrl).poolSize(8).open();
+        return start(jdbcUrl, schemaJson, store, ClientLimits.defaults(),
+                b -> customize.apply(b.clusterBus(main.bus(store))));
+    }
+
     private static TestServer startOn(String jdbcUrl, String schemaJson, UnaryOperator<JdbcStore.Options> store,
                                       ClientLimits clients, UnaryOperator<DatafnServer.Builder> customize) {
+        return start(jdbcUrl, schemaJson, store.apply(JdbcStore.at(jdbcUrl).poolSize(8)).open(), clients, customize);
+    }
+
+    private static TestServer start(String jdbcUrl, String schemaJson, JdbcStore store, ClientLimits clients,
+                                    UnaryOperator<DatafnServer.Builder> customize) {
         DatafnServer server = customize.apply(DatafnServer.builder()
                 .schema(Json.parse(schemaJson))
-                .store(store.apply(JdbcStore.at(jdbcUrl).poolSize(8)).open())).build();
+                .store(store)).build();
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.jetty.host = "127.0.0.1";
