@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sync benchmark (issue 3): push of 10 000 mutations in batches of 100 (one namespace, many namespaces), pull
+# Sync benchmark (issue 3): push of 10 000 mutations in batches of 100 (one namespace, many namespaces) beside
+# pgbench inserting the same rows as 100-row INSERT ... SELECT transactions (bench/pgbench-push.sql), pull
 # catch-up of 100 000 changes, clone of 1 000 000 rows; each against the standalone server on PostgreSQL, with the
 # server's peak heap. Everything runs on 127.0.0.1 and stops by itself. Usage: bench/sync.sh
 # (SERVER_JAR=path measures another build, e.g. an older one for before/after; BENCH_DB, PORT, OUT as named below;
@@ -51,6 +52,23 @@ push_run() {
 }
 push_run 10000 1 a;  echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
 push_run 10000 16 b; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+
+# the baseline in the same run: pgbench inserting the same rows into the same table as one 100-row INSERT ... SELECT
+# per transaction, 8 clients as the 8 push writers (bench/pgbench-push.sql); then each push's ratio to it
+PGBENCH=${PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
+[ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench || true)
+if [ -n "$PGBENCH" ] && [ -x "$PGBENCH" ]; then
+    echo "pgbench push baseline" >&2
+    "$PGBENCH" -n -M prepared -c 8 -j 2 -T "${PGBENCH_SECONDS:-10}" -f bench/pgbench-push.sql "$DB" > "$OUT/pgbench-push.txt" 2>&1
+    rows=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$OUT/pgbench-push.txt" | awk '{printf "%.0f", $1 * 100}')
+    echo "pgbench: 100-row INSERT ... SELECT per transaction, 8 clients: $rows rows/s" | tee -a "$OUT/results.txt"
+    awk -v base="$rows" '/^push:/ {for (i = 1; i <= NF; i++) if ($(i+1) == "mutations/s,") r = $i;
+        ns = $0; sub(/.*writers, /, "", ns); sub(/\):.*/, ")", ns);
+        printf "  push %s: %.0f %% of pgbench (target >= 25 %%)\n", ns, 100 * r / base}' "$OUT/results.txt" \
+        | tee -a "$OUT/results.txt"
+else
+    echo "pgbench not found (set PGBIN): no push baseline" | tee -a "$OUT/results.txt"
+fi
 if [ "${SCENARIOS:-all}" = push ]; then
     echo "results in $OUT/results.txt"
     exit 0

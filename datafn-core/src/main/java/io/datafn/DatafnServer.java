@@ -171,6 +171,8 @@ public final class DatafnServer implements AutoCloseable {
         private SearchProvider searchProvider;
         private int maxSockets = 10_000;
         private int maxSocketsPerNamespace = 1_000;
+        private java.time.Duration heartbeatInterval = io.datafn.realtime.WebSocketHub.HEARTBEAT_INTERVAL;
+        private java.time.Duration heartbeatTimeout = io.datafn.realtime.WebSocketHub.HEARTBEAT_TIMEOUT;
         private RateLimits rateLimits;
         private RateLimitBuckets rateLimitBuckets;
         private Duration changeRetention;
@@ -282,6 +284,20 @@ public final class DatafnServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The WebSocket heartbeat (reference-sync.md §9.4): a ping to each socket every {@code interval} (default
+         * 30 s); a socket that leaves one unanswered for {@code timeout} (default 10 s) is closed with 1001
+         * {@code Heartbeat timeout}.
+         */
+        public Builder websocketHeartbeat(java.time.Duration interval, java.time.Duration timeout) {
+            if (interval.isNegative() || interval.isZero() || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("websocketHeartbeat must be positive, got " + interval + " and " + timeout);
+            }
+            this.heartbeatInterval = interval;
+            this.heartbeatTimeout = timeout;
+            return this;
+        }
+
         /** Enables the REST wrappers {@code GET|POST resources/:resource}, {@code PATCH|DELETE resources/:resource/:id}. */
         public Builder rest(boolean enabled) {
             this.rest = enabled;
@@ -381,7 +397,7 @@ public final class DatafnServer implements AutoCloseable {
             Router router = new Router(new Router.Wiring(basePath, limits, authorizer,
                     admin == null ? namespaces : admin.guard(namespaces), chain, rateLimiter, observer,
                     routes(chain, search, queryParser, mutationParser, mutationService, admin)));
-            WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace);
+            WebSocketHub hub = new WebSocketHub(maxSockets, maxSocketsPerNamespace, heartbeatInterval, heartbeatTimeout);
             ClusterBus clusterBus = bus != null ? bus : new LocalBus();
             // every write path commits through the store: one message per commit, carrying its highest seq, published
             // off the committing thread and coalesced per namespace while the bus is busy

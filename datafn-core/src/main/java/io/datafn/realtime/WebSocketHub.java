@@ -3,6 +3,7 @@ package io.datafn.realtime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,19 +40,36 @@ public final class WebSocketHub implements AutoCloseable {
     private final Map<String, Room> rooms = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
     private final ExecutorService fanout;
+    private final Heartbeat heartbeat;
+    private final Duration heartbeatInterval;
+    private final Duration heartbeatTimeout;
     private volatile boolean closed;
 
-    /**
-     * @param maxConnections  sockets on this node (default 10 000)
-     * @param maxPerNamespace sockets per namespace on this node (default 100)
-     */
+    /** The original's heartbeat: a ping every 30 s, closed 1001 without a pong within 10 s. */
+    public static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(30);
+    public static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** With the default heartbeat ({@link #HEARTBEAT_INTERVAL}, {@link #HEARTBEAT_TIMEOUT}). */
     public WebSocketHub(int maxConnections, int maxPerNamespace) {
+        this(maxConnections, maxPerNamespace, HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT);
+    }
+
+    /**
+     * @param maxConnections    sockets on this node (default 10 000)
+     * @param maxPerNamespace   sockets per namespace on this node (default 1 000)
+     * @param heartbeatInterval how often each socket is pinged
+     * @param heartbeatTimeout  how long a ping may stay unanswered before the socket is closed with 1001
+     */
+    public WebSocketHub(int maxConnections, int maxPerNamespace, Duration heartbeatInterval, Duration heartbeatTimeout) {
         if (maxConnections < 1 || maxPerNamespace < 1) {
             throw new IllegalArgumentException("websocket connection limits must be positive, got "
                     + maxConnections + " and " + maxPerNamespace);
         }
         this.maxConnections = maxConnections;
         this.maxPerNamespace = maxPerNamespace;
+        this.heartbeat = new Heartbeat(heartbeatInterval, heartbeatTimeout);
+        this.heartbeatInterval = heartbeatInterval;
+        this.heartbeatTimeout = heartbeatTimeout;
         AtomicInteger n = new AtomicInteger();
         this.fanout = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
             Thread t = new Thread(r, "datafn-ws-fanout-" + n.incrementAndGet());
@@ -81,7 +99,21 @@ public final class WebSocketHub implements AutoCloseable {
             room.sockets.add(socket);
             room.snapshot = null;
         }
+        heartbeat.add(socket);
         return true;
+    }
+
+    /**
+     * How long an adapter lets a socket's connection stay without traffic before its transport closes it: a backstop
+     * behind the heartbeat (which pings every interval, so a healthy socket never comes near it).
+     */
+    public Duration idleTimeout() {
+        return heartbeatInterval.plus(heartbeatTimeout).multipliedBy(2);
+    }
+
+    /** The socket answered a ping: the adapter calls this for every pong frame it receives. */
+    public void ponged(Socket socket) {
+        heartbeat.ponged(socket);
     }
 
     public void remove(String namespace, Socket socket) {
@@ -98,6 +130,7 @@ public final class WebSocketHub implements AutoCloseable {
         }
         if (removed) {
             total.decrementAndGet();
+            heartbeat.remove(socket);
         }
     }
 
@@ -227,6 +260,7 @@ public final class WebSocketHub implements AutoCloseable {
     public void close() {
         closed = true;
         fanout.shutdown();
+        heartbeat.close();
         rooms.forEach((ns, room) -> {
             for (Socket s : room.sockets) {
                 try {

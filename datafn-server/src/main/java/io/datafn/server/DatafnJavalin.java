@@ -18,8 +18,6 @@ import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.handler.EagerContentHandler;
 import org.eclipse.jetty.session.DefaultSessionCache;
@@ -163,10 +161,6 @@ public final class DatafnJavalin {
     /** The largest request head (request line and headers) the server reads. */
     static final int MAX_HEADER_BYTES = 64 * 1024;
 
-    /** How often a ping goes to each socket; a socket that stays silent (no pong) longer is closed by Jetty. */
-    static final Duration HEARTBEAT = Duration.ofSeconds(30);
-    static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(10);
-
     /**
      * {@code GET <base>/ws}: the upgrade is authenticated with the same namespace provider as HTTP (headers and
      * cookies); an unauthenticated socket is accepted and closed with 4401 (browsers only see close codes). Client
@@ -188,12 +182,11 @@ public final class DatafnJavalin {
                 ctx.closeSession(WebSocketHub.CLOSE_LIMIT, "Connection limit of this address reached");
                 return;
             }
-            Socket socket = new JettySocket(ctx);
+            Socket socket = new JettySocket(ctx, hub);
             if (hub.add(ns, socket)) {
                 ctx.attribute("datafn.ns", ns);
                 ctx.attribute("datafn.socket", socket);
-                ctx.session.setIdleTimeout(HEARTBEAT.plus(HEARTBEAT_TIMEOUT));
-                ctx.enableAutomaticPings(HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+                ctx.session.setIdleTimeout(hub.idleTimeout()); // the hub's heartbeat pings and times out sockets
                 ctx.attribute("datafn.source", remote); // the slot is given back on close
             } else {
                 sources.releaseSocket(remote);
@@ -211,15 +204,26 @@ public final class DatafnJavalin {
      * UTF-8 bytes, and the socket itself is the write's callback (one frame in flight, {@link LatestFrameSocket}):
      * {@code Session.sendText(String, Callback)} would encode the text again and allocate a frame adapter, two
      * callbacks and their lambdas per socket per commit (issue 8: 10 000 sockets per namespace). The frame on the
-     * wire is the same, one unfragmented text frame.
+     * wire is the same, one unfragmented text frame. Pings for the hub's heartbeat go the same way; its pongs are
+     * heard through {@link PongHook}.
      */
     static final class JettySocket extends LatestFrameSocket implements org.eclipse.jetty.util.Callback {
         private final WsContext ctx;
         private final CoreSession core;
+        private final boolean hearsPongs;
 
-        JettySocket(WsContext ctx) {
+        JettySocket(WsContext ctx, WebSocketHub hub) {
             this.ctx = ctx;
             this.core = ((WebSocketSession) ctx.session).getCoreSession();
+            this.hearsPongs = PongHook.install((WebSocketSession) ctx.session, () -> hub.ponged(this));
+        }
+
+        @Override
+        public boolean ping() {
+            if (hearsPongs) {
+                core.sendFrame(new Frame(OpCode.PING), org.eclipse.jetty.util.Callback.NOOP, false);
+            }
+            return hearsPongs;
         }
 
         @Override

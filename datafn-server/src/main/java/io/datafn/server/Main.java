@@ -179,6 +179,14 @@ public final class Main implements Callable<Integer> {
             + " this node (default ${DEFAULT-VALUE})")
     int wsMaxPerNamespace;
 
+    @Option(scope = ScopeType.INHERIT, names = "--ws-heartbeat-ms", defaultValue = "30000", description = "How often each WebSocket"
+            + " is pinged (default ${DEFAULT-VALUE})")
+    long wsHeartbeatMs;
+
+    @Option(scope = ScopeType.INHERIT, names = "--ws-heartbeat-timeout-ms", defaultValue = "10000", description = "A WebSocket that"
+            + " leaves a ping unanswered this long is closed with 1001 Heartbeat timeout (default ${DEFAULT-VALUE})")
+    long wsHeartbeatTimeoutMs;
+
     @Option(scope = ScopeType.INHERIT, names = "--ws-max-per-source", description = "Open WebSockets from one remote address; one more is closed"
             + " with 4503; 0 = no limit (default ${DEFAULT-VALUE})")
     int wsMaxPerSource = CLIENTS.wsMaxPerSource();
@@ -419,6 +427,10 @@ public final class Main implements Callable<Integer> {
         if (busPollMs < 1) {
             throw new IllegalArgumentException("bus-poll-ms must be at least 1, got " + busPollMs);
         }
+        if (wsHeartbeatMs < 1 || wsHeartbeatTimeoutMs < 1) {
+            throw new IllegalArgumentException("ws-heartbeat-ms and ws-heartbeat-timeout-ms must be at least 1, got "
+                    + wsHeartbeatMs + " and " + wsHeartbeatTimeoutMs);
+        }
         if (!serverseq.equals("db") && !serverseq.equals("redis")) {
             throw new IllegalArgumentException("serverseq must be db or redis, got '" + serverseq + "'");
         }
@@ -576,6 +588,8 @@ public final class Main implements Callable<Integer> {
                                 idempotencyDays > 0 ? Duration.ofDays(idempotencyDays) : null)
                         .rest(rest)
                         .websocketLimits(wsMaxSockets, wsMaxPerNamespace)
+                        .websocketHeartbeat(java.time.Duration.ofMillis(wsHeartbeatMs),
+                                java.time.Duration.ofMillis(wsHeartbeatTimeoutMs))
                         .observer(new DatafnMetrics(registry));
                 builder.clusterBus(bus(store)).searchProvider(search());
                 if (redisSeq != null) {

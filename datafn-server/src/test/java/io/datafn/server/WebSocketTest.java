@@ -137,6 +137,44 @@ class WebSocketTest {
     }
 
     @Test
+    void heartbeat_aSocketThatNeverPongsIsClosed1001_oneThatPongsStays() throws Exception {
+        s = TestServer.start(db, Fixtures.F1_SCHEMA, b -> b.websocketHeartbeat(Duration.ofMillis(300), Duration.ofMillis(300)));
+        WsClient answering = connect(s, null); // the JDK client answers pings, as browsers do
+        try (RawHttp silent = new RawHttp(s, "127.0.0.1")) {
+            silent.write("GET /datafn/ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            java.io.InputStream in = silent.socket().getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                assertThat(b).as("connection closed in the handshake: %s", head).isNotNegative();
+                head.append((char) b);
+            }
+            assertThat(head.toString()).startsWith("HTTP/1.1 101");
+            silent.socket().setSoTimeout(10_000);
+            int pings = 0;
+            while (true) { // frames from the server are unmasked and short here: opcode byte, length byte, payload
+                int opcode = in.read() & 0x0f;
+                byte[] payload = in.readNBytes(in.read() & 0x7f);
+                if (opcode == 0x9) {
+                    pings++; // never answered
+                    continue;
+                }
+                assertThat(opcode).as("a close frame").isEqualTo(0x8);
+                assertThat(((payload[0] & 0xff) << 8) | (payload[1] & 0xff)).isEqualTo(1001);
+                assertThat(new String(payload, 2, payload.length - 2, java.nio.charset.StandardCharsets.UTF_8))
+                        .isEqualTo("Heartbeat timeout");
+                break;
+            }
+            assertThat(pings).isEqualTo(1);
+        }
+        Thread.sleep(1_000); // several more intervals
+        assertThat(answering.closed).isNotDone();
+        assertThat(s.post("mutation", insert("tag:hb")).status()).isEqualTo(200);
+        assertThat(answering.next()).isEqualTo(cursor(1));
+    }
+
+    @Test
     void shutdown_closesSocketsWithGoingAway() throws Exception {
         s = start(10, 10);
         WsClient c = connect(s, "a");

@@ -14,6 +14,8 @@ import jakarta.websocket.DeploymentException;
 import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.HandshakeResponse;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.PongMessage;
 import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.HandshakeRequest;
@@ -24,22 +26,16 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code GET <base>/ws} on Jakarta WebSocket 2.1 (the container's {@link ServerContainer}), bridged to the core
  * {@link WebSocketHub} as {@code DatafnJavalin} does: the upgrade is authenticated with the same namespace provider as
  * HTTP (headers and cookies); an unauthenticated socket is accepted and closed with 4401; client messages
- * ({@code hello}) are ignored, the namespace never comes from the client; a ping goes to each socket every 30 s and a
- * socket silent for 40 s is closed by the container.
+ * ({@code hello}) are ignored, the namespace never comes from the client; the hub's heartbeat pings each socket
+ * (every 30 s by default) and closes one that leaves a ping unanswered (10 s) with 1001.
  */
 public final class DatafnWebSocket extends Endpoint {
     private static final Logger log = LoggerFactory.getLogger(DatafnWebSocket.class);
@@ -49,12 +45,7 @@ public final class DatafnWebSocket extends Endpoint {
     private static final String SOCKET = "io.datafn.ws.socket";
     private static final String NAMESPACE = "io.datafn.ws.namespace";
 
-    /** How often a ping goes to each socket; a socket that stays silent (no pong) longer is closed. */
-    static final Duration HEARTBEAT = Duration.ofSeconds(30);
-    static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(10);
-
     private final DatafnServer server;
-    private final Heartbeat heartbeat = new Heartbeat();
 
     private DatafnWebSocket(DatafnServer server) {
         this.server = server;
@@ -125,6 +116,8 @@ public final class DatafnWebSocket extends Endpoint {
         Request req = new Request("GET", server.router().basePath() + "/ws", (Map<String, List<String>>) props.get(QUERY),
                 name -> first(headers, name), 0, null, props.get(HANDSHAKE));
         SessionSocket socket = new SessionSocket(session);
+        WebSocketHub hub = server.websocketHub();
+        session.addMessageHandler(PongMessage.class, (MessageHandler.Whole<PongMessage>) pong -> hub.ponged(socket));
         String ns;
         try {
             ns = server.router().identifyUpgrade(req, session.getId()).namespace();
@@ -132,11 +125,10 @@ public final class DatafnWebSocket extends Endpoint {
             socket.close(WebSocketHub.CLOSE_UNAUTHORIZED, "Unauthorized");
             return;
         }
-        if (server.websocketHub().add(ns, socket)) {
+        if (hub.add(ns, socket)) {
             session.getUserProperties().put(NAMESPACE, ns);
             session.getUserProperties().put(SOCKET, socket);
-            session.setMaxIdleTimeout(HEARTBEAT.plus(HEARTBEAT_TIMEOUT).toMillis());
-            heartbeat.add(session);
+            session.setMaxIdleTimeout(hub.idleTimeout().toMillis()); // the hub's heartbeat pings and times out sockets
         }
     }
 
@@ -152,7 +144,6 @@ public final class DatafnWebSocket extends Endpoint {
     }
 
     private void forget(Session session) {
-        heartbeat.remove(session);
         Object ns = session.getUserProperties().get(NAMESPACE);
         Object socket = session.getUserProperties().get(SOCKET);
         if (ns instanceof String namespace && socket instanceof Socket s) {
@@ -190,47 +181,21 @@ public final class DatafnWebSocket extends Endpoint {
         }
 
         @Override
+        public boolean ping() {
+            try {
+                session.getAsyncRemote().sendPing(ByteBuffer.allocate(0));
+            } catch (IOException e) {
+                log.debug("ws {}: ping failed: {}", session.getId(), e.toString());
+            }
+            return true;
+        }
+
+        @Override
         public void close(int code, String reason) {
             try {
                 session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), reason));
             } catch (IOException e) {
                 log.debug("ws {}: close failed: {}", session.getId(), e.toString());
-            }
-        }
-    }
-
-    /** Pings every open socket; its thread runs only while there are sockets. */
-    private static final class Heartbeat {
-        private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
-        private ScheduledExecutorService timer;
-
-        synchronized void add(Session session) {
-            sessions.add(session);
-            if (timer == null) {
-                timer = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "datafn-ws-heartbeat");
-                    t.setDaemon(true);
-                    return t;
-                });
-                long every = HEARTBEAT.toMillis();
-                timer.scheduleAtFixedRate(this::pingAll, every, every, TimeUnit.MILLISECONDS);
-            }
-        }
-
-        synchronized void remove(Session session) {
-            if (sessions.remove(session) && sessions.isEmpty() && timer != null) {
-                timer.shutdownNow();
-                timer = null;
-            }
-        }
-
-        private void pingAll() {
-            for (Session s : sessions) {
-                try {
-                    s.getAsyncRemote().sendPing(ByteBuffer.allocate(0));
-                } catch (IOException | RuntimeException e) {
-                    log.debug("ws {}: ping failed: {}", s.getId(), e.toString());
-                }
             }
         }
     }
