@@ -50,6 +50,25 @@ final class RawHttp implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Sends a WebSocket upgrade of {@code /datafn/ws} with {@code extraHeaders} (each ending in CRLF) and reads the
+     * answer's head, which it returns; after a 101 the connection's stream carries the server's frames.
+     */
+    String upgradeWebSocket(String extraHeaders) throws IOException {
+        write("GET /datafn/ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n");
+        InputStream in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed in the handshake: " + head);
+            }
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
     /** True when the server has closed the connection: the next read sees its end (within the read timeout). */
     boolean closedByServer() throws IOException {
         try {
