@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sync benchmark (issue 3): push of 10 000 mutations in batches of 100 (one namespace, many namespaces) beside
+# Sync benchmark (issue 3): push of 30 000 mutations (PUSH_TOTAL) in batches of 100 (one namespace, many namespaces) beside
 # pgbench inserting the same rows as 100-row INSERT ... SELECT transactions (bench/pgbench-push.sql), pull
 # catch-up of 100 000 changes, clone of 1 000 000 rows; each against the standalone server on PostgreSQL, with the
 # server's peak heap. Everything runs on 127.0.0.1 and stops by itself. Usage: bench/sync.sh
@@ -50,8 +50,8 @@ push_run() {
     per_request "$cpu" "$1" | awk '{printf "  CPU per mutation: server %.3f ms, postgres %.3f ms (foreign %s%%, idle %s%%)\n", $1, $2, $4, $5}' \
         | tee -a "$OUT/results.txt"
 }
-push_run 10000 1 a;  echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
-push_run 10000 16 b; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+push_run "${PUSH_TOTAL:-30000}" 1 a;  echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
+push_run "${PUSH_TOTAL:-30000}" 16 b; echo "  peak heap $(peak)" | tee -a "$OUT/results.txt"
 
 # the baseline in the same run: pgbench inserting the same rows into the same table as one 100-row INSERT ... SELECT
 # per transaction, 8 clients as the 8 push writers (bench/pgbench-push.sql); then each push's ratio to it
