@@ -423,7 +423,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
         try (Connection c = writePool.getConnection()) {
             dialect.begin(c, false);
             try {
-                Statements st = unitOfWork(c, false);
+                Statements st = unitOfWork(c, Mode.WRITE);
                 List<Share> ok = new ArrayList<>();
                 java.util.TreeMap<String, List<ChangeRow>> byNs = new java.util.TreeMap<>();
                 for (CommitGroups.Pending<?> p : items) {
@@ -545,7 +545,7 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
                     dialect.begin(c, mode == Mode.READ);
                 }
                 try {
-                    JdbcTx tx = new JdbcTx(c, unitOfWork(c, single), s, dialect, ns);
+                    JdbcTx tx = new JdbcTx(c, unitOfWork(c, mode), s, dialect, ns);
                     T result = work.apply(tx);
                     tx.settle();
                     if (single) {
@@ -623,19 +623,24 @@ public final class JdbcStore implements Store, io.datafn.store.NamespaceCounters
     }
 
     /**
-     * The statements of a unit of work on {@code c}: its jOOQ context sends the writes held back
-     * ({@link Statements#deferred}) before each statement, then tells the test hook's statement listeners.
+     * The statements of a unit of work on {@code c}, with the one jOOQ listener its mode needs: a write sends its
+     * held-back writes ({@link Statements#deferred}) before each jOOQ statement, a single-statement read refuses a
+     * second one ({@link Statements#issuing}), a read in a transaction has none; then the test hook's listeners.
      */
-    private Statements unitOfWork(Connection c, boolean single) {
+    private Statements unitOfWork(Connection c, Mode mode) {
         DSLContext ctx = DSL.using(c, dialect.jooq(), settings);
+        boolean single = mode == Mode.SINGLE;
         Statements st = single ? Statements.single(statements, c, ctx) : new Statements(statements, c, ctx);
-        // held-back writes go out before any jOOQ statement of the unit; then the test hooks' listeners
-        List<org.jooq.ExecuteListenerProvider> all = new ArrayList<>(List.of(ctx.configuration().executeListenerProviders()));
-        all.add(new org.jooq.impl.DefaultExecuteListenerProvider(ExecuteListener.onStart(x -> st.deferred().flush())));
-        for (ExecuteListener l : executeListeners) {
-            all.add(new org.jooq.impl.DefaultExecuteListenerProvider(l));
+        List<ExecuteListener> listeners = new ArrayList<>(executeListeners.length + 1);
+        if (single) {
+            listeners.add(ExecuteListener.onExecuteStart(x -> st.issuing())); // a second statement is refused
+        } else if (mode == Mode.WRITE) {
+            listeners.add(ExecuteListener.onStart(x -> st.deferred().flush())); // held-back writes go out first
         }
-        ctx.configuration().set(all.toArray(org.jooq.ExecuteListenerProvider[]::new));
+        listeners.addAll(List.of(executeListeners)); // the test hook's statement listeners
+        if (!listeners.isEmpty()) {
+            ctx.configuration().set(listeners.toArray(ExecuteListener[]::new));
+        }
         return st;
     }
 

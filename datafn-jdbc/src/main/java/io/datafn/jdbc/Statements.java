@@ -4,7 +4,6 @@ import io.datafn.schema.FieldType;
 import org.jooq.DSLContext;
 import org.jooq.ExecuteListener;
 import org.jooq.ExecuteListenerProvider;
-import org.jooq.impl.DefaultExecuteListenerProvider;
 import org.jooq.JSON;
 import org.jooq.JSONB;
 import org.jooq.Query;
@@ -109,19 +108,15 @@ final class Statements {
 
     /**
      * The statements of a read that promised to be one statement ({@link io.datafn.store.Store#readSingle}) and runs
-     * outside a transaction: a second one, through this or through {@code ctx}, is refused before it runs, because
-     * it would read another snapshot than the first.
+     * outside a transaction: a second one, through this or through {@code ctx} (the store hooks {@link #issuing} into
+     * its jOOQ context), is refused before it runs, because it would read another snapshot than the first.
      */
     static Statements single(Cache cache, Connection connection, DSLContext ctx) {
-        Statements st = new Statements(cache, connection, ctx, 1);
-        ExecuteListenerProvider[] had = ctx.configuration().executeListenerProviders();
-        ExecuteListenerProvider[] next = java.util.Arrays.copyOf(had, had.length + 1);
-        next[had.length] = new DefaultExecuteListenerProvider(ExecuteListener.onExecuteStart(x -> st.issuing()));
-        ctx.configuration().set(next);
-        return st;
+        return new Statements(cache, connection, ctx, 1);
     }
 
-    private void issuing() {
+    /** Counts one statement about to run; past what this unit of work may issue, refuses it. */
+    void issuing() {
         if (allowed-- <= 0) {
             throw new IllegalStateException("a single-statement read issued a second statement");
         }
